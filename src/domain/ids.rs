@@ -1,0 +1,75 @@
+//! Identifiers. On the wire every id is `se-<number>` (ShipStation's `se_id`: `^se(-[a-z0-9]+)+$`,
+//! at most 25 characters); in the database it is the row's integer key.
+
+use std::fmt;
+
+use super::Invalid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// Parses the wire form `se-<number>`; `None` when `raw` cannot name any object.
+            pub fn parse(raw: &str) -> Option<Self> {
+                parse_se_id(raw).map(Self)
+            }
+
+            /// Like [`Self::parse`] but with a field-level error for request bodies.
+            pub fn parse_field(raw: &str) -> Result<Self, Invalid> {
+                Self::parse(raw).ok_or_else(|| {
+                    Invalid::Identifier(format!("'{raw}' is not a valid id (expected se-<number>)"))
+                })
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "se-{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A tenant. Every row of data belongs to exactly one account.
+    AccountId
+);
+id_type!(ApiKeyId);
+id_type!(SupplierId);
+id_type!(WarehouseId);
+id_type!(LocationId);
+id_type!(PurchaseOrderId);
+id_type!(ReceiptId);
+
+fn parse_se_id(raw: &str) -> Option<i64> {
+    let digits = raw.strip_prefix("se-")?;
+    if raw.len() > 25 || digits.is_empty() || digits.starts_with('0') {
+        return None;
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_their_wire_form() {
+        let id = SupplierId(567);
+        assert_eq!(id.to_string(), "se-567");
+        assert_eq!(SupplierId::parse("se-567"), Some(id));
+    }
+
+    #[test]
+    fn malformed_ids_are_refused() {
+        for raw in ["", "se-", "se-0", "se-012", "SE-1", "se-1a", "567", "se--1", "se-99999999999999999999999"] {
+            assert_eq!(SupplierId::parse(raw), None, "{raw}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The purchase-order domain: pure types and rules, no HTTP and no SQL.
+//!
+//! Everything here is built through constructors that check their input, so a value of one of
+//! these types is valid by construction past the edge of the program.
+
+pub mod account;
+pub mod ids;
+pub mod invalid;
+pub mod money;
+pub mod page;
+pub mod purchase_order;
+pub mod status;
+pub mod supplier;
+pub mod text;
+pub mod warehouse;
+
+pub use invalid::Invalid;

@@ -1,0 +1,47 @@
+//! Inventory warehouses and the locations (area, shelf, bin) inside them.
+
+use chrono::{DateTime, Utc};
+
+use super::Invalid;
+use super::ids::{LocationId, WarehouseId};
+use super::text;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warehouse {
+    pub id: WarehouseId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub id: LocationId,
+    pub warehouse_id: WarehouseId,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLocation {
+    pub warehouse_id: WarehouseId,
+    pub name: String,
+    pub barcode: Option<String>,
+}
+
+/// `PUT /v2/inventory_locations/{id}`: both fields optional; an omitted one is unchanged.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LocationChange {
+    pub name: Option<String>,
+    pub barcode: Option<Option<String>>,
+}
+
+pub fn parse_name(raw: &str) -> Result<String, Invalid> {
+    text::bounded(raw, 1, 200)
+}
+
+pub fn parse_barcode(raw: &str) -> Result<Option<String>, Invalid> {
+    text::optional(raw, 100)
+}

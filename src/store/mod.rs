@@ -1,0 +1,135 @@
+//! Persistence: one [`Store`] trait of unit-of-work methods, one implementation per database.
+//!
+//! Every method is one transaction. Rules that must hold under concurrency (order numbers,
+//! status changes, receipts) are enforced inside that transaction by the database itself.
+
+use async_trait::async_trait;
+
+use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::ids::{AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::{
+    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch,
+};
+use crate::domain::status::Status;
+use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+
+pub mod sqlite;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The object named by the request (its path) does not exist in the caller's account.
+    #[error("not found")]
+    NotFound,
+    /// The request breaks a rule that only the stored state can tell; nothing was changed.
+    #[error("rejected: {0:?}")]
+    Rejected(Vec<Problem>),
+    /// The database cannot be reached or is overloaded; the request may be retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or a corrupt database; details go to the log only.
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn rejected(rule: Rule, field: Option<&str>, value: Option<String>, message: impl Into<String>) -> Self {
+        Self::Rejected(vec![Problem { rule, field: field.map(str::to_owned), value, message: message.into() }])
+    }
+}
+
+/// One broken rule, with the request field it concerns where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub rule: Rule,
+    pub field: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A field names an object that does not exist in the caller's account.
+    UnknownReference,
+    /// The object's status does not allow this request.
+    InvalidStatus,
+    /// A value that must be unique is taken.
+    Duplicate,
+    /// The object is still referred to and cannot be deleted.
+    InUse,
+    /// A location outside the purchase order's warehouse.
+    WarehouseMismatch,
+    /// A value that the stored state makes wrong (e.g. more units than remain).
+    InvalidValue,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Accounts and keys.
+    async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)>;
+    async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId>;
+    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
+    async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>>;
+    async fn has_accounts(&self) -> StoreResult<bool>;
+
+    // Suppliers.
+    async fn create_supplier(&self, account: AccountId, input: SupplierInput) -> StoreResult<SupplierId>;
+    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier>;
+    async fn update_supplier(&self, account: AccountId, id: SupplierId, input: SupplierInput) -> StoreResult<()>;
+    async fn list_suppliers(
+        &self,
+        account: AccountId,
+        name_contains: Option<String>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Supplier>>;
+
+    // Inventory warehouses and locations.
+    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse>;
+    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse>;
+    async fn rename_warehouse(&self, account: AccountId, id: WarehouseId, name: String) -> StoreResult<()>;
+    async fn delete_warehouse(&self, account: AccountId, id: WarehouseId, remove_inventory: bool) -> StoreResult<()>;
+    async fn list_warehouses(&self, account: AccountId, page: PageRequest) -> StoreResult<Page<Warehouse>>;
+    async fn create_location(&self, account: AccountId, input: NewLocation) -> StoreResult<Location>;
+    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location>;
+    async fn update_location(&self, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()>;
+    async fn delete_location(&self, account: AccountId, id: LocationId, remove_inventory: bool) -> StoreResult<()>;
+    async fn list_locations(
+        &self,
+        account: AccountId,
+        warehouse: Option<WarehouseId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Location>>;
+
+    // Purchase orders.
+    async fn create_purchase_order(&self, account: AccountId, input: PurchaseOrderInput) -> StoreResult<PurchaseOrder>;
+    async fn get_purchase_order(&self, account: AccountId, id: PurchaseOrderId) -> StoreResult<PurchaseOrder>;
+    async fn list_purchase_orders(
+        &self,
+        account: AccountId,
+        filter: PurchaseOrderFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<PurchaseOrderSummary>>;
+    /// `PUT`: a full replacement, allowed in `draft` only.
+    async fn replace_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder>;
+    /// `shipping_details`: a patch, allowed in `open` only.
+    async fn update_shipping_details(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        patch: ShippingDetailsPatch,
+    ) -> StoreResult<PurchaseOrder>;
+    /// Checks the transition against the stored status and applies it in one step.
+    async fn change_status(&self, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status>;
+
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+}

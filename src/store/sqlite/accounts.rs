@@ -1,0 +1,70 @@
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{db, opt_time, time};
+use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::store::{StoreError, StoreResult};
+
+pub fn create_account(conn: &Connection, key: &NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
+    conn.prepare_cached("INSERT INTO accounts (created_at) VALUES (?1)")
+        .and_then(|mut s| s.execute([Utc::now().timestamp_micros()]))
+        .map_err(db)?;
+    let account = AccountId(conn.last_insert_rowid());
+    let key_id = create_key(conn, account, key)?;
+    Ok((account, key_id))
+}
+
+pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> StoreResult<ApiKeyId> {
+    let exists: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.0], |r| r.get(0))
+        .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached("INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![account.0, &key.hash[..], key.hint, Utc::now().timestamp_micros()]))
+        .map_err(db)?;
+    Ok(ApiKeyId(conn.last_insert_rowid()))
+}
+
+pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))
+        .map_err(db)?;
+    rows.map(|row| {
+        let (id, account, hint, created, revoked) = row.map_err(db)?;
+        Ok(ApiKeyInfo {
+            id: ApiKeyId(id),
+            account_id: AccountId(account),
+            hint,
+            created_at: time(created)?,
+            revoked_at: opt_time(revoked)?,
+        })
+    })
+    .collect()
+}
+
+pub fn revoke_key(conn: &Connection, id: ApiKeyId) -> StoreResult<()> {
+    let changed = conn
+        .execute(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![id.0, Utc::now().timestamp_micros()],
+        )
+        .map_err(db)?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+pub fn account_for_key(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<AccountId>> {
+    conn.prepare_cached("SELECT account_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+        .and_then(|mut s| s.query_row([&hash[..]], |r| r.get(0)).optional())
+        .map(|id| id.map(AccountId))
+        .map_err(db)
+}
+
+pub fn has_accounts(conn: &Connection) -> StoreResult<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0)).map_err(db)
+}

@@ -1,0 +1,180 @@
+//! The SQLite engine: one writer thread that commits requests in groups, and a few reader
+//! threads.
+//!
+//! Every write runs on the writer thread inside its own savepoint. The writer takes every job
+//! that is waiting, runs them one after the other in one transaction, and commits once: a single
+//! fsync (`synchronous=FULL`) makes the whole group durable before any of them is answered.
+//! A job that fails rolls back to its savepoint and never disturbs its neighbours.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::store::{StoreError, StoreResult};
+
+/// Most write jobs committed together; bounds the latency one group adds to its first member.
+const MAX_GROUP: usize = 512;
+
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+type WriteJob = Box<dyn FnOnce(&Connection) -> Finished + Send>;
+
+/// What a write job leaves for the writer: whether to roll its savepoint back, and how to answer
+/// once the group's commit has succeeded or failed.
+struct Finished {
+    failed: bool,
+    answer: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
+
+pub struct Engine {
+    writer: mpsc::Sender<WriteJob>,
+    readers: crossbeam_channel::Sender<ReadJob>,
+}
+
+impl Engine {
+    /// Opens `path` with one writer and `readers` reader connections. The schema must already be
+    /// migrated (see [`super::migrate`]).
+    pub fn start(path: &Path, readers: usize) -> StoreResult<Self> {
+        let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
+        let writer = open(path, false)?;
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(writer, write_rx))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+
+        let (read_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
+        for n in 0..readers.max(1) {
+            let conn = open(path, true)?;
+            let jobs = read_rx.clone();
+            thread::Builder::new()
+                .name(format!("sqlite-reader-{n}"))
+                .spawn(move || {
+                    for job in jobs {
+                        if catch_unwind(AssertUnwindSafe(|| job(&conn))).is_err() {
+                            tracing::error!("a read job panicked");
+                        }
+                    }
+                })
+                .map_err(|e| StoreError::Internal(format!("cannot start a reader thread: {e}")))?;
+        }
+        Ok(Self { writer: write_tx, readers: read_tx })
+    }
+
+    /// Runs `f` on a reader connection. Reads see every write that has been answered.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.readers.send(job).map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
+        rx.await.map_err(|_| StoreError::Internal("a read job was dropped".into()))?
+    }
+
+    /// Runs `f` in its own savepoint on the writer and answers once its group is on disk.
+    /// When `f` fails, everything it wrote is rolled back and its error is returned.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = f(conn);
+            Finished {
+                failed: result.is_err(),
+                answer: Box::new(move |commit| {
+                    let _ = tx.send(commit.and(result));
+                }),
+            }
+        });
+        self.writer.send(job).map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
+        rx.await.map_err(|_| StoreError::Internal("a write job was dropped".into()))?
+    }
+}
+
+pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(super::unavailable)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(super::unavailable)?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON;").map_err(super::unavailable)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let Some(answers) = run_group(&conn, group) else { continue };
+        let committed = conn.execute_batch("COMMIT").map_err(super::unavailable);
+        if let Err(err) = &committed {
+            tracing::error!(error = %err, jobs = answers.len(), "group commit failed; rolling back");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for answer in answers {
+            answer(committed.clone());
+        }
+    }
+}
+
+/// Runs each job in its own savepoint inside one transaction; returns how to answer each.
+/// `None` when no transaction could be started: the jobs are dropped unanswered, which tells
+/// their callers that nothing was written.
+fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
+    let mut answers = Vec::with_capacity(group.len());
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %err, "cannot begin a write transaction");
+        return None;
+    }
+    for job in group {
+        if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+            tracing::error!(error = %err, "cannot open a savepoint");
+            continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok(finished) => {
+                if finished.failed {
+                    rollback_savepoint(conn);
+                } else if let Err(err) = conn.execute_batch("RELEASE job") {
+                    tracing::error!(error = %err, "cannot release a savepoint");
+                    rollback_savepoint(conn);
+                    (finished.answer)(Err(super::unavailable(err)));
+                    continue;
+                }
+                answers.push(finished.answer);
+            }
+            Err(_) => {
+                tracing::error!("a write job panicked; its changes are rolled back");
+                rollback_savepoint(conn);
+            }
+        }
+    }
+    Some(answers)
+}
+
+fn rollback_savepoint(conn: &Connection) {
+    if let Err(err) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+        tracing::error!(error = %err, "cannot roll back a savepoint");
+    }
+}

@@ -1,0 +1,49 @@
+//! Schema migrations, numbered and named in lockstep with `migrations/postgres/`.
+
+use rusqlite::Connection;
+
+use crate::store::{StoreError, StoreResult};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "init", sql: include_str!("../../../migrations/sqlite/0001_init.sql") }];
+
+/// Applies every migration not yet applied, all in one exclusive transaction, so that two
+/// processes starting at once cannot both apply the same one.
+pub fn run(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(super::unavailable)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version     INTEGER PRIMARY KEY,
+             name        TEXT    NOT NULL,
+             applied_at  INTEGER NOT NULL
+         )",
+    )
+    .map_err(super::db)?;
+    let applied: i64 =
+        tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(super::db)?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.version);
+    if applied > newest {
+        return Err(StoreError::Internal(format!(
+            "the database is at schema version {applied}, newer than this program knows ({newest}); upgrade procura"
+        )));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
+        tx.execute_batch(migration.sql)
+            .map_err(|e| StoreError::Internal(format!("migration {} ({}) failed: {e}", migration.version, migration.name)))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![migration.version, migration.name, chrono::Utc::now().timestamp_micros()],
+        )
+        .map_err(super::db)?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+    }
+    tx.commit().map_err(super::unavailable)
+}

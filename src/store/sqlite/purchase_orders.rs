@@ -1,0 +1,488 @@
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use super::{db, micros, opt_time, page_bounds, time};
+use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::{
+    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
+    PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
+};
+use crate::domain::status::Status;
+use crate::store::{Problem, Rule, StoreError, StoreResult};
+
+pub fn create(conn: &Connection, account: AccountId, input: &PurchaseOrderInput) -> StoreResult<PurchaseOrder> {
+    let supplier_name = check_references(conn, account, input)?;
+    let now = Utc::now();
+    let order_number = next_order_number(conn, account, now)?;
+    let d = &input.details;
+    conn.prepare_cached(
+        "INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status, order_date,
+             expected_delivery_date, payment_terms, payment_status, currency_code, shipping_carrier,
+             tracking_number, reference_number, note_to_supplier, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            order_number,
+            input.supplier_id.0,
+            input.warehouse_id.0,
+            d.order_date.map(micros),
+            d.expected_delivery_date.map(micros),
+            d.payment_terms.as_str(),
+            d.payment_status.as_str(),
+            d.currency_code.as_str(),
+            d.shipping_carrier,
+            d.tracking_number,
+            d.reference_number,
+            d.note_to_supplier,
+            micros(now),
+        ])
+    })
+    .map_err(db)?;
+    let id = PurchaseOrderId(conn.last_insert_rowid());
+    let products = insert_lines(conn, id, input)?;
+    Ok(PurchaseOrder {
+        id,
+        order_number,
+        supplier_id: input.supplier_id,
+        supplier_name,
+        warehouse_id: input.warehouse_id,
+        status: Status::Draft,
+        details: input.details.clone(),
+        create_date: now,
+        modify_date: now,
+        products,
+    })
+}
+
+pub fn get(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreResult<PurchaseOrder> {
+    let header = conn
+        .prepare_cached(
+            "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
+                    po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code,
+                    po.shipping_carrier, po.tracking_number, po.reference_number, po.note_to_supplier,
+                    po.created_at, po.updated_at
+             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+             WHERE po.account_id = ?1 AND po.id = ?2",
+        )
+        .and_then(|mut s| s.query_row(params![account.0, id.0], RawOrder::from_row).optional())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    let lines = conn
+        .prepare_cached(
+            "SELECT sku, supplier_sku, quantity, cost_micros, received_quantity, rejected_quantity
+             FROM purchase_order_lines WHERE purchase_order_id = ?1 ORDER BY line_no",
+        )
+        .and_then(|mut s| s.query_map([id.0], RawLine::from_row)?.collect::<Result<Vec<_>, _>>())
+        .map_err(db)?;
+    header.into_order(lines)
+}
+
+pub fn list(
+    conn: &Connection,
+    account: AccountId,
+    filter: &PurchaseOrderFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<PurchaseOrderSummary>> {
+    // Only the filters present go into the SQL, so that SQLite can pick the matching index.
+    let mut clauses = vec!["po.account_id = ?".to_owned()];
+    let mut values: Vec<Value> = vec![Value::Integer(account.0)];
+    let mut add = |clause: &str, value: Value| {
+        clauses.push(clause.to_owned());
+        values.push(value);
+    };
+    if let Some(number) = &filter.order_number {
+        add("po.order_number = ?", Value::Text(number.clone()));
+    }
+    if let Some(status) = filter.status {
+        add("po.status = ?", Value::Text(status.as_str().to_owned()));
+    }
+    if let Some(warehouse) = filter.warehouse_id {
+        add("po.warehouse_id = ?", Value::Integer(warehouse.0));
+    }
+    if let Some(supplier) = filter.supplier_id {
+        add("po.supplier_id = ?", Value::Integer(supplier.0));
+    }
+    if let Some(reference) = &filter.reference_number {
+        add("po.reference_number = ?", Value::Text(reference.clone()));
+    }
+    if let Some(start) = filter.create_date_start {
+        add("po.created_at >= ?", Value::Integer(micros(start)));
+    }
+    if let Some(end) = filter.create_date_end {
+        add("po.created_at <= ?", Value::Integer(micros(end)));
+    }
+    if let Some(start) = filter.modify_date_start {
+        add("po.updated_at >= ?", Value::Integer(micros(start)));
+    }
+    let filter_sql = clauses.join(" AND ");
+
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM purchase_orders po WHERE {filter_sql}"))
+            .and_then(|mut s| s.query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0)))
+            .map_err(db)? as u64,
+    };
+
+    let (after, limit, offset) = page_bounds(page);
+    values.extend([Value::Integer(after), Value::Integer(limit), Value::Integer(offset)]);
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
+                    po.expected_delivery_date, po.reference_number, po.created_at, po.updated_at
+             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+             WHERE {filter_sql} AND po.id < ?
+             ORDER BY po.id DESC LIMIT ? OFFSET ?"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params_from_iter(values.iter()), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, i64>(10)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?;
+    let items = rows
+        .into_iter()
+        .map(|(id, number, supplier, supplier_name, warehouse, status, order, expected, reference, created, updated)| {
+            Ok(PurchaseOrderSummary {
+                id: PurchaseOrderId(id),
+                order_number: number,
+                supplier_id: SupplierId(supplier),
+                supplier_name,
+                warehouse_id: WarehouseId(warehouse),
+                status: parse_status(&status)?,
+                order_date: opt_time(order)?,
+                expected_delivery_date: opt_time(expected)?,
+                reference_number: reference,
+                create_date: time(created)?,
+                modify_date: time(updated)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page, total, |po| po.id.0))
+}
+
+pub fn replace(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<PurchaseOrder> {
+    let status = current_status(conn, account, id)?;
+    if status != Status::Draft {
+        return Err(StoreError::rejected(
+            Rule::InvalidStatus,
+            None,
+            None,
+            format!(
+                "purchase order {id} is '{status}'; it can be replaced only while 'draft'{}",
+                if status == Status::Open { " (use POST .../shipping_details for an open order)" } else { "" }
+            ),
+        ));
+    }
+    check_references(conn, account, input)?;
+    write_details(conn, id, &input.details, Some((input.supplier_id, input.warehouse_id)))?;
+    conn.prepare_cached("DELETE FROM purchase_order_lines WHERE purchase_order_id = ?1")
+        .and_then(|mut s| s.execute([id.0]))
+        .map_err(db)?;
+    insert_lines(conn, id, input)?;
+    get(conn, account, id)
+}
+
+pub fn update_shipping_details(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    patch: ShippingDetailsPatch,
+) -> StoreResult<PurchaseOrder> {
+    let mut order = get(conn, account, id)?;
+    if order.status != Status::Open {
+        return Err(StoreError::rejected(
+            Rule::InvalidStatus,
+            None,
+            None,
+            format!(
+                "purchase order {id} is '{}'; shipping details can be changed only while 'open'{}",
+                order.status,
+                if order.status == Status::Draft { " (use PUT for a draft)" } else { "" }
+            ),
+        ));
+    }
+    patch.apply_to(&mut order.details);
+    order.modify_date = write_details(conn, id, &order.details, None)?;
+    Ok(order)
+}
+
+pub fn change_status(conn: &Connection, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status> {
+    let from = current_status(conn, account, id)?;
+    let to = from.transition(to).map_err(|err| {
+        StoreError::rejected(Rule::InvalidStatus, Some("status"), Some(to.to_string()), err.to_string())
+    })?;
+    if to != from {
+        // Conditional on the status just read, so the change applies to exactly that state.
+        let changed = conn
+            .prepare_cached(
+                "UPDATE purchase_orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2",
+            )
+            .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(Utc::now())]))
+            .map_err(db)?;
+        if changed != 1 {
+            return Err(StoreError::Internal(format!("status of {id} changed under a write transaction")));
+        }
+    }
+    Ok(to)
+}
+
+fn current_status(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreResult<Status> {
+    let status: String = conn
+        .prepare_cached("SELECT status FROM purchase_orders WHERE account_id = ?1 AND id = ?2")
+        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| r.get(0)).optional())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    parse_status(&status)
+}
+
+/// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
+fn check_references(conn: &Connection, account: AccountId, input: &PurchaseOrderInput) -> StoreResult<String> {
+    let supplier: Option<String> = conn
+        .prepare_cached("SELECT name FROM suppliers WHERE account_id = ?1 AND id = ?2")
+        .and_then(|mut s| s.query_row(params![account.0, input.supplier_id.0], |r| r.get(0)).optional())
+        .map_err(db)?;
+    let warehouse: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2)")
+        .and_then(|mut s| s.query_row(params![account.0, input.warehouse_id.0], |r| r.get(0)))
+        .map_err(db)?;
+    let mut problems = Vec::new();
+    if supplier.is_none() {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("supplier_id".into()),
+            value: Some(input.supplier_id.to_string()),
+            message: format!("supplier {} does not exist", input.supplier_id),
+        });
+    }
+    if !warehouse {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("warehouse_id".into()),
+            value: Some(input.warehouse_id.to_string()),
+            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
+        });
+    }
+    match supplier {
+        Some(name) if problems.is_empty() => Ok(name),
+        _ => Err(StoreError::Rejected(problems)),
+    }
+}
+
+/// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`.
+fn next_order_number(conn: &Connection, account: AccountId, now: DateTime<Utc>) -> StoreResult<String> {
+    let day = now.date_naive();
+    let sequence: i64 = conn
+        .prepare_cached(
+            "INSERT INTO order_number_sequences (account_id, day, last_value) VALUES (?1, ?2, 1)
+             ON CONFLICT (account_id, day) DO UPDATE SET last_value = last_value + 1
+             RETURNING last_value",
+        )
+        .and_then(|mut s| s.query_row(params![account.0, day.to_string()], |r| r.get(0)))
+        .map_err(db)?;
+    Ok(format_order_number(day, sequence))
+}
+
+fn insert_lines(conn: &Connection, id: PurchaseOrderId, input: &PurchaseOrderInput) -> StoreResult<Vec<Line>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db)?;
+    let mut lines = Vec::with_capacity(input.products.len());
+    for (line_no, product) in input.products.iter().enumerate() {
+        stmt.execute(params![
+            id.0,
+            line_no as i64,
+            product.sku.as_str(),
+            product.supplier_sku,
+            product.quantity.get(),
+            product.cost.map(Money::micros),
+        ])
+        .map_err(db)?;
+        lines.push(Line {
+            sku: product.sku.clone(),
+            supplier_sku: product.supplier_sku.clone(),
+            quantity: product.quantity.get(),
+            cost: product.cost,
+            received_quantity: 0,
+            rejected_quantity: 0,
+        });
+    }
+    Ok(lines)
+}
+
+/// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the
+/// new modification time.
+fn write_details(
+    conn: &Connection,
+    id: PurchaseOrderId,
+    d: &Details,
+    parties: Option<(SupplierId, WarehouseId)>,
+) -> StoreResult<DateTime<Utc>> {
+    let now = Utc::now();
+    let (supplier, warehouse) = parties.map_or((None, None), |(s, w)| (Some(s.0), Some(w.0)));
+    conn.prepare_cached(
+        "UPDATE purchase_orders SET order_date = ?2, expected_delivery_date = ?3, payment_terms = ?4,
+                payment_status = ?5, currency_code = ?6, shipping_carrier = ?7, tracking_number = ?8,
+                reference_number = ?9, note_to_supplier = ?10, updated_at = ?11,
+                supplier_id = COALESCE(?12, supplier_id), warehouse_id = COALESCE(?13, warehouse_id)
+         WHERE id = ?1",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id.0,
+            d.order_date.map(micros),
+            d.expected_delivery_date.map(micros),
+            d.payment_terms.as_str(),
+            d.payment_status.as_str(),
+            d.currency_code.as_str(),
+            d.shipping_carrier,
+            d.tracking_number,
+            d.reference_number,
+            d.note_to_supplier,
+            micros(now),
+            supplier,
+            warehouse,
+        ])
+    })
+    .map_err(db)?;
+    Ok(now)
+}
+
+fn parse_status(raw: &str) -> StoreResult<Status> {
+    raw.parse().map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
+}
+
+fn corrupt(what: &str, raw: &str) -> StoreError {
+    StoreError::Internal(format!("bad {what} '{raw}' in the database"))
+}
+
+struct RawOrder {
+    id: i64,
+    order_number: String,
+    supplier_id: i64,
+    supplier_name: String,
+    warehouse_id: i64,
+    status: String,
+    order_date: Option<i64>,
+    expected_delivery_date: Option<i64>,
+    payment_terms: String,
+    payment_status: String,
+    currency_code: String,
+    shipping_carrier: Option<String>,
+    tracking_number: Option<String>,
+    reference_number: Option<String>,
+    note_to_supplier: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl RawOrder {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            order_number: r.get(1)?,
+            supplier_id: r.get(2)?,
+            supplier_name: r.get(3)?,
+            warehouse_id: r.get(4)?,
+            status: r.get(5)?,
+            order_date: r.get(6)?,
+            expected_delivery_date: r.get(7)?,
+            payment_terms: r.get(8)?,
+            payment_status: r.get(9)?,
+            currency_code: r.get(10)?,
+            shipping_carrier: r.get(11)?,
+            tracking_number: r.get(12)?,
+            reference_number: r.get(13)?,
+            note_to_supplier: r.get(14)?,
+            created_at: r.get(15)?,
+            updated_at: r.get(16)?,
+        })
+    }
+
+    fn into_order(self, lines: Vec<RawLine>) -> StoreResult<PurchaseOrder> {
+        Ok(PurchaseOrder {
+            id: PurchaseOrderId(self.id),
+            order_number: self.order_number,
+            supplier_id: SupplierId(self.supplier_id),
+            supplier_name: self.supplier_name,
+            warehouse_id: WarehouseId(self.warehouse_id),
+            status: parse_status(&self.status)?,
+            details: Details {
+                order_date: opt_time(self.order_date)?,
+                expected_delivery_date: opt_time(self.expected_delivery_date)?,
+                payment_terms: PaymentTerms::parse(&self.payment_terms)
+                    .map_err(|_| corrupt("payment_terms", &self.payment_terms))?,
+                payment_status: PaymentStatus::parse(&self.payment_status)
+                    .map_err(|_| corrupt("payment_status", &self.payment_status))?,
+                currency_code: CurrencyCode::parse(&self.currency_code)
+                    .map_err(|_| corrupt("currency_code", &self.currency_code))?,
+                shipping_carrier: self.shipping_carrier,
+                tracking_number: self.tracking_number,
+                reference_number: self.reference_number,
+                note_to_supplier: self.note_to_supplier,
+            },
+            create_date: time(self.created_at)?,
+            modify_date: time(self.updated_at)?,
+            products: lines.into_iter().map(RawLine::into_line).collect::<StoreResult<_>>()?,
+        })
+    }
+}
+
+struct RawLine {
+    sku: String,
+    supplier_sku: Option<String>,
+    quantity: i64,
+    cost_micros: Option<i64>,
+    received_quantity: i64,
+    rejected_quantity: i64,
+}
+
+impl RawLine {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sku: r.get(0)?,
+            supplier_sku: r.get(1)?,
+            quantity: r.get(2)?,
+            cost_micros: r.get(3)?,
+            received_quantity: r.get(4)?,
+            rejected_quantity: r.get(5)?,
+        })
+    }
+
+    fn into_line(self) -> StoreResult<Line> {
+        Ok(Line {
+            sku: Sku::parse(&self.sku).map_err(|_| corrupt("sku", &self.sku))?,
+            supplier_sku: self.supplier_sku,
+            quantity: self.quantity,
+            cost: self.cost_micros.map(Money::from_micros),
+            received_quantity: self.received_quantity,
+            rejected_quantity: self.rejected_quantity,
+        })
+    }
+}

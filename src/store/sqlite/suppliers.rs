@@ -1,0 +1,142 @@
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{count, db, page_bounds};
+use crate::domain::ids::{AccountId, SupplierId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::store::{Rule, StoreError, StoreResult};
+
+const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
+                       country_code, contact_name, contact_phone";
+
+pub fn create(conn: &Connection, account: AccountId, input: &SupplierInput) -> StoreResult<SupplierId> {
+    ensure_name_free(conn, account, None, &input.supplier_name)?;
+    let now = Utc::now().timestamp_micros();
+    conn.prepare_cached(
+        "INSERT INTO suppliers (account_id, name, name_key, email, address_line_1, address_line_2, city, state,
+                                postal_code, country_code, contact_name, contact_phone, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            input.supplier_name,
+            name_key(&input.supplier_name),
+            input.supplier_email,
+            input.address_line_1,
+            input.address_line_2,
+            input.city,
+            input.state,
+            input.postal_code,
+            input.country_code,
+            input.contact_name,
+            input.contact_phone,
+            now
+        ])
+    })
+    .map_err(db)?;
+    Ok(SupplierId(conn.last_insert_rowid()))
+}
+
+pub fn get(conn: &Connection, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM suppliers WHERE account_id = ?1 AND id = ?2"))
+        .and_then(|mut s| s.query_row(params![account.0, id.0], from_row).optional())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)
+}
+
+pub fn update(conn: &Connection, account: AccountId, id: SupplierId, input: &SupplierInput) -> StoreResult<()> {
+    ensure_name_free(conn, account, Some(id), &input.supplier_name)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE suppliers SET name = ?3, name_key = ?4, email = ?5, address_line_1 = ?6, address_line_2 = ?7,
+                    city = ?8, state = ?9, postal_code = ?10, country_code = ?11, contact_name = ?12,
+                    contact_phone = ?13, updated_at = ?14
+             WHERE account_id = ?1 AND id = ?2",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                account.0,
+                id.0,
+                input.supplier_name,
+                name_key(&input.supplier_name),
+                input.supplier_email,
+                input.address_line_1,
+                input.address_line_2,
+                input.city,
+                input.state,
+                input.postal_code,
+                input.country_code,
+                input.contact_name,
+                input.contact_phone,
+                Utc::now().timestamp_micros()
+            ])
+        })
+        .map_err(db)?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+pub fn list(
+    conn: &Connection,
+    account: AccountId,
+    name_contains: Option<&str>,
+    page: &PageRequest,
+) -> StoreResult<Page<Supplier>> {
+    // `instr` on the lower-cased name: a case-insensitive substring match with no LIKE escaping.
+    let needle = name_contains.map(|n| n.to_lowercase());
+    let total = count(
+        conn,
+        page,
+        "SELECT COUNT(*) FROM suppliers WHERE account_id = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0)",
+        &[&account.0, &needle],
+    )?;
+    let (after, limit, offset) = page_bounds(page);
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM suppliers
+             WHERE account_id = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0) AND id < ?3
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![account.0, needle, after, limit, offset], from_row)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(Page::from_rows(rows, page, total, |s| s.id.0))
+}
+
+fn ensure_name_free(conn: &Connection, account: AccountId, except: Option<SupplierId>, name: &str) -> StoreResult<()> {
+    let taken: Option<i64> = conn
+        .prepare_cached("SELECT id FROM suppliers WHERE account_id = ?1 AND name_key = ?2")
+        .and_then(|mut s| s.query_row(params![account.0, name_key(name)], |r| r.get(0)).optional())
+        .map_err(db)?;
+    match taken {
+        Some(other) if Some(SupplierId(other)) != except => Err(StoreError::rejected(
+            Rule::Duplicate,
+            Some("supplier_name"),
+            Some(name.to_owned()),
+            format!("a supplier named '{name}' already exists ({})", SupplierId(other)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Supplier> {
+    Ok(Supplier {
+        id: SupplierId(row.get(0)?),
+        fields: SupplierInput {
+            supplier_name: row.get(1)?,
+            supplier_email: row.get(2)?,
+            address_line_1: row.get(3)?,
+            address_line_2: row.get(4)?,
+            city: row.get(5)?,
+            state: row.get(6)?,
+            postal_code: row.get(7)?,
+            country_code: row.get(8)?,
+            contact_name: row.get(9)?,
+            contact_phone: row.get(10)?,
+        },
+    })
+}

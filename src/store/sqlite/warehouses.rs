@@ -1,0 +1,187 @@
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{count, db, page_bounds, time};
+use crate::domain::ids::{AccountId, LocationId, WarehouseId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::{Rule, StoreError, StoreResult};
+
+pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
+    let now = Utc::now().timestamp_micros();
+    conn.prepare_cached(
+        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+    )
+    .and_then(|mut s| s.execute(params![account.0, name, now]))
+    .map_err(db)?;
+    get(conn, account, WarehouseId(conn.last_insert_rowid()))
+}
+
+pub fn get(conn: &Connection, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
+    conn.prepare_cached(
+        "SELECT id, name, created_at, updated_at FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2",
+    )
+    .and_then(|mut s| s.query_row(params![account.0, id.0], raw_warehouse).optional())
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
+    .and_then(warehouse)
+}
+
+pub fn rename(conn: &Connection, account: AccountId, id: WarehouseId, name: &str) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("UPDATE inventory_warehouses SET name = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2")
+        .and_then(|mut s| s.execute(params![account.0, id.0, name, Utc::now().timestamp_micros()]))
+        .map_err(db)?;
+    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Deletes a warehouse and its locations. Refused while a purchase order refers to it.
+pub fn delete(conn: &Connection, account: AccountId, id: WarehouseId, _remove_inventory: bool) -> StoreResult<()> {
+    get(conn, account, id)?;
+    let orders: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM purchase_orders WHERE account_id = ?1 AND warehouse_id = ?2",
+            params![account.0, id.0],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if orders > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_warehouse_id"),
+            Some(id.to_string()),
+            format!("warehouse {id} cannot be deleted: {orders} purchase order(s) refer to it"),
+        ));
+    }
+    conn.execute("DELETE FROM inventory_locations WHERE account_id = ?1 AND warehouse_id = ?2", params![account.0, id.0])
+        .map_err(db)?;
+    conn.execute("DELETE FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+        .map_err(db)?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, account: AccountId, page: &PageRequest) -> StoreResult<Page<Warehouse>> {
+    let total = count(conn, page, "SELECT COUNT(*) FROM inventory_warehouses WHERE account_id = ?1", &[&account.0])?;
+    let (after, limit, offset) = page_bounds(page);
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, name, created_at, updated_at FROM inventory_warehouses
+             WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![account.0, after, limit, offset], raw_warehouse)?.collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?
+        .into_iter()
+        .map(warehouse)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, total, |w| w.id.0))
+}
+
+pub fn create_location(conn: &Connection, account: AccountId, input: &NewLocation) -> StoreResult<Location> {
+    if get(conn, account, input.warehouse_id).is_err() {
+        return Err(StoreError::rejected(
+            Rule::UnknownReference,
+            Some("inventory_warehouse_id"),
+            Some(input.warehouse_id.to_string()),
+            format!("inventory warehouse {} does not exist", input.warehouse_id),
+        ));
+    }
+    let now = Utc::now().timestamp_micros();
+    conn.prepare_cached(
+        "INSERT INTO inventory_locations (account_id, warehouse_id, name, barcode, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![account.0, input.warehouse_id.0, input.name, input.barcode, now]))
+    .map_err(db)?;
+    get_location(conn, account, LocationId(conn.last_insert_rowid()))
+}
+
+const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
+
+pub fn get_location(conn: &Connection, account: AccountId, id: LocationId) -> StoreResult<Location> {
+    conn.prepare_cached(&format!(
+        "SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = ?1 AND id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![account.0, id.0], raw_location).optional())
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
+    .and_then(location)
+}
+
+pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()> {
+    let current = get_location(conn, account, id)?;
+    let name = change.name.unwrap_or(current.name);
+    let barcode = change.barcode.unwrap_or(current.barcode);
+    conn.prepare_cached(
+        "UPDATE inventory_locations SET name = ?3, barcode = ?4, updated_at = ?5 WHERE account_id = ?1 AND id = ?2",
+    )
+    .and_then(|mut s| s.execute(params![account.0, id.0, name, barcode, Utc::now().timestamp_micros()]))
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_location(conn: &Connection, account: AccountId, id: LocationId, _remove_inventory: bool) -> StoreResult<()> {
+    get_location(conn, account, id)?;
+    conn.execute("DELETE FROM inventory_locations WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+        .map_err(db)?;
+    Ok(())
+}
+
+pub fn list_locations(
+    conn: &Connection,
+    account: AccountId,
+    warehouse: Option<WarehouseId>,
+    page: &PageRequest,
+) -> StoreResult<Page<Location>> {
+    let warehouse = warehouse.map(|w| w.0);
+    let total = count(
+        conn,
+        page,
+        "SELECT COUNT(*) FROM inventory_locations WHERE account_id = ?1 AND (?2 IS NULL OR warehouse_id = ?2)",
+        &[&account.0, &warehouse],
+    )?;
+    let (after, limit, offset) = page_bounds(page);
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {LOCATION_COLUMNS} FROM inventory_locations
+             WHERE account_id = ?1 AND (?2 IS NULL OR warehouse_id = ?2) AND id < ?3
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![account.0, warehouse, after, limit, offset], raw_location)?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?
+        .into_iter()
+        .map(location)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, total, |l| l.id.0))
+}
+
+type RawWarehouse = (i64, String, i64, i64);
+
+fn raw_warehouse(row: &Row<'_>) -> rusqlite::Result<RawWarehouse> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn warehouse((id, name, created, updated): RawWarehouse) -> StoreResult<Warehouse> {
+    Ok(Warehouse { id: WarehouseId(id), name, created_at: time(created)?, updated_at: time(updated)? })
+}
+
+type RawLocation = (i64, i64, String, Option<String>, i64, i64);
+
+fn raw_location(row: &Row<'_>) -> rusqlite::Result<RawLocation> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn location((id, warehouse, name, barcode, created, updated): RawLocation) -> StoreResult<Location> {
+    Ok(Location {
+        id: LocationId(id),
+        warehouse_id: WarehouseId(warehouse),
+        name,
+        barcode,
+        created_at: time(created)?,
+        updated_at: time(updated)?,
+    })
+}
