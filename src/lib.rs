@@ -1,4 +1,8 @@
 //! Procura: a purchase-order service that speaks the ShipStation API v2 purchase-order dialect.
 
+pub mod cli;
 pub mod domain;
+pub mod http;
+pub mod startup;
 pub mod store;
+pub mod telemetry;

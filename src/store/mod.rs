@@ -19,6 +19,13 @@ pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The current time at the precision both databases keep (microseconds), so that what a write
+/// answers equals what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The object named by the request (its path) does not exist in the caller's account.

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db, opt_time, time};
@@ -8,7 +7,7 @@ use crate::store::{StoreError, StoreResult};
 
 pub fn create_account(conn: &Connection, key: &NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
     conn.prepare_cached("INSERT INTO accounts (created_at) VALUES (?1)")
-        .and_then(|mut s| s.execute([Utc::now().timestamp_micros()]))
+        .and_then(|mut s| s.execute([crate::store::now().timestamp_micros()]))
         .map_err(db)?;
     let account = AccountId(conn.last_insert_rowid());
     let key_id = create_key(conn, account, key)?;
@@ -23,7 +22,7 @@ pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> Sto
         return Err(StoreError::NotFound);
     }
     conn.prepare_cached("INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4)")
-        .and_then(|mut s| s.execute(params![account.0, &key.hash[..], key.hint, Utc::now().timestamp_micros()]))
+        .and_then(|mut s| s.execute(params![account.0, &key.hash[..], key.hint, crate::store::now().timestamp_micros()]))
         .map_err(db)?;
     Ok(ApiKeyId(conn.last_insert_rowid()))
 }
@@ -52,7 +51,7 @@ pub fn revoke_key(conn: &Connection, id: ApiKeyId) -> StoreResult<()> {
     let changed = conn
         .execute(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-            params![id.0, Utc::now().timestamp_micros()],
+            params![id.0, crate::store::now().timestamp_micros()],
         )
         .map_err(db)?;
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -15,7 +15,7 @@ use crate::store::{Problem, Rule, StoreError, StoreResult};
 
 pub fn create(conn: &Connection, account: AccountId, input: &PurchaseOrderInput) -> StoreResult<PurchaseOrder> {
     let supplier_name = check_references(conn, account, input)?;
-    let now = Utc::now();
+    let now = crate::store::now();
     let order_number = next_order_number(conn, account, now)?;
     let d = &input.details;
     conn.prepare_cached(
@@ -241,7 +241,7 @@ pub fn change_status(conn: &Connection, account: AccountId, id: PurchaseOrderId,
             .prepare_cached(
                 "UPDATE purchase_orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2",
             )
-            .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(Utc::now())]))
+            .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(crate::store::now())]))
             .map_err(db)?;
         if changed != 1 {
             return Err(StoreError::Internal(format!("status of {id} changed under a write transaction")));
@@ -344,7 +344,7 @@ fn write_details(
     d: &Details,
     parties: Option<(SupplierId, WarehouseId)>,
 ) -> StoreResult<DateTime<Utc>> {
-    let now = Utc::now();
+    let now = crate::store::now();
     let (supplier, warehouse) = parties.map_or((None, None), |(s, w)| (Some(s.0), Some(w.0)));
     conn.prepare_cached(
         "UPDATE purchase_orders SET order_date = ?2, expected_delivery_date = ?3, payment_terms = ?4,

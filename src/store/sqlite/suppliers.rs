@@ -1,4 +1,3 @@
-use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{count, db, page_bounds};
@@ -12,7 +11,7 @@ const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, st
 
 pub fn create(conn: &Connection, account: AccountId, input: &SupplierInput) -> StoreResult<SupplierId> {
     ensure_name_free(conn, account, None, &input.supplier_name)?;
-    let now = Utc::now().timestamp_micros();
+    let now = crate::store::now().timestamp_micros();
     conn.prepare_cached(
         "INSERT INTO suppliers (account_id, name, name_key, email, address_line_1, address_line_2, city, state,
                                 postal_code, country_code, contact_name, contact_phone, created_at, updated_at)
@@ -70,7 +69,7 @@ pub fn update(conn: &Connection, account: AccountId, id: SupplierId, input: &Sup
                 input.country_code,
                 input.contact_name,
                 input.contact_phone,
-                Utc::now().timestamp_micros()
+                crate::store::now().timestamp_micros()
             ])
         })
         .map_err(db)?;

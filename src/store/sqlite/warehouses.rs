@@ -1,4 +1,3 @@
-use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{count, db, page_bounds, time};
@@ -8,7 +7,7 @@ use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse}
 use crate::store::{Rule, StoreError, StoreResult};
 
 pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
-    let now = Utc::now().timestamp_micros();
+    let now = crate::store::now().timestamp_micros();
     conn.prepare_cached(
         "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
     )
@@ -30,7 +29,7 @@ pub fn get(conn: &Connection, account: AccountId, id: WarehouseId) -> StoreResul
 pub fn rename(conn: &Connection, account: AccountId, id: WarehouseId, name: &str) -> StoreResult<()> {
     let changed = conn
         .prepare_cached("UPDATE inventory_warehouses SET name = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2")
-        .and_then(|mut s| s.execute(params![account.0, id.0, name, Utc::now().timestamp_micros()]))
+        .and_then(|mut s| s.execute(params![account.0, id.0, name, crate::store::now().timestamp_micros()]))
         .map_err(db)?;
     if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
@@ -87,7 +86,7 @@ pub fn create_location(conn: &Connection, account: AccountId, input: &NewLocatio
             format!("inventory warehouse {} does not exist", input.warehouse_id),
         ));
     }
-    let now = Utc::now().timestamp_micros();
+    let now = crate::store::now().timestamp_micros();
     conn.prepare_cached(
         "INSERT INTO inventory_locations (account_id, warehouse_id, name, barcode, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -116,7 +115,7 @@ pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, ch
     conn.prepare_cached(
         "UPDATE inventory_locations SET name = ?3, barcode = ?4, updated_at = ?5 WHERE account_id = ?1 AND id = ?2",
     )
-    .and_then(|mut s| s.execute(params![account.0, id.0, name, barcode, Utc::now().timestamp_micros()]))
+    .and_then(|mut s| s.execute(params![account.0, id.0, name, barcode, crate::store::now().timestamp_micros()]))
     .map_err(db)?;
     Ok(())
 }

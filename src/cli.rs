@@ -1,0 +1,124 @@
+//! The `procura` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::domain::account::NewApiKey;
+use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::startup::{self, Application, Settings};
+use crate::store::StoreError;
+
+#[derive(Debug, Parser)]
+#[command(name = "procura", version, about = "Purchase orders over the ShipStation API v2 purchase-order dialect.")]
+pub struct Cli {
+    /// Where data is stored: a SQLite file path (or `sqlite:PATH`), or a `postgres://` URL.
+    #[arg(long = "database", env = "PROCURA_DATABASE_URL", default_value = "procura.db", global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API. On first start with no account, creates one and prints its API key.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "PROCURA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Requests per minute allowed per account; 0 turns the limit off.
+        #[arg(long, env = "PROCURA_RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
+        rate_limit_per_minute: u32,
+        /// The address clients reach the service at, e.g. `https://po.example.com`, used in
+        /// pagination links. Defaults to `http://` and the request's Host header.
+        #[arg(long, env = "PROCURA_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (last line of standard output). Without --account, a new account.
+    Create {
+        /// The account the key is for, e.g. `se-1`.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List every key: id, account, first characters, creation and revocation times.
+    List,
+    /// Revoke a key by its id (from `keys list`); requests with it are refused from then on.
+    Revoke {
+        /// The key's id, e.g. `se-3`.
+        id: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = startup::open_store(&cli.database_url).await?;
+    match cli.command {
+        Command::Serve { listen, rate_limit_per_minute, public_url } => {
+            if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
+                println!("Created account {account}. Its API key (shown only this once):");
+                println!("{secret}");
+            }
+            let settings = Settings { listen, database_url: cli.database_url, rate_limit_per_minute, public_url };
+            let app = Application::build(&settings, store).await?;
+            tracing::info!(address = %app.local_addr(), "procura listening");
+            println!("Listening on http://{}", app.local_addr());
+            app.run_until_stopped().await
+        }
+        Command::Keys { command: KeysCommand::Create { account } } => {
+            let key = NewApiKey::generate();
+            let secret = key.secret.clone();
+            let (account, id) = match account {
+                Some(raw) => {
+                    let account = AccountId::parse(&raw).with_context(|| format!("'{raw}' is not an account id"))?;
+                    let id = store.create_key(account, key).await.map_err(|e| match e {
+                        StoreError::NotFound => anyhow::anyhow!("account {raw} does not exist"),
+                        other => anyhow::anyhow!("creating the key: {other}"),
+                    })?;
+                    (account, id)
+                }
+                None => store.create_account(key).await.map_err(|e| anyhow::anyhow!("creating the account: {e}"))?,
+            };
+            println!("Created key {id} for account {account} (shown only this once):");
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::List } => {
+            let keys = store.list_keys().await.map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
+            println!("{:<12} {:<12} {:<12} {:<22} REVOKED", "ID", "ACCOUNT", "KEY", "CREATED");
+            for key in keys {
+                println!(
+                    "{:<12} {:<12} {:<12} {:<22} {}",
+                    key.id.to_string(),
+                    key.account_id.to_string(),
+                    format!("{}...", key.hint),
+                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    key.revoked_at.map_or("-".to_owned(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                );
+            }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Revoke { id } } => {
+            let key = ApiKeyId::parse(&id).with_context(|| format!("'{id}' is not a key id (see `procura keys list`)"))?;
+            store.revoke_key(key).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow::anyhow!("key {id} does not exist"),
+                other => anyhow::anyhow!("revoking the key: {other}"),
+            })?;
+            println!("Revoked key {id}.");
+            Ok(())
+        }
+        Command::Migrate => {
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Extractors that refuse bad input with the error envelope: the JSON body, the query string,
+//! and the caller's account (the `API-Key` header).
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::{ApiError, ErrorCode};
+use crate::domain::account::hash_key;
+use crate::domain::ids::AccountId;
+
+/// A request body that is well-formed JSON sent as `application/json`.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_owned());
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                ApiError::bad_request(ErrorCode::InvalidObject, format!("cannot read the request body: {rejection}"))
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                ErrorCode::RequestBodyRequired,
+                "request body is empty; this operation needs a JSON object",
+            ));
+        }
+        match content_type.as_deref() {
+            Some(ct) if is_json(ct) => {}
+            Some(ct) => {
+                return Err(ApiError::bad_request(
+                    ErrorCode::InvalidFieldValue,
+                    format!("Content-Type must be application/json, not '{ct}'"),
+                ));
+            }
+            None => {
+                return Err(ApiError::bad_request(
+                    ErrorCode::InvalidFieldValue,
+                    "Content-Type header is missing; send the body as application/json",
+                ));
+            }
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|err| {
+            ApiError::bad_request(ErrorCode::InvalidObject, format!("request body is not valid JSON: {err}"))
+        })
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The query string as a JSON object of strings, so that it is read with the same
+/// [`super::fields::Fields`] as a body: every problem at once, unknown parameters refused.
+pub struct QueryObject(pub Value);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryObject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|err| {
+            ApiError::bad_request(ErrorCode::InvalidFieldValue, format!("query string cannot be read: {err}"))
+        })?;
+        let mut map = Map::new();
+        for (key, value) in pairs {
+            if map.insert(key.clone(), Value::String(value)).is_some() {
+                let mut err = ApiError::bad_request(
+                    ErrorCode::InvalidFieldValue,
+                    format!("query parameter {key} is given more than once"),
+                );
+                err.errors[0].field_name = Some(key);
+                return Err(err);
+            }
+        }
+        Ok(QueryObject(Value::Object(map)))
+    }
+}
+
+/// The account of the presented `API-Key`.
+#[derive(Debug, Clone, Copy)]
+pub struct Account(pub AccountId);
+
+impl<S> FromRequestParts<S> for Account
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let Some(key) = parts.headers.get("api-key") else {
+            return Err(ApiError::unauthorized("the API-Key header is missing"));
+        };
+        let key = key.to_str().map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
+        let account = state
+            .store
+            .account_for_key(hash_key(key.trim()))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the API key is not valid or has been revoked"))?;
+        if let Some(limiter) = &state.limiter {
+            limiter.check(account)?;
+        }
+        tracing::Span::current().record("account.id", account.0);
+        Ok(Account(account))
+    }
+}

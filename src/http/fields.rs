@@ -1,0 +1,254 @@
+//! Reading request bodies field by field, so that every problem in a body is reported at once
+//! with its path (`products[2].quantity`) and the refused value.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::error::{ApiError, ErrorCode, ErrorDetail, ErrorType, detail, field_detail};
+use crate::domain::Invalid;
+use crate::domain::purchase_order::Patch;
+
+/// A JSON object at a path of the body.
+pub struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl<'a> Obj<'a> {
+    fn field_path(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+    }
+}
+
+/// Collects the problems found while reading one body.
+#[derive(Default)]
+pub struct Fields {
+    errors: Vec<ErrorDetail>,
+}
+
+impl Fields {
+    /// The body itself must be a JSON object.
+    pub fn root<'a>(&mut self, body: &'a Value) -> Option<Obj<'a>> {
+        match body {
+            Value::Object(map) => Some(Obj { map, path: String::new() }),
+            other => {
+                self.errors.push(detail(
+                    ErrorType::Validation,
+                    ErrorCode::InvalidObject,
+                    format!("request body must be a JSON object, not {}", kind(other)),
+                    None,
+                    None,
+                ));
+                None
+            }
+        }
+    }
+
+    /// A required field: missing or `null` is an error.
+    pub fn required<T>(&mut self, obj: &Obj<'_>, key: &str, parse: impl FnOnce(&Value) -> Result<T, Invalid>) -> Option<T> {
+        match obj.map.get(key) {
+            None | Some(Value::Null) => {
+                self.push(&obj.field_path(key), None, &Invalid::Required);
+                None
+            }
+            Some(value) => self.parse(obj, key, value, parse),
+        }
+    }
+
+    /// An optional field: missing or `null` reads as `None`.
+    pub fn optional<T>(&mut self, obj: &Obj<'_>, key: &str, parse: impl FnOnce(&Value) -> Result<T, Invalid>) -> Option<T> {
+        match obj.map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(value) => self.parse(obj, key, value, parse),
+        }
+    }
+
+    /// A patch field: missing keeps the stored value, `null` clears it.
+    pub fn patch<T>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        parse: impl FnOnce(&Value) -> Result<Option<T>, Invalid>,
+    ) -> Patch<T> {
+        match obj.map.get(key) {
+            None => Patch::Keep,
+            Some(Value::Null) => Patch::Set(None),
+            Some(value) => self.parse(obj, key, value, parse).map_or(Patch::Keep, Patch::Set),
+        }
+    }
+
+    /// A required array of objects, each read by `item` with its own path (`key[i]`).
+    pub fn objects<'a, T>(
+        &mut self,
+        obj: &Obj<'a>,
+        key: &str,
+        mut item: impl FnMut(&mut Self, Obj<'a>) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let path = obj.field_path(key);
+        let array = match obj.map.get(key) {
+            None | Some(Value::Null) => {
+                self.push(&path, None, &Invalid::Required);
+                return None;
+            }
+            Some(Value::Array(array)) => array,
+            Some(other) => {
+                self.push(&path, Some(render(other)), &Invalid::value("must be an array"));
+                return None;
+            }
+        };
+        let before = self.errors.len();
+        let mut items = Vec::with_capacity(array.len());
+        for (index, value) in array.iter().enumerate() {
+            let item_path = format!("{path}[{index}]");
+            match value {
+                Value::Object(map) => {
+                    if let Some(parsed) = item(self, Obj { map, path: item_path }) {
+                        items.push(parsed);
+                    }
+                }
+                other => self.push(&item_path, Some(render(other)), &Invalid::value("must be an object")),
+            }
+        }
+        (self.errors.len() == before).then_some(items)
+    }
+
+    /// Refuses every field not in `known`; fields in `ignored` (read-only fields of the
+    /// resource's representation) are accepted and dropped so that GET, edit, PUT works.
+    pub fn deny_unknown(&mut self, obj: &Obj<'_>, known: &[&str], ignored: &[&str]) {
+        for (key, value) in obj.map {
+            if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
+                self.errors.push(detail(
+                    ErrorType::Validation,
+                    ErrorCode::InvalidFieldValue,
+                    format!("{} is not a known field (allowed: {})", obj.field_path(key), known.join(", ")),
+                    Some(obj.field_path(key)),
+                    Some(render(value)),
+                ));
+            }
+        }
+    }
+
+    /// Adds a problem found after reading (e.g. a rule across fields).
+    pub fn push(&mut self, path: &str, value: Option<String>, invalid: &Invalid) {
+        self.errors.push(field_detail(path, value, invalid));
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing was wrong, else the 400 listing every problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+    }
+
+    fn parse<T>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        value: &Value,
+        parse: impl FnOnce(&Value) -> Result<T, Invalid>,
+    ) -> Option<T> {
+        match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(invalid) => {
+                self.push(&obj.field_path(key), Some(render(value)), &invalid);
+                None
+            }
+        }
+    }
+}
+
+/// The refused value as the client sent it: a string as is, anything else as JSON; cut short.
+pub fn render(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 200 { format!("{}...", text.chars().take(200).collect::<String>()) } else { text }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+// Value readers: each turns one JSON value into a domain value or says what was wrong.
+
+pub fn string(value: &Value) -> Result<&str, Invalid> {
+    value.as_str().ok_or_else(|| Invalid::value(format!("must be a string, not {}", kind(value))))
+}
+
+pub fn integer(value: &Value) -> Result<i64, Invalid> {
+    match value {
+        Value::Number(n) => n.as_i64().ok_or_else(|| Invalid::value("must be a whole number")),
+        other => Err(Invalid::value(format!("must be a whole number, not {}", kind(other)))),
+    }
+}
+
+/// The exact digits of a JSON number (numbers are kept as written, never as binary floats).
+pub fn number(value: &Value) -> Result<String, Invalid> {
+    match value {
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(Invalid::value(format!("must be a number, not {}", kind(other)))),
+    }
+}
+
+/// An RFC 3339 date-time, such as `2025-01-15T00:00:00Z`.
+pub fn date_time(value: &Value) -> Result<DateTime<Utc>, Invalid> {
+    parse_date_time(string(value)?)
+}
+
+pub fn parse_date_time(raw: &str) -> Result<DateTime<Utc>, Invalid> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Invalid::value("must be an RFC 3339 date-time such as 2025-01-15T00:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let body = json!({"name": 5, "items": [{"qty": 1}, {"qty": "x"}, 7], "typo": true});
+        let mut fields = Fields::default();
+        let root = fields.root(&body).unwrap();
+        let name = fields.required(&root, "name", |v| string(v).map(str::to_owned));
+        let items = fields.objects(&root, "items", |f, item| f.required(&item, "qty", integer));
+        fields.required(&root, "missing", string);
+        fields.deny_unknown(&root, &["name", "items", "missing"], &[]);
+        assert_eq!(name, None);
+        assert_eq!(items, None);
+        let err = fields.finish().unwrap_err();
+        let paths: Vec<_> = err.errors.iter().map(|e| e.field_name.clone().unwrap()).collect();
+        assert_eq!(paths, vec!["name", "items[1].qty", "items[2]", "missing", "typo"]);
+        assert_eq!(err.errors[1].field_value.as_deref(), Some("x"));
+        assert_eq!(err.errors[3].error_code, ErrorCode::FieldValueRequired);
+    }
+
+    #[test]
+    fn patch_tells_missing_from_null() {
+        let body = json!({"a": null, "b": "x"});
+        let mut fields = Fields::default();
+        let root = fields.root(&body).unwrap();
+        let read = |v: &Value| string(v).map(|s| Some(s.to_owned()));
+        assert_eq!(fields.patch(&root, "a", read), Patch::Set(None));
+        assert_eq!(fields.patch(&root, "b", read), Patch::Set(Some("x".to_owned())));
+        assert_eq!(fields.patch(&root, "c", read), Patch::Keep);
+    }
+
+    #[test]
+    fn numbers_keep_their_exact_digits() {
+        let body: Value = serde_json::from_str(r#"{"cost": 0.10000000000000001}"#).unwrap();
+        assert_eq!(number(&body["cost"]).unwrap(), "0.10000000000000001");
+    }
+}

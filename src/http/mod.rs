@@ -1,0 +1,146 @@
+//! The HTTP API: routes, extractors, wire types and the error envelope.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use uuid::Uuid;
+
+use crate::store::{Store, StoreError, StoreResult};
+use error::{ApiError, ApiResult, Enveloped, REQUEST_ID};
+
+pub mod error;
+pub mod extract;
+pub mod fields;
+mod health;
+pub mod openapi;
+pub mod pagination;
+mod purchase_orders;
+pub mod rate_limit;
+mod suppliers;
+mod warehouses;
+
+/// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// A request still running after this long is abandoned with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub limiter: Option<Arc<rate_limit::RateLimiter>>,
+    /// The origin clients reach the service at (for `links`); the `Host` header when unset.
+    pub public_url: Option<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(suppliers::routes())
+        .merge(warehouses::routes())
+        .merge(purchase_orders::routes())
+        .merge(health::routes())
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state);
+
+    // Listed innermost first: a request passes them bottom to top.
+    api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.extensions().get::<RequestId>().map(|id| id.0.to_string()).unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %id,
+                        account.id = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::debug!(status = res.status().as_u16(), duration_ms = latency.as_millis() as u64, "answered");
+                }),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static("api-key")]))
+        .layer(middleware::from_fn(request_context))
+}
+
+/// The request's id (a UUID): the client's `X-Request-Id` when it is a UUID, else a new one.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(pub Uuid);
+
+/// Gives every request an id, echoes it in `X-Request-Id`, and makes sure that every error
+/// answer, whoever produced it, is the ShipStation envelope.
+async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or_else(Uuid::new_v4);
+    req.extensions_mut().insert(RequestId(id));
+    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    let status = response.status();
+    if (status.is_client_error() || status.is_server_error()) && response.extensions().get::<Enveloped>().is_none() {
+        let headers = response.headers().clone();
+        response = REQUEST_ID.sync_scope(id, || ApiError::from_status(status).into_response());
+        for (name, value) in &headers {
+            if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(value) = id.to_string().parse() {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn unknown_route(req: Request) -> ApiError {
+    let mut err = ApiError::from_status(StatusCode::NOT_FOUND);
+    err.errors[0].message = format!("no route for {} {}", req.method(), req.uri().path());
+    err
+}
+
+async fn wrong_method(req: Request) -> ApiError {
+    let mut err = ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED);
+    err.errors[0].message = format!("{} is not allowed on {}", req.method(), req.uri().path());
+    err
+}
+
+/// Turns the store's `NotFound` into the 404 for the object the path names.
+pub(crate) trait OrNotFound<T> {
+    fn or_not_found(self, kind: &str, field: &str, id: &str) -> ApiResult<T>;
+}
+
+impl<T> OrNotFound<T> for StoreResult<T> {
+    fn or_not_found(self, kind: &str, field: &str, id: &str) -> ApiResult<T> {
+        match self {
+            Err(StoreError::NotFound) => Err(ApiError::not_found(kind, field, id)),
+            other => other.map_err(ApiError::from),
+        }
+    }
+}
+
+/// Parses an id from the path; an id that cannot name anything is a 404 like an unknown one.
+pub(crate) fn path_id<T>(raw: &str, parse: fn(&str) -> Option<T>, kind: &str, field: &str) -> ApiResult<T> {
+    parse(raw).ok_or_else(|| ApiError::not_found(kind, field, raw))
+}
+
+/// RFC 3339 in UTC with `Z`, with fractional seconds only when there are any.
+pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}

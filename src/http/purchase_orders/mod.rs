@@ -1,0 +1,191 @@
+//! `/v2/purchase_orders`: create, read, edit and move purchase orders through their statuses.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::{ApiResult, ErrorResponse};
+use super::extract::{Account, JsonBody, QueryObject};
+use super::fields::{Fields, Obj, parse_date_time, string};
+use super::pagination::{ListUrl, PAGE_PARAMS, read_page};
+use super::{AppState, OrNotFound, path_id};
+use crate::domain::Invalid;
+use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::purchase_order::PurchaseOrderFilter;
+use crate::domain::status::Status;
+
+mod parse;
+pub mod wire;
+
+use wire::{
+    PurchaseOrderBody, PurchaseOrderList, PurchaseOrderListItem, PurchaseOrderRequest, ShippingDetailsRequest,
+    StatusBody, StatusRequest,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/purchase_orders", get(list).post(create))
+        .route("/v2/purchase_orders/{purchase_order_id}", get(show).put(update))
+        .route("/v2/purchase_orders/{purchase_order_id}/shipping_details", post(update_shipping_details))
+        .route("/v2/purchase_orders/{purchase_order_id}/status", post(update_status))
+}
+
+const FILTERS: [&str; 8] = [
+    "order_number",
+    "status",
+    "warehouse_id",
+    "reference_number",
+    "create_date_start",
+    "supplier_id",
+    "create_date_end",
+    "modify_date_start",
+];
+
+fn po_id(raw: &str) -> ApiResult<PurchaseOrderId> {
+    path_id(raw, PurchaseOrderId::parse, "purchase order", "purchase_order_id")
+}
+
+/// [list_purchase_orders](https://docs.shipstation.com/openapi/purchase_orders/list_purchase_orders).
+/// Newest first; `links.next.href` carries a keyset cursor.
+#[utoipa::path(get, path = "/v2/purchase_orders", operation_id = "list_purchase_orders", tag = "purchase_orders",
+    params(
+        ("order_number" = Option<String>, Query, example = "02162026-02"),
+        ("status" = Option<String>, Query, description = "draft, open, receiving, received, cancelled or closed"),
+        ("warehouse_id" = Option<String>, Query),
+        ("reference_number" = Option<String>, Query),
+        ("create_date_start" = Option<String>, Query, format = DateTime, description = "Inclusive"),
+        ("create_date_end" = Option<String>, Query, format = DateTime, description = "Inclusive (Procura addition)"),
+        ("modify_date_start" = Option<String>, Query, format = DateTime, description = "Inclusive; for delta sync (Procura addition)"),
+        ("supplier_id" = Option<String>, Query, description = "Procura addition"),
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Default 50"),
+        ("page" = Option<u32>, Query, minimum = 1),
+        ("cursor" = Option<String>, Query, description = "Opaque position, from `links.next.href`"),
+    ),
+    responses((status = 200, body = PurchaseOrderList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Account(account): Account,
+    url: ListUrl,
+    QueryObject(query): QueryObject,
+) -> ApiResult<Json<PurchaseOrderList>> {
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(&query).expect("the query is always an object");
+    let text = |v: &serde_json::Value| Ok(string(v)?.trim().to_owned());
+    let date = |v: &serde_json::Value| parse_date_time(string(v)?);
+    let filter = PurchaseOrderFilter {
+        order_number: f.optional(&q, "order_number", text),
+        status: f.optional(&q, "status", |v| {
+            string(v)?.parse().map_err(|()| {
+                Invalid::value("must be one of: draft, open, receiving, received, cancelled, closed")
+            })
+        }),
+        warehouse_id: f.optional(&q, "warehouse_id", |v| WarehouseId::parse_field(string(v)?)),
+        supplier_id: f.optional(&q, "supplier_id", |v| SupplierId::parse_field(string(v)?)),
+        reference_number: f.optional(&q, "reference_number", text),
+        create_date_start: f.optional(&q, "create_date_start", date),
+        create_date_end: f.optional(&q, "create_date_end", date),
+        modify_date_start: f.optional(&q, "modify_date_start", date),
+    };
+    let page = read_page(&mut f, &q);
+    f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.finish()?;
+    let page = state.store.list_purchase_orders(account, filter, page).await?;
+    Ok(Json(PurchaseOrderList {
+        links: url.links(&page),
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        purchase_orders: page.items.into_iter().map(PurchaseOrderListItem::from).collect(),
+    }))
+}
+
+/// [create_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/create_purchase_order).
+/// The order starts in `draft` with a new `order_number`.
+#[utoipa::path(post, path = "/v2/purchase_orders", operation_id = "create_purchase_order", tag = "purchase_orders",
+    request_body = PurchaseOrderRequest,
+    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Account(account): Account,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PurchaseOrderBody>> {
+    let input = parse::purchase_order(&body)?;
+    let order = state.store.create_purchase_order(account, input).await?;
+    tracing::info!(po.id = %order.id, order_number = %order.order_number, "purchase order created");
+    Ok(Json(order.into()))
+}
+
+/// [get_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/get_purchase_order)
+#[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}", operation_id = "get_purchase_order",
+    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234")),
+    responses((status = 200, body = PurchaseOrderBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<PurchaseOrderBody>> {
+    let id = po_id(&raw)?;
+    let order = state.store.get_purchase_order(account, id).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    Ok(Json(order.into()))
+}
+
+/// [update_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order).
+/// Draft only; a full replacement.
+#[utoipa::path(put, path = "/v2/purchase_orders/{purchase_order_id}", operation_id = "update_purchase_order",
+    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234")),
+    request_body = PurchaseOrderRequest,
+    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PurchaseOrderBody>> {
+    let id = po_id(&raw)?;
+    let input = parse::purchase_order(&body)?;
+    let replaced = state.store.replace_purchase_order(account, id, input).await;
+    let order = replaced.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    tracing::info!(po.id = %order.id, "purchase order replaced");
+    Ok(Json(order.into()))
+}
+
+/// [update_purchase_order_shipping_details](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order_shipping_details).
+/// Open only; a patch (omitted fields unchanged, `null` clears).
+#[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/shipping_details",
+    operation_id = "update_purchase_order_shipping_details", tag = "purchase_orders",
+    params(("purchase_order_id" = String, Path, example = "se-234")), request_body = ShippingDetailsRequest,
+    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update_shipping_details(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PurchaseOrderBody>> {
+    let id = po_id(&raw)?;
+    let patch = parse::shipping_details(&body)?;
+    let updated = state.store.update_shipping_details(account, id, patch).await;
+    let order = updated.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    Ok(Json(order.into()))
+}
+
+/// [update_purchase_order_status](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order_status).
+/// Checked and applied atomically against the stored status; asking for the current status is a no-op.
+#[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/status",
+    operation_id = "update_purchase_order_status", tag = "purchase_orders",
+    params(("purchase_order_id" = String, Path, example = "se-234")), request_body = StatusRequest,
+    responses((status = 200, body = StatusBody), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update_status(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<StatusBody>> {
+    let id = po_id(&raw)?;
+    let to: Status = parse::target_status(&body)?;
+    let status = state.store.change_status(account, id, to).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    tracing::info!(po.id = %id, status = %status, "purchase order status set");
+    Ok(Json(StatusBody { purchase_order_id: id.to_string(), status: status.as_str() }))
+}

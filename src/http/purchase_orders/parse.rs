@@ -1,0 +1,133 @@
+//! Reading purchase-order bodies into domain values, every problem reported at once.
+
+use serde_json::Value;
+
+use super::super::error::ApiResult;
+use super::super::fields::{Fields, Obj, date_time, integer, number, string};
+use crate::domain::ids::{SupplierId, WarehouseId};
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::purchase_order::{
+    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity, ShippingDetailsPatch, Sku,
+    check_lines,
+};
+use crate::domain::status::Status;
+use crate::domain::{Invalid, text};
+
+/// Fields of the representation that a client may send back but cannot set.
+const READ_ONLY: [&str; 6] = ["purchase_order_id", "order_number", "status", "create_date", "modify_date", "supplier_name"];
+const LINE_READ_ONLY: [&str; 2] = ["received_quantity", "rejected_quantity"];
+
+const DETAIL_FIELDS: [&str; 9] = [
+    "order_date",
+    "expected_delivery_date",
+    "payment_terms",
+    "payment_status",
+    "currency_code",
+    "shipping_carrier",
+    "tracking_number",
+    "reference_number",
+    "note_to_supplier",
+];
+
+fn short(max: usize) -> impl Fn(&Value) -> Result<Option<String>, Invalid> {
+    move |v| text::optional(string(v)?, max)
+}
+
+fn note(v: &Value) -> Result<Option<String>, Invalid> {
+    text::optional_multiline(string(v)?, 2000)
+}
+
+fn terms(v: &Value) -> Result<PaymentTerms, Invalid> {
+    PaymentTerms::parse(string(v)?)
+}
+
+fn payment_status(v: &Value) -> Result<PaymentStatus, Invalid> {
+    PaymentStatus::parse(string(v)?)
+}
+
+fn currency(v: &Value) -> Result<CurrencyCode, Invalid> {
+    CurrencyCode::parse(string(v)?)
+}
+
+/// The body of create and `PUT`.
+pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
+    let mut f = Fields::default();
+    let input = f.root(body).and_then(|o| {
+        let supplier_id = f.required(&o, "supplier_id", |v| SupplierId::parse_field(string(v)?));
+        let warehouse_id = f.required(&o, "warehouse_id", |v| WarehouseId::parse_field(string(v)?));
+        let details = Details {
+            order_date: f.optional(&o, "order_date", date_time),
+            expected_delivery_date: f.optional(&o, "expected_delivery_date", date_time),
+            payment_terms: f.optional(&o, "payment_terms", terms).unwrap_or_default(),
+            payment_status: f.optional(&o, "payment_status", payment_status).unwrap_or_default(),
+            currency_code: f.optional(&o, "currency_code", currency).unwrap_or_default(),
+            shipping_carrier: f.optional(&o, "shipping_carrier", short(100)).flatten(),
+            tracking_number: f.optional(&o, "tracking_number", short(100)).flatten(),
+            reference_number: f.optional(&o, "reference_number", short(100)).flatten(),
+            note_to_supplier: f.optional(&o, "note_to_supplier", note).flatten(),
+        };
+        let products = f.objects(&o, "products", line);
+        if let Some(products) = &products {
+            for (index, problem) in check_lines(products) {
+                match index {
+                    Some(i) => f.push(&format!("products[{i}].sku"), Some(products[i].sku.as_str().to_owned()), &problem),
+                    None => f.push("products", None, &problem),
+                }
+            }
+        }
+        let known = [&["supplier_id", "warehouse_id", "products"][..], &DETAIL_FIELDS[..]].concat();
+        f.deny_unknown(&o, &known, &READ_ONLY);
+        Some(PurchaseOrderInput { supplier_id: supplier_id?, warehouse_id: warehouse_id?, details, products: products? })
+    });
+    f.finish()?;
+    Ok(input.expect("a clean body yields an input"))
+}
+
+fn line(f: &mut Fields, o: Obj<'_>) -> Option<LineInput> {
+    let sku = f.required(&o, "sku", |v| Sku::parse(string(v)?));
+    let supplier_sku = f.optional(&o, "supplier_sku", short(100)).flatten();
+    let quantity = f.required(&o, "quantity", |v| Quantity::parse(integer(v)?));
+    let cost = f.optional(&o, "cost", |v| Money::parse_cost(&number(v)?));
+    f.deny_unknown(&o, &["sku", "supplier_sku", "quantity", "cost"], &LINE_READ_ONLY);
+    Some(LineInput { sku: sku?, supplier_sku, quantity: quantity?, cost })
+}
+
+/// The body of `shipping_details`: a patch of the nine detail fields.
+pub fn shipping_details(body: &Value) -> ApiResult<ShippingDetailsPatch> {
+    let mut f = Fields::default();
+    let patch = f.root(body).map(|o| {
+        let patch = ShippingDetailsPatch {
+            order_date: f.patch(&o, "order_date", |v| date_time(v).map(Some)),
+            expected_delivery_date: f.patch(&o, "expected_delivery_date", |v| date_time(v).map(Some)),
+            payment_terms: f.patch(&o, "payment_terms", |v| terms(v).map(Some)),
+            payment_status: f.patch(&o, "payment_status", |v| payment_status(v).map(Some)),
+            currency_code: f.patch(&o, "currency_code", |v| currency(v).map(Some)),
+            shipping_carrier: f.patch(&o, "shipping_carrier", short(100)),
+            tracking_number: f.patch(&o, "tracking_number", short(100)),
+            reference_number: f.patch(&o, "reference_number", short(100)),
+            note_to_supplier: f.patch(&o, "note_to_supplier", note),
+        };
+        f.deny_unknown(&o, &DETAIL_FIELDS, &READ_ONLY);
+        patch
+    });
+    f.finish()?;
+    Ok(patch.unwrap_or_default())
+}
+
+/// The body of `POST .../status`: any status but `draft`.
+pub fn target_status(body: &Value) -> ApiResult<Status> {
+    let mut f = Fields::default();
+    let status = f.root(body).and_then(|o| {
+        let status = f.required(&o, "status", |v| {
+            string(v)?
+                .parse::<Status>()
+                .ok()
+                .filter(|s| *s != Status::Draft)
+                .ok_or_else(|| Invalid::value("must be one of: open, receiving, received, cancelled, closed"))
+        });
+        f.deny_unknown(&o, &["status"], &["purchase_order_id"]);
+        status
+    });
+    f.finish()?;
+    Ok(status.expect("a clean body yields a status"))
+}

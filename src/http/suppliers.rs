@@ -1,0 +1,219 @@
+//! `/v2/suppliers`: who purchase orders buy from.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::error::{ApiResult, ErrorResponse};
+use super::extract::{Account, JsonBody, QueryObject};
+use super::fields::{Fields, Obj, string};
+use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::{AppState, OrNotFound, path_id};
+use crate::domain::ids::SupplierId;
+use crate::domain::supplier::{self, Supplier, SupplierInput};
+use crate::domain::text;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/suppliers", get(list).post(create))
+        .route("/v2/suppliers/{supplier_id}", get(show).put(update))
+}
+
+/// A supplier as returned by the API; absent optional fields are omitted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupplierBody {
+    #[schema(example = "se-567")]
+    pub supplier_id: String,
+    #[schema(example = "Acme Widgets Inc")]
+    pub supplier_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email, example = "orders@acmewidgets.com")]
+    pub supplier_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line_1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line_2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "US")]
+    pub country_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+}
+
+impl From<Supplier> for SupplierBody {
+    fn from(s: Supplier) -> Self {
+        let f = s.fields;
+        Self {
+            supplier_id: s.id.to_string(),
+            supplier_name: f.supplier_name,
+            supplier_email: f.supplier_email,
+            address_line_1: f.address_line_1,
+            address_line_2: f.address_line_2,
+            city: f.city,
+            state: f.state,
+            postal_code: f.postal_code,
+            country_code: f.country_code,
+            contact_name: f.contact_name,
+            contact_phone: f.contact_phone,
+        }
+    }
+}
+
+/// The body of create and update (a full replacement: omitted fields are cleared).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the body; bodies are read field by field by `SupplierRequest::parse`")]
+pub struct SupplierRequest {
+    /// 1 to 200 characters; unique in the account, ignoring case.
+    #[schema(example = "Acme Widgets Inc")]
+    supplier_name: String,
+    #[schema(format = Email)]
+    supplier_email: Option<String>,
+    address_line_1: Option<String>,
+    address_line_2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    country_code: Option<String>,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+}
+
+const FIELDS: [&str; 10] = [
+    "supplier_name",
+    "supplier_email",
+    "address_line_1",
+    "address_line_2",
+    "city",
+    "state",
+    "postal_code",
+    "country_code",
+    "contact_name",
+    "contact_phone",
+];
+
+impl SupplierRequest {
+    fn parse(body: &Value) -> ApiResult<SupplierInput> {
+        let mut f = Fields::default();
+        let Some(o) = f.root(body) else { return f.finish().map(|()| SupplierInput::default()) };
+        let short = |max: usize| move |v: &Value| text::optional(string(v)?, max);
+        let input = SupplierInput {
+            supplier_name: f.required(&o, "supplier_name", |v| supplier::parse_name(string(v)?)).unwrap_or_default(),
+            supplier_email: f.optional(&o, "supplier_email", |v| supplier::parse_email(string(v)?)).flatten(),
+            address_line_1: f.optional(&o, "address_line_1", short(200)).flatten(),
+            address_line_2: f.optional(&o, "address_line_2", short(200)).flatten(),
+            city: f.optional(&o, "city", short(100)).flatten(),
+            state: f.optional(&o, "state", short(100)).flatten(),
+            postal_code: f.optional(&o, "postal_code", short(20)).flatten(),
+            country_code: f.optional(&o, "country_code", |v| supplier::parse_country_code(string(v)?)).flatten(),
+            contact_name: f.optional(&o, "contact_name", short(200)).flatten(),
+            contact_phone: f.optional(&o, "contact_phone", short(50)).flatten(),
+        };
+        f.deny_unknown(&o, &FIELDS, &["supplier_id"]);
+        f.finish().map(|()| input)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupplierIdBody {
+    #[schema(example = "se-567")]
+    pub supplier_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupplierList {
+    pub suppliers: Vec<SupplierBody>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub links: Links,
+}
+
+/// [list_suppliers](https://docs.shipstation.com/openapi/suppliers/list_suppliers)
+#[utoipa::path(get, path = "/v2/suppliers", operation_id = "list_suppliers", tag = "suppliers",
+    params(
+        ("supplier_name" = Option<String>, Query, description = "Case-insensitive part of the name"),
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Default 50"),
+        ("page" = Option<u32>, Query, minimum = 1, description = "Page number, from 1"),
+        ("cursor" = Option<String>, Query, description = "Opaque position, from `links.next.href`"),
+    ),
+    responses((status = 200, body = SupplierList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Account(account): Account,
+    url: ListUrl,
+    QueryObject(query): QueryObject,
+) -> ApiResult<Json<SupplierList>> {
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(&query).expect("the query is always an object");
+    let name = f.optional(&q, "supplier_name", |v| Ok(string(v)?.trim().to_owned())).filter(|n| !n.is_empty());
+    let page = read_page(&mut f, &q);
+    f.deny_unknown(&q, &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.finish()?;
+    let page = state.store.list_suppliers(account, name, page).await?;
+    Ok(Json(SupplierList {
+        links: url.links(&page),
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        suppliers: page.items.into_iter().map(SupplierBody::from).collect(),
+    }))
+}
+
+/// [create_supplier](https://docs.shipstation.com/openapi/suppliers/create_supplier)
+#[utoipa::path(post, path = "/v2/suppliers", operation_id = "create_supplier", tag = "suppliers",
+    request_body = SupplierRequest,
+    responses((status = 200, body = SupplierIdBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Account(account): Account,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<SupplierIdBody>> {
+    let input = SupplierRequest::parse(&body)?;
+    let id = state.store.create_supplier(account, input).await?;
+    Ok(Json(SupplierIdBody { supplier_id: id.to_string() }))
+}
+
+/// [get_supplier](https://docs.shipstation.com/openapi/suppliers/get_supplier)
+#[utoipa::path(get, path = "/v2/suppliers/{supplier_id}", operation_id = "get_supplier", tag = "suppliers",
+    params(("supplier_id" = String, Path, example = "se-567")),
+    responses((status = 200, body = SupplierBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<SupplierBody>> {
+    let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
+    let supplier = state.store.get_supplier(account, id).await.or_not_found("supplier", "supplier_id", &raw)?;
+    Ok(Json(supplier.into()))
+}
+
+/// [update_supplier](https://docs.shipstation.com/openapi/suppliers/update_supplier)
+#[utoipa::path(put, path = "/v2/suppliers/{supplier_id}", operation_id = "update_supplier", tag = "suppliers",
+    params(("supplier_id" = String, Path, example = "se-567")),
+    request_body = SupplierRequest,
+    responses((status = 200, body = SupplierIdBody), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<SupplierIdBody>> {
+    let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
+    let input = SupplierRequest::parse(&body)?;
+    state.store.update_supplier(account, id, input).await.or_not_found("supplier", "supplier_id", &raw)?;
+    Ok(Json(SupplierIdBody { supplier_id: id.to_string() }))
+}

@@ -1,0 +1,362 @@
+//! `/v2/inventory_warehouses` and `/v2/inventory_locations`: where purchase orders are received.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::error::{ApiResult, ErrorResponse};
+use super::extract::{Account, JsonBody, QueryObject};
+use super::fields::{Fields, Obj, string};
+use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::{AppState, OrNotFound, path_id, timestamp};
+use crate::domain::Invalid;
+use crate::domain::ids::{LocationId, WarehouseId};
+use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Warehouse};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/inventory_warehouses", get(list_warehouses).post(create_warehouse))
+        .route(
+            "/v2/inventory_warehouses/{inventory_warehouse_id}",
+            get(show_warehouse).put(update_warehouse).delete(delete_warehouse),
+        )
+        .route("/v2/inventory_locations", get(list_locations).post(create_location))
+        .route(
+            "/v2/inventory_locations/{inventory_location_id}",
+            get(show_location).put(update_location).delete(delete_location),
+        )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarehouseBody {
+    #[schema(example = "se-123456")]
+    pub inventory_warehouse_id: String,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<Warehouse> for WarehouseBody {
+    fn from(w: Warehouse) -> Self {
+        Self {
+            inventory_warehouse_id: w.id.to_string(),
+            name: w.name,
+            created_at: timestamp(w.created_at),
+            updated_at: timestamp(w.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationBody {
+    #[schema(example = "se-12345")]
+    pub inventory_location_id: String,
+    pub name: String,
+    pub inventory_warehouse_id: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+}
+
+impl From<Location> for LocationBody {
+    fn from(l: Location) -> Self {
+        Self {
+            inventory_location_id: l.id.to_string(),
+            name: l.name,
+            inventory_warehouse_id: l.warehouse_id.to_string(),
+            created_at: timestamp(l.created_at),
+            updated_at: timestamp(l.updated_at),
+            barcode: l.barcode,
+        }
+    }
+}
+
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+pub struct WarehouseRequest {
+    /// 1 to 200 characters.
+    name: String,
+}
+
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+pub struct CreateLocationRequest {
+    /// 1 to 200 characters, e.g. `A - 01 - 02 - 03` (area, unit, shelf, bin).
+    name: String,
+    inventory_warehouse_id: String,
+    barcode: Option<String>,
+}
+
+/// Both fields optional: an omitted field is unchanged; `barcode: null` clears it.
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+pub struct UpdateLocationRequest {
+    name: Option<String>,
+    barcode: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarehouseList {
+    pub inventory_warehouses: Vec<WarehouseBody>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub links: Links,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationList {
+    pub inventory_locations: Vec<LocationBody>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub links: Links,
+}
+
+fn read_name(body: &Value) -> ApiResult<String> {
+    let mut f = Fields::default();
+    let name = f.root(body).and_then(|o| {
+        let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
+        f.deny_unknown(&o, &["name"], &["inventory_warehouse_id", "created_at", "updated_at"]);
+        name
+    });
+    f.finish()?;
+    Ok(name.unwrap_or_default())
+}
+
+/// `remove_inventory`: `0` (the default) or `1`.
+fn read_remove_inventory(query: &Value) -> ApiResult<bool> {
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(query).expect("the query is always an object");
+    let remove = f.optional(&q, "remove_inventory", |v| match string(v)? {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(Invalid::value("must be 0 or 1")),
+    });
+    f.deny_unknown(&q, &["remove_inventory"], &[]);
+    f.finish()?;
+    Ok(remove.unwrap_or(false))
+}
+
+/// [getInventoryWarehouses](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(get, path = "/v2/inventory_warehouses", operation_id = "getInventoryWarehouses", tag = "inventory",
+    params(
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 500),
+        ("page" = Option<u32>, Query, minimum = 1),
+        ("cursor" = Option<String>, Query, description = "From `links.next.href`"),
+    ),
+    responses((status = 200, body = WarehouseList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn list_warehouses(
+    State(state): State<AppState>,
+    Account(account): Account,
+    url: ListUrl,
+    QueryObject(query): QueryObject,
+) -> ApiResult<Json<WarehouseList>> {
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(&query).expect("the query is always an object");
+    let page = read_page(&mut f, &q);
+    f.deny_unknown(&q, &PAGE_PARAMS, &[]);
+    f.finish()?;
+    let page = state.store.list_warehouses(account, page).await?;
+    Ok(Json(WarehouseList {
+        links: url.links(&page),
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        inventory_warehouses: page.items.into_iter().map(WarehouseBody::from).collect(),
+    }))
+}
+
+/// [addNewInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(post, path = "/v2/inventory_warehouses", operation_id = "addNewInventoryWarehouse", tag = "inventory",
+    request_body = WarehouseRequest,
+    responses((status = 200, body = WarehouseBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn create_warehouse(
+    State(state): State<AppState>,
+    Account(account): Account,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<WarehouseBody>> {
+    let name = read_name(&body)?;
+    Ok(Json(state.store.create_warehouse(account, name).await?.into()))
+}
+
+/// [getInventoryWarehouseById](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(get, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "getInventoryWarehouseById",
+    tag = "inventory", params(("inventory_warehouse_id" = String, Path)),
+    responses((status = 200, body = WarehouseBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn show_warehouse(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<WarehouseBody>> {
+    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let found = state.store.get_warehouse(account, id).await;
+    Ok(Json(found.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?.into()))
+}
+
+/// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(put, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "updateInventoryWarehouse",
+    tag = "inventory", params(("inventory_warehouse_id" = String, Path)), request_body = WarehouseRequest,
+    responses((status = 204, description = "Renamed"), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update_warehouse(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let name = read_name(&body)?;
+    let renamed = state.store.rename_warehouse(account, id, name).await;
+    renamed.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// [deleteInventoryWarehouse](https://docs.shipstation.com/openapi/inventory). Refused while a
+/// purchase order refers to the warehouse; its (empty) locations go with it.
+#[utoipa::path(delete, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "deleteInventoryWarehouse",
+    tag = "inventory",
+    params(("inventory_warehouse_id" = String, Path),
+           ("remove_inventory" = Option<String>, Query, description = "`1` to remove stock first; `0` (default) refuses when there is stock")),
+    responses((status = 204, description = "Deleted"), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn delete_warehouse(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    QueryObject(query): QueryObject,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let remove_inventory = read_remove_inventory(&query)?;
+    let deleted = state.store.delete_warehouse(account, id, remove_inventory).await;
+    deleted.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// [listInventoryLocations](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(get, path = "/v2/inventory_locations", operation_id = "listInventoryLocations", tag = "inventory",
+    params(
+        ("inventory_warehouse_id" = Option<String>, Query, description = "Only the locations of this warehouse"),
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 500),
+        ("page" = Option<u32>, Query, minimum = 1),
+        ("cursor" = Option<String>, Query, description = "From `links.next.href`"),
+    ),
+    responses((status = 200, body = LocationList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn list_locations(
+    State(state): State<AppState>,
+    Account(account): Account,
+    url: ListUrl,
+    QueryObject(query): QueryObject,
+) -> ApiResult<Json<LocationList>> {
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(&query).expect("the query is always an object");
+    let warehouse = f.optional(&q, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?));
+    let page = read_page(&mut f, &q);
+    f.deny_unknown(&q, &[&["inventory_warehouse_id"][..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.finish()?;
+    let page = state.store.list_locations(account, warehouse, page).await?;
+    Ok(Json(LocationList {
+        links: url.links(&page),
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        inventory_locations: page.items.into_iter().map(LocationBody::from).collect(),
+    }))
+}
+
+/// [createInventoryLocation](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(post, path = "/v2/inventory_locations", operation_id = "createInventoryLocation", tag = "inventory",
+    request_body = CreateLocationRequest,
+    responses((status = 200, body = LocationBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn create_location(
+    State(state): State<AppState>,
+    Account(account): Account,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<LocationBody>> {
+    let mut f = Fields::default();
+    let input = f.root(&body).and_then(|o| {
+        let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
+        let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?));
+        let barcode = f.optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?)).flatten();
+        f.deny_unknown(&o, &["name", "inventory_warehouse_id", "barcode"], &["inventory_location_id", "created_at", "updated_at"]);
+        Some(NewLocation { warehouse_id: warehouse_id?, name: name?, barcode })
+    });
+    f.finish()?;
+    let input = input.expect("a clean body yields a location");
+    Ok(Json(state.store.create_location(account, input).await?.into()))
+}
+
+/// [getInventoryLocationById](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(get, path = "/v2/inventory_locations/{inventory_location_id}", operation_id = "getInventoryLocationById",
+    tag = "inventory", params(("inventory_location_id" = String, Path)),
+    responses((status = 200, body = LocationBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn show_location(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<LocationBody>> {
+    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let found = state.store.get_location(account, id).await;
+    Ok(Json(found.or_not_found("inventory location", "inventory_location_id", &raw)?.into()))
+}
+
+/// [updateInventoryLocation](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(put, path = "/v2/inventory_locations/{inventory_location_id}", operation_id = "updateInventoryLocation",
+    tag = "inventory", params(("inventory_location_id" = String, Path)), request_body = UpdateLocationRequest,
+    responses((status = 204, description = "Updated"), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn update_location(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let mut f = Fields::default();
+    let change = f.root(&body).map(|o| {
+        let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
+        let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
+        f.deny_unknown(&o, &["name", "barcode"], &["inventory_location_id", "inventory_warehouse_id", "created_at", "updated_at"]);
+        LocationChange {
+            name,
+            barcode: match barcode {
+                crate::domain::purchase_order::Patch::Keep => None,
+                crate::domain::purchase_order::Patch::Set(value) => Some(value),
+            },
+        }
+    });
+    f.finish()?;
+    let change = change.unwrap_or_default();
+    let updated = state.store.update_location(account, id, change).await;
+    updated.or_not_found("inventory location", "inventory_location_id", &raw)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// [deleteInventoryLocationById](https://docs.shipstation.com/openapi/inventory)
+#[utoipa::path(delete, path = "/v2/inventory_locations/{inventory_location_id}", operation_id = "deleteInventoryLocationById",
+    tag = "inventory",
+    params(("inventory_location_id" = String, Path),
+           ("remove_inventory" = Option<String>, Query, description = "`1` to remove stock first; `0` (default) refuses when there is stock")),
+    responses((status = 204, description = "Deleted"), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+pub async fn delete_location(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(raw): Path<String>,
+    QueryObject(query): QueryObject,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let remove_inventory = read_remove_inventory(&query)?;
+    let deleted = state.store.delete_location(account, id, remove_inventory).await;
+    deleted.or_not_found("inventory location", "inventory_location_id", &raw)?;
+    Ok(StatusCode::NO_CONTENT)
+}
