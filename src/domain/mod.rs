@@ -9,6 +9,7 @@ pub mod invalid;
 pub mod money;
 pub mod page;
 pub mod purchase_order;
+pub mod receipt;
 pub mod status;
 pub mod supplier;
 pub mod text;
