@@ -15,6 +15,11 @@ pub struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
+    /// Where this object sits in the body, e.g. `products[2]` (empty for the root).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     fn field_path(&self, key: &str) -> String {
         if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod fields;
 mod health;
+mod inventory;
 pub mod openapi;
 pub mod pagination;
 mod purchase_orders;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suppliers::routes())
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())
+        .merge(inventory::routes())
         .merge(health::routes())
         .route("/openapi.json", get(openapi::serve))
         .fallback(unknown_route)

@@ -15,6 +15,7 @@ use crate::domain::purchase_order::PurchaseOrderFilter;
 use crate::domain::status::Status;
 
 mod parse;
+pub mod receives;
 pub mod wire;
 
 use wire::{
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/purchase_orders/{purchase_order_id}", get(show).put(update))
         .route("/v2/purchase_orders/{purchase_order_id}/shipping_details", post(update_shipping_details))
         .route("/v2/purchase_orders/{purchase_order_id}/status", post(update_status))
+        .route("/v2/purchase_orders/{purchase_order_id}/receives", get(receives::list).post(receives::receive))
 }
 
 const FILTERS: [&str; 8] = [

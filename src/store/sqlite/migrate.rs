@@ -10,8 +10,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "init", sql: include_str!("../../../migrations/sqlite/0001_init.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "init", sql: include_str!("../../../migrations/sqlite/0001_init.sql") },
+    Migration { version: 2, name: "receiving", sql: include_str!("../../../migrations/sqlite/0002_receiving.sql") },
+];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two
 /// processes starting at once cannot both apply the same one.

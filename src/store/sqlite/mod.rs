@@ -13,6 +13,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
     PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch,
 };
+use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
@@ -21,6 +22,7 @@ mod accounts;
 mod engine;
 mod migrate;
 mod purchase_orders;
+mod receiving;
 mod suppliers;
 mod warehouses;
 
@@ -230,6 +232,29 @@ impl Store for SqliteStore {
 
     async fn change_status(&self, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status> {
         self.engine.write(move |c| purchase_orders::change_status(c, account, id, to)).await
+    }
+
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        self.engine.write(move |c| receiving::receive(c, account, id, &lines, &request_id)).await
+    }
+
+    async fn list_receipts(&self, account: AccountId, id: PurchaseOrderId) -> StoreResult<Vec<Receipt>> {
+        self.engine.read(move |c| receiving::list_receipts(c, account, id)).await
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        self.engine.read(move |c| receiving::list_inventory(c, account, &filter, &page)).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

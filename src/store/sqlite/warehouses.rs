@@ -120,8 +120,21 @@ pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, ch
     Ok(())
 }
 
+/// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
+/// rewritten), which also covers any stock, since stock only comes from receipts.
 pub fn delete_location(conn: &Connection, account: AccountId, id: LocationId, _remove_inventory: bool) -> StoreResult<()> {
     get_location(conn, account, id)?;
+    let receipts: i64 = conn
+        .query_row("SELECT COUNT(*) FROM receipt_lines WHERE location_id = ?1", [id.0], |r| r.get(0))
+        .map_err(db)?;
+    if receipts > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_location_id"),
+            Some(id.to_string()),
+            format!("inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"),
+        ));
+    }
     conn.execute("DELETE FROM inventory_locations WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
         .map_err(db)?;
     Ok(())
