@@ -37,13 +37,22 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// On first start (no account yet) creates one and returns its key, to be shown once.
-pub async fn ensure_first_account(store: &dyn Store) -> anyhow::Result<Option<(AccountId, String)>> {
-    if store.has_accounts().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+pub async fn ensure_first_account(
+    store: &dyn Store,
+) -> anyhow::Result<Option<(AccountId, String)>> {
+    if store
+        .has_accounts()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         return Ok(None);
     }
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
-    let (account, _) = store.create_account(key).await.map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
+    let (account, _) = store
+        .create_account(key)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
     Ok(Some((account, secret)))
 }
 
@@ -55,28 +64,43 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the router over `store`.
     pub async fn build(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let state = AppState {
             store,
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
         };
-        Ok(Self { listener, router: http::router(state) })
+        Ok(Self {
+            listener,
+            router: http::router(state),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP")
     }
 
     /// Serves until `stop` resolves (for tests and embedding).
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await.context("serving HTTP")
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("serving HTTP")
     }
 }
 

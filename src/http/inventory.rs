@@ -92,8 +92,12 @@ pub async fn list(
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
     let filter = InventoryFilter {
         sku: f.optional(&q, "sku", |v| Ok(string(v)?.trim().to_owned())),
-        warehouse_id: f.optional(&q, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?)),
-        location_id: f.optional(&q, "inventory_location_id", |v| LocationId::parse_field(string(v)?)),
+        warehouse_id: f.optional(&q, "inventory_warehouse_id", |v| {
+            WarehouseId::parse_field(string(v)?)
+        }),
+        location_id: f.optional(&q, "inventory_location_id", |v| {
+            LocationId::parse_field(string(v)?)
+        }),
         group_by: f
             .optional(&q, "group_by", |v| match string(v)? {
                 "location" => Ok(GroupBy::Location),
@@ -103,7 +107,16 @@ pub async fn list(
             .unwrap_or_default(),
     };
     let page = read_page(&mut f, &q);
-    let known = [&["sku", "inventory_warehouse_id", "inventory_location_id", "group_by"][..], &PAGE_PARAMS[..]].concat();
+    let known = [
+        &[
+            "sku",
+            "inventory_warehouse_id",
+            "inventory_location_id",
+            "group_by",
+        ][..],
+        &PAGE_PARAMS[..],
+    ]
+    .concat();
     f.deny_unknown(&q, &known, &[]);
     f.finish()?;
     let page = state.store.list_inventory(account, filter, page).await?;

@@ -1,7 +1,7 @@
 //! `POST /v2/purchase_orders/{id}/receives` and the receipt ledger (`GET` of the same path).
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -14,10 +14,15 @@ use super::po_id;
 use crate::domain::Invalid;
 use crate::domain::ids::LocationId;
 use crate::domain::purchase_order::Sku;
-use crate::domain::receipt::{MAX_RECEIVE_LINES, Receipt, ReceiveLine, parse_lot, parse_receive_quantity};
+use crate::domain::receipt::{
+    MAX_RECEIVE_LINES, Receipt, ReceiveLine, parse_lot, parse_receive_quantity,
+};
 
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field"
+)]
 pub struct ProductReceiveRequest {
     /// A SKU of the order's products; the same SKU may appear again (split across locations).
     #[schema(example = "WIDGET-001")]
@@ -38,7 +43,10 @@ pub struct ProductReceiveRequest {
 }
 
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field"
+)]
 pub struct ReceiveRequest {
     /// 1 to 1000 entries, applied all together or not at all.
     #[schema(min_items = 1, max_items = 1000)]
@@ -113,7 +121,11 @@ fn parse(body: &Value) -> ApiResult<Vec<ReceiveLine>> {
         let lines = f.objects(&o, "product_receives", entry);
         if let Some(lines) = &lines {
             if lines.is_empty() || lines.len() > MAX_RECEIVE_LINES {
-                f.push("product_receives", None, &Invalid::value(format!("must contain 1 to {MAX_RECEIVE_LINES} entries")));
+                f.push(
+                    "product_receives",
+                    None,
+                    &Invalid::value(format!("must contain 1 to {MAX_RECEIVE_LINES} entries")),
+                );
             }
         }
         f.deny_unknown(&o, &["product_receives"], &[]);
@@ -125,12 +137,25 @@ fn parse(body: &Value) -> ApiResult<Vec<ReceiveLine>> {
 
 fn entry(f: &mut Fields, o: Obj<'_>) -> Option<ReceiveLine> {
     let sku = f.required(&o, "sku", |v| Sku::parse(string(v)?));
-    let location_id = f.required(&o, "inventory_location_id", |v| LocationId::parse_field(string(v)?));
-    let received = f.optional(&o, "received_quantity", |v| parse_receive_quantity(integer(v)?));
-    let rejected = f.optional(&o, "rejected_quantity", |v| parse_receive_quantity(integer(v)?));
+    let location_id = f.required(&o, "inventory_location_id", |v| {
+        LocationId::parse_field(string(v)?)
+    });
+    let received = f.optional(&o, "received_quantity", |v| {
+        parse_receive_quantity(integer(v)?)
+    });
+    let rejected = f.optional(&o, "rejected_quantity", |v| {
+        parse_receive_quantity(integer(v)?)
+    });
     let lot = f.optional(&o, "lot", |v| parse_lot(string(v)?)).flatten();
     let expiration_date = f.optional(&o, "expiration_date", date_time);
-    let known = ["sku", "inventory_location_id", "received_quantity", "rejected_quantity", "lot", "expiration_date"];
+    let known = [
+        "sku",
+        "inventory_location_id",
+        "received_quantity",
+        "rejected_quantity",
+        "lot",
+        "expiration_date",
+    ];
     f.deny_unknown(&o, &known, &[]);
     if received.is_none() && rejected.is_none() && f.is_clean() {
         f.push(
@@ -169,7 +194,10 @@ pub async fn receive(
     let received = state.store.receive(account, id, lines, request_id).await;
     let status = received.or_not_found("purchase order", "purchase_order_id", &raw)?;
     tracing::info!(po.id = %id, status = %status, "products received");
-    Ok(Json(ReceiveBody { purchase_order_id: id.to_string(), status: status.as_str() }))
+    Ok(Json(ReceiveBody {
+        purchase_order_id: id.to_string(),
+        status: status.as_str(),
+    }))
 }
 
 /// The receipt ledger of an order, oldest first (a Procura addition to ShipStation's API).
@@ -183,6 +211,12 @@ pub async fn list(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<ReceiptList>> {
     let id = po_id(&raw)?;
-    let receipts = state.store.list_receipts(account, id).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
-    Ok(Json(ReceiptList { receives: receipts.into_iter().map(ReceiptBody::from).collect() }))
+    let receipts = state.store.list_receipts(account, id).await.or_not_found(
+        "purchase order",
+        "purchase_order_id",
+        &raw,
+    )?;
+    Ok(Json(ReceiptList {
+        receives: receipts.into_iter().map(ReceiptBody::from).collect(),
+    }))
 }

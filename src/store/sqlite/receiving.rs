@@ -10,7 +10,9 @@ use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, Ware
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::Sku;
-use crate::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine};
+use crate::domain::receipt::{
+    GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
+};
 use crate::domain::status::Status;
 use crate::store::{Problem, Rule, StoreError, StoreResult};
 
@@ -34,13 +36,17 @@ pub fn receive(
         .and_then(|mut s| s.query_row(params![account.0, id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
-    let status: Status = status.parse().map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?;
+    let status: Status = status
+        .parse()
+        .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?;
     if !matches!(status, Status::Open | Status::Receiving) {
         return Err(StoreError::rejected(
             Rule::InvalidStatus,
             None,
             None,
-            format!("purchase order {id} is '{status}'; products can be received only while 'open' or 'receiving'"),
+            format!(
+                "purchase order {id} is '{status}'; products can be received only while 'open' or 'receiving'"
+            ),
         ));
     }
 
@@ -51,13 +57,27 @@ pub fn receive(
         )
         .and_then(|mut s| {
             s.query_map([id.0], |r| {
-                Ok((r.get::<_, String>(0)?, OrderLine { quantity: r.get(1)?, done: r.get(2)?, cost_micros: r.get(3)? }))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    OrderLine {
+                        quantity: r.get(1)?,
+                        done: r.get(2)?,
+                        cost_micros: r.get(3)?,
+                    },
+                ))
             })?
             .collect()
         })
         .map_err(db)?;
 
-    let problems = check(conn, account, id, WarehouseId(warehouse), lines, &mut order_lines)?;
+    let problems = check(
+        conn,
+        account,
+        id,
+        WarehouseId(warehouse),
+        lines,
+        &mut order_lines,
+    )?;
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
     }
@@ -97,7 +117,9 @@ pub fn receive(
         .and_then(|mut s| s.execute(params![id.0, line.sku.as_str(), line.received_quantity, line.rejected_quantity]))
         .map_err(db)?;
         if line.received_quantity > 0 {
-            let cost = order_lines.get(line.sku.as_str()).and_then(|l| l.cost_micros);
+            let cost = order_lines
+                .get(line.sku.as_str())
+                .and_then(|l| l.cost_micros);
             let (cost_units, cost_total) = match cost {
                 Some(unit) => (line.received_quantity, line.received_quantity * unit),
                 None => (0, 0),
@@ -133,7 +155,11 @@ pub fn receive(
     }
 
     let complete = order_lines.values().all(|l| l.done == l.quantity);
-    let next = if complete { Status::Received } else { Status::Receiving };
+    let next = if complete {
+        Status::Received
+    } else {
+        Status::Receiving
+    };
     conn.prepare_cached("UPDATE purchase_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.0, next.as_str(), micros(now)]))
         .map_err(db)?;
@@ -154,8 +180,13 @@ fn check(
     for (i, line) in lines.iter().enumerate() {
         let at = |field: &str| Some(format!("product_receives[{i}].{field}"));
         let location: Option<i64> = conn
-            .prepare_cached("SELECT warehouse_id FROM inventory_locations WHERE account_id = ?1 AND id = ?2")
-            .and_then(|mut s| s.query_row(params![account.0, line.location_id.0], |r| r.get(0)).optional())
+            .prepare_cached(
+                "SELECT warehouse_id FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![account.0, line.location_id.0], |r| r.get(0))
+                    .optional()
+            })
             .map_err(db)?;
         match location {
             None => problems.push(Problem {
@@ -181,7 +212,10 @@ fn check(
                 rule: Rule::InvalidValue,
                 field: at("sku"),
                 value: Some(line.sku.as_str().to_owned()),
-                message: format!("SKU '{}' is not a line of purchase order {id}", line.sku.as_str()),
+                message: format!(
+                    "SKU '{}' is not a line of purchase order {id}",
+                    line.sku.as_str()
+                ),
             });
             continue;
         };
@@ -205,9 +239,15 @@ fn check(
     Ok(problems)
 }
 
-pub fn list_receipts(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreResult<Vec<Receipt>> {
+pub fn list_receipts(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<Vec<Receipt>> {
     let exists: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)")
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)",
+        )
         .and_then(|mut s| s.query_row(params![account.0, id.0], |r| r.get(0)))
         .map_err(db)?;
     if !exists {
@@ -242,7 +282,19 @@ pub fn list_receipts(conn: &Connection, account: AccountId, id: PurchaseOrderId)
         })
         .map_err(db)?;
     let mut receipts: Vec<Receipt> = Vec::new();
-    for (receipt, request_id, at, sku, location, location_name, received, rejected, lot, expiration) in rows {
+    for (
+        receipt,
+        request_id,
+        at,
+        sku,
+        location,
+        location_name,
+        received,
+        rejected,
+        lot,
+        expiration,
+    ) in rows
+    {
         if receipts.last().is_none_or(|r| r.id.0 != receipt) {
             receipts.push(Receipt {
                 id: ReceiptId(receipt),
@@ -278,9 +330,15 @@ pub fn list_inventory(
         GroupBy::Location => "sku, location_id",
         GroupBy::Warehouse => "sku, warehouse_id",
     };
-    let filters = "account_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR warehouse_id = ?3)
+    let filters =
+        "account_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR warehouse_id = ?3)
                    AND (?4 IS NULL OR location_id = ?4)";
-    let args = (account.0, filter.sku.as_deref(), filter.warehouse_id.map(|w| w.0), filter.location_id.map(|l| l.0));
+    let args = (
+        account.0,
+        filter.sku.as_deref(),
+        filter.warehouse_id.map(|w| w.0),
+        filter.location_id.map(|l| l.0),
+    );
     let total = match page.known_total() {
         Some(total) => total,
         None => conn
@@ -316,11 +374,26 @@ pub fn list_inventory(
         })
         .map_err(db)?;
     let mut levels = Vec::with_capacity(rows.len());
-    for (first_id, sku, warehouse, location, on_hand, cost_units, cost_total, currency, currencies) in rows {
+    for (
+        first_id,
+        sku,
+        warehouse,
+        location,
+        on_hand,
+        cost_units,
+        cost_total,
+        currency,
+        currencies,
+    ) in rows
+    {
         let average_cost = match (currency, currencies) {
             (Some(code), 1) if cost_units > 0 && code != "*" => {
-                let code = CurrencyCode::parse(&code).map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
-                Some((Money::from_micros((cost_total + cost_units / 2) / cost_units), code))
+                let code = CurrencyCode::parse(&code)
+                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
+                Some((
+                    Money::from_micros((cost_total + cost_units / 2) / cost_units),
+                    code,
+                ))
             }
             _ => None,
         };
