@@ -224,7 +224,7 @@ mod tests {
         let root = fields.root(&body).unwrap();
         let name = fields.required(&root, "name", |v| string(v).map(str::to_owned));
         let items = fields.objects(&root, "items", |f, item| f.required(&item, "qty", integer));
-        fields.required(&root, "missing", string);
+        fields.required(&root, "missing", |v| string(v).map(str::to_owned));
         fields.deny_unknown(&root, &["name", "items", "missing"], &[]);
         assert_eq!(name, None);
         assert_eq!(items, None);

@@ -1,0 +1,5 @@
+//! The HTTP API, tested through a real server and a real client. One binary, so that it is
+//! linked once.
+
+mod helpers;
+mod suppliers;
