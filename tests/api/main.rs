@@ -2,4 +2,6 @@
 //! linked once.
 
 mod helpers;
+mod locations;
 mod suppliers;
+mod warehouses;
