@@ -3,5 +3,6 @@
 
 mod helpers;
 mod locations;
+mod purchase_orders;
 mod suppliers;
 mod warehouses;
