@@ -4,5 +4,6 @@
 mod helpers;
 mod locations;
 mod purchase_orders;
+mod status;
 mod suppliers;
 mod warehouses;
