@@ -6,4 +6,5 @@ mod locations;
 mod purchase_orders;
 mod status;
 mod suppliers;
+mod validation;
 mod warehouses;
