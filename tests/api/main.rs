@@ -1,6 +1,7 @@
 //! The HTTP API, tested through a real server and a real client. One binary, so that it is
 //! linked once.
 
+mod auth;
 mod errors;
 mod helpers;
 mod locations;
