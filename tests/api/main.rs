@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod helpers;
 mod locations;
+mod pagination;
 mod purchase_orders;
 mod status;
 mod suppliers;
