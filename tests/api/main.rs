@@ -2,7 +2,9 @@
 //! linked once.
 
 mod auth;
+mod concurrency;
 mod errors;
+mod filters;
 mod helpers;
 mod locations;
 mod pagination;
