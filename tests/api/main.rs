@@ -7,6 +7,7 @@ mod errors;
 mod filters;
 mod helpers;
 mod locations;
+mod openapi;
 mod pagination;
 mod purchase_orders;
 mod status;
