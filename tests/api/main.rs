@@ -2,6 +2,7 @@
 //! linked once.
 
 mod auth;
+mod cli;
 mod concurrency;
 mod errors;
 mod filters;
