@@ -21,12 +21,14 @@ const MAX_GROUP: usize = 512;
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 type WriteJob = Box<dyn FnOnce(&Connection) -> Finished + Send>;
+/// Tells a write job's caller how the group's commit went.
+type Answer = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// What a write job leaves for the writer: whether to roll its savepoint back, and how to answer
 /// once the group's commit has succeeded or failed.
 struct Finished {
     failed: bool,
-    answer: Box<dyn FnOnce(StoreResult<()>) + Send>,
+    answer: Answer,
 }
 
 pub struct Engine {
@@ -141,7 +143,7 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
 /// Runs each job in its own savepoint inside one transaction; returns how to answer each.
 /// `None` when no transaction could be started: the jobs are dropped unanswered, which tells
 /// their callers that nothing was written.
-fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
+fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
     let mut answers = Vec::with_capacity(group.len());
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
