@@ -27,22 +27,13 @@ fn describe(from: Status, to: Status) -> String {
         format!("cannot change status from '{from}' to '{to}': '{from}' is final")
     } else {
         let list: Vec<String> = allowed.iter().map(|s| format!("'{s}'")).collect();
-        format!(
-            "cannot change status from '{from}' to '{to}'; from '{from}' it may go to {}",
-            list.join(", ")
-        )
+        format!("cannot change status from '{from}' to '{to}'; from '{from}' it may go to {}", list.join(", "))
     }
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Draft,
-        Status::Open,
-        Status::Receiving,
-        Status::Received,
-        Status::Closed,
-        Status::Cancelled,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::Draft, Status::Open, Status::Receiving, Status::Received, Status::Closed, Status::Cancelled];
 
     /// The statuses a purchase order may move to from `self` through `POST .../status`.
     pub fn allowed_next(self) -> &'static [Status] {
@@ -58,11 +49,7 @@ impl Status {
 
     /// Checks a requested change. Asking for the current status is allowed (a safe retry).
     pub fn transition(self, to: Status) -> Result<Status, InvalidTransition> {
-        if self == to || self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(InvalidTransition { from: self, to })
-        }
+        if self == to || self.allowed_next().contains(&to) { Ok(to) } else { Err(InvalidTransition { from: self, to }) }
     }
 
     pub fn as_str(self) -> &'static str {

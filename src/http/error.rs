@@ -144,8 +144,12 @@ impl ApiError {
 
     /// 404 for an id that names nothing in the caller's account (or nothing at all).
     pub fn not_found(kind: &str, field: &str, id: &str) -> Self {
-        let mut err =
-            Self::new(StatusCode::NOT_FOUND, ErrorType::Validation, ErrorCode::InvalidIdentifier, format!("{kind} {id} was not found"));
+        let mut err = Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::Validation,
+            ErrorCode::InvalidIdentifier,
+            format!("{kind} {id} was not found"),
+        );
         err.errors[0].field_name = Some(field.to_owned());
         err.errors[0].field_value = Some(id.to_owned());
         err

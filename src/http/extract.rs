@@ -48,9 +48,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ));
             }
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|err| {
-            ApiError::bad_request(ErrorCode::InvalidObject, format!("request body is not valid JSON: {err}"))
-        })
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|err| ApiError::bad_request(ErrorCode::InvalidObject, format!("request body is not valid JSON: {err}")))
     }
 }
 

@@ -71,4 +71,3 @@ pub fn document() -> &'static str {
 pub async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }
-

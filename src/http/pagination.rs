@@ -94,11 +94,12 @@ impl FromRequestParts<AppState> for ListUrl {
                 format!("http://{host}")
             }
         };
-        let filters: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _): &(String, String)| !PAGE_PARAMS.contains(&k.as_str()))
-            .collect();
+        let filters: Vec<(String, String)> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _): &(String, String)| !PAGE_PARAMS.contains(&k.as_str()))
+                .collect();
         Ok(Self { base: format!("{origin}{}", parts.uri.path()), filters })
     }
 }

@@ -17,9 +17,7 @@ use crate::domain::supplier::{self, Supplier, SupplierInput};
 use crate::domain::text;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v2/suppliers", get(list).post(create))
-        .route("/v2/suppliers/{supplier_id}", get(show).put(update))
+    Router::new().route("/v2/suppliers", get(list).post(create)).route("/v2/suppliers/{supplier_id}", get(show).put(update))
 }
 
 /// A supplier as returned by the API; absent optional fields are omitted.

@@ -287,7 +287,11 @@ pub async fn create_location(
         let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
         let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?));
         let barcode = f.optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?)).flatten();
-        f.deny_unknown(&o, &["name", "inventory_warehouse_id", "barcode"], &["inventory_location_id", "created_at", "updated_at"]);
+        f.deny_unknown(
+            &o,
+            &["name", "inventory_warehouse_id", "barcode"],
+            &["inventory_location_id", "created_at", "updated_at"],
+        );
         Some(NewLocation { warehouse_id: warehouse_id?, name: name?, barcode })
     });
     f.finish()?;
@@ -325,7 +329,11 @@ pub async fn update_location(
     let change = f.root(&body).map(|o| {
         let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
         let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
-        f.deny_unknown(&o, &["name", "barcode"], &["inventory_location_id", "inventory_warehouse_id", "created_at", "updated_at"]);
+        f.deny_unknown(
+            &o,
+            &["name", "barcode"],
+            &["inventory_location_id", "inventory_warehouse_id", "created_at", "updated_at"],
+        );
         LocationChange {
             name,
             barcode: match barcode {

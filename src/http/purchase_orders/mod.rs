@@ -18,8 +18,8 @@ mod parse;
 pub mod wire;
 
 use wire::{
-    PurchaseOrderBody, PurchaseOrderList, PurchaseOrderListItem, PurchaseOrderRequest, ShippingDetailsRequest,
-    StatusBody, StatusRequest,
+    PurchaseOrderBody, PurchaseOrderList, PurchaseOrderListItem, PurchaseOrderRequest, ShippingDetailsRequest, StatusBody,
+    StatusRequest,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -75,9 +75,9 @@ pub async fn list(
     let filter = PurchaseOrderFilter {
         order_number: f.optional(&q, "order_number", text),
         status: f.optional(&q, "status", |v| {
-            string(v)?.parse().map_err(|()| {
-                Invalid::value("must be one of: draft, open, receiving, received, cancelled, closed")
-            })
+            string(v)?
+                .parse()
+                .map_err(|()| Invalid::value("must be one of: draft, open, receiving, received, cancelled, closed"))
         }),
         warehouse_id: f.optional(&q, "warehouse_id", |v| WarehouseId::parse_field(string(v)?)),
         supplier_id: f.optional(&q, "supplier_id", |v| SupplierId::parse_field(string(v)?)),
@@ -125,7 +125,8 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
     let id = po_id(&raw)?;
-    let order = state.store.get_purchase_order(account, id).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order =
+        state.store.get_purchase_order(account, id).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
     Ok(Json(order.into()))
 }
 
@@ -185,7 +186,8 @@ pub async fn update_status(
 ) -> ApiResult<Json<StatusBody>> {
     let id = po_id(&raw)?;
     let to: Status = parse::target_status(&body)?;
-    let status = state.store.change_status(account, id, to).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let status =
+        state.store.change_status(account, id, to).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
     tracing::info!(po.id = %id, status = %status, "purchase order status set");
     Ok(Json(StatusBody { purchase_order_id: id.to_string(), status: status.as_str() }))
 }

@@ -7,8 +7,7 @@ use super::super::fields::{Fields, Obj, date_time, integer, number, string};
 use crate::domain::ids::{SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
-    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity, ShippingDetailsPatch, Sku,
-    check_lines,
+    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity, ShippingDetailsPatch, Sku, check_lines,
 };
 use crate::domain::status::Status;
 use crate::domain::{Invalid, text};

@@ -15,9 +15,8 @@ pub fn create_account(conn: &Connection, key: &NewApiKey) -> StoreResult<(Accoun
 }
 
 pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> StoreResult<ApiKeyId> {
-    let exists: bool = conn
-        .query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.0], |r| r.get(0))
-        .map_err(db)?;
+    let exists: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.0], |r| r.get(0)).map_err(db)?;
     if !exists {
         return Err(StoreError::NotFound);
     }
@@ -28,9 +27,8 @@ pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> Sto
 }
 
 pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id")
-        .map_err(db)?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id").map_err(db)?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))
         .map_err(db)?;

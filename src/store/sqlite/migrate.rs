@@ -16,9 +16,7 @@ pub const MIGRATIONS: &[Migration] =
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two
 /// processes starting at once cannot both apply the same one.
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(super::unavailable)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(super::unavailable)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version     INTEGER PRIMARY KEY,
@@ -36,8 +34,9 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
-        tx.execute_batch(migration.sql)
-            .map_err(|e| StoreError::Internal(format!("migration {} ({}) failed: {e}", migration.version, migration.name)))?;
+        tx.execute_batch(migration.sql).map_err(|e| {
+            StoreError::Internal(format!("migration {} ({}) failed: {e}", migration.version, migration.name))
+        })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![migration.version, migration.name, chrono::Utc::now().timestamp_micros()],

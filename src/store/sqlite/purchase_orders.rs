@@ -232,15 +232,13 @@ pub fn update_shipping_details(
 
 pub fn change_status(conn: &Connection, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status> {
     let from = current_status(conn, account, id)?;
-    let to = from.transition(to).map_err(|err| {
-        StoreError::rejected(Rule::InvalidStatus, Some("status"), Some(to.to_string()), err.to_string())
-    })?;
+    let to = from
+        .transition(to)
+        .map_err(|err| StoreError::rejected(Rule::InvalidStatus, Some("status"), Some(to.to_string()), err.to_string()))?;
     if to != from {
         // Conditional on the status just read, so the change applies to exactly that state.
         let changed = conn
-            .prepare_cached(
-                "UPDATE purchase_orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2",
-            )
+            .prepare_cached("UPDATE purchase_orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2")
             .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(crate::store::now())]))
             .map_err(db)?;
         if changed != 1 {

@@ -99,13 +99,11 @@ pub fn create_location(conn: &Connection, account: AccountId, input: &NewLocatio
 const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
 
 pub fn get_location(conn: &Connection, account: AccountId, id: LocationId) -> StoreResult<Location> {
-    conn.prepare_cached(&format!(
-        "SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = ?1 AND id = ?2"
-    ))
-    .and_then(|mut s| s.query_row(params![account.0, id.0], raw_location).optional())
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)
-    .and_then(location)
+    conn.prepare_cached(&format!("SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = ?1 AND id = ?2"))
+        .and_then(|mut s| s.query_row(params![account.0, id.0], raw_location).optional())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)
+        .and_then(location)
 }
 
 pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()> {
@@ -148,8 +146,7 @@ pub fn list_locations(
              ORDER BY id DESC LIMIT ?4 OFFSET ?5"
         ))
         .and_then(|mut s| {
-            s.query_map(params![account.0, warehouse, after, limit, offset], raw_location)?
-                .collect::<Result<Vec<_>, _>>()
+            s.query_map(params![account.0, warehouse, after, limit, offset], raw_location)?.collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?
         .into_iter()
