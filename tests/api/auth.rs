@@ -95,7 +95,8 @@ struct Owned {
 
 async fn everything_of(client: &ApiClient) -> Owned {
     let (supplier, warehouse) = client.supplier_and_warehouse().await;
-    let location = ok_json(client.create_location(&json!({ "name": "A-01", "inventory_warehouse_id": warehouse })).await).await;
+    let location =
+        ok_json(client.create_location(&json!({ "name": "A-01", "inventory_warehouse_id": warehouse })).await).await;
     let order = client.po_in(&po_body(&supplier, &warehouse), &["open"]).await;
     let location = location["inventory_location_id"].as_str().unwrap().to_owned();
     Owned { supplier, warehouse, location, order }
@@ -121,7 +122,8 @@ async fn another_accounts_objects_are_not_found_on_every_route() {
     assert_error(b.get_supplier(&a.supplier).await, StatusCode::NOT_FOUND, &supplier_404).await;
     assert_error(b.put_supplier(&a.supplier, &supplier_body("Mine")).await, StatusCode::NOT_FOUND, &supplier_404).await;
     assert_error(b.get_warehouse(&a.warehouse).await, StatusCode::NOT_FOUND, &warehouse_404).await;
-    assert_error(b.put_warehouse(&a.warehouse, &json!({ "name": "Mine" })).await, StatusCode::NOT_FOUND, &warehouse_404).await;
+    assert_error(b.put_warehouse(&a.warehouse, &json!({ "name": "Mine" })).await, StatusCode::NOT_FOUND, &warehouse_404)
+        .await;
     assert_error(b.delete_warehouse(&a.warehouse).await, StatusCode::NOT_FOUND, &warehouse_404).await;
     assert_error(b.get_location(&a.location).await, StatusCode::NOT_FOUND, &location_404).await;
     assert_error(b.put_location(&a.location, &json!({ "name": "Mine" })).await, StatusCode::NOT_FOUND, &location_404).await;
@@ -153,13 +155,19 @@ async fn lists_show_only_the_callers_own_objects() {
     let own = everything_of(&b).await;
 
     let suppliers = ok_json(b.list_suppliers(&[]).await).await;
-    assert_eq!((ids(&suppliers, "suppliers", "supplier_id"), suppliers["total"].clone()), (vec![own.supplier.clone()], json!(1)));
+    assert_eq!(
+        (ids(&suppliers, "suppliers", "supplier_id"), suppliers["total"].clone()),
+        (vec![own.supplier.clone()], json!(1))
+    );
     let warehouses = ok_json(b.list_warehouses(&[]).await).await;
     assert_eq!(ids(&warehouses, "inventory_warehouses", "inventory_warehouse_id"), vec![own.warehouse.clone()]);
     let locations = ok_json(b.list_locations(&[]).await).await;
     assert_eq!(ids(&locations, "inventory_locations", "inventory_location_id"), vec![own.location.clone()]);
     let orders = ok_json(b.list_pos(&[]).await).await;
-    assert_eq!((ids(&orders, "purchase_orders", "purchase_order_id"), orders["total"].clone()), (vec![own.order.clone()], json!(1)));
+    assert_eq!(
+        (ids(&orders, "purchase_orders", "purchase_order_id"), orders["total"].clone()),
+        (vec![own.order.clone()], json!(1))
+    );
 
     let by_foreign_warehouse = ok_json(b.list_locations(&[("inventory_warehouse_id", &a.warehouse)]).await).await;
     assert_eq!(by_foreign_warehouse["total"], 0);
@@ -182,7 +190,8 @@ async fn past_the_rate_limit_an_account_gets_429_with_retry_after_and_others_are
     }
     let limited = app.send(Method::GET, "/v2/suppliers", None).await;
 
-    let retry_after: u64 = limited.headers().get("retry-after").expect("a Retry-After header").to_str().unwrap().parse().unwrap();
+    let retry_after: u64 =
+        limited.headers().get("retry-after").expect("a Retry-After header").to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "Retry-After: {retry_after}");
     assert_error(
         limited,

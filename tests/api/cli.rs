@@ -31,7 +31,12 @@ fn keys(database: &Path, args: &[&str]) -> String {
 }
 
 fn describe(output: &Output) -> String {
-    format!("{}; stdout: {}; stderr: {}", output.status, String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}; stdout: {}; stderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// `(key id, account id, secret)` from the output of `keys create`.
@@ -65,6 +70,7 @@ impl Server {
         loop {
             let line = lines.recv_timeout(WAIT).unwrap_or_else(|_| {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("procura serve printed no 'Listening on' line; it printed {banner:?}")
             });
             if let Some(address) = line.strip_prefix("Listening on ") {
@@ -120,9 +126,14 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
     assert_eq!(answer.json::<serde_json::Value>().await.unwrap()["suppliers"], json!([]));
 
     let list = keys(&db, &["list"]);
-    let row = list.lines().find(|l| l.starts_with(&format!("{key_id} "))).unwrap_or_else(|| panic!("{key_id} not in {list}"));
+    let row =
+        list.lines().find(|l| l.starts_with(&format!("{key_id} "))).unwrap_or_else(|| panic!("{key_id} not in {list}"));
     let columns: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!((columns[1], columns[2], columns[4]), (account.as_str(), format!("{}...", &secret[..9]).as_str(), "-"), "{row}");
+    assert_eq!(
+        (columns[1], columns[2], columns[4]),
+        (account.as_str(), format!("{}...", &secret[..9]).as_str(), "-"),
+        "{row}"
+    );
     assert!(!list.contains(&secret), "keys list shows a whole key");
 
     assert_eq!(keys(&db, &["revoke", &key_id]).trim(), format!("Revoked key {key_id}."));

@@ -69,3 +69,33 @@ async fn racing_cancel_and_receive_on_an_open_order_lets_exactly_one_win() {
     }
     assert_eq!(app.stored_status(&id).await, winner);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creates_of_one_supplier_name_let_exactly_one_through() {
+    let app = spawn_app().await;
+
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let client = app.client.clone();
+        let name = if i % 2 == 0 { "Acme Widgets" } else { "ACME WIDGETS" };
+        tasks.push(tokio::spawn(async move { client.create_supplier(&json!({ "supplier_name": name })).await }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        let answer = task.await.expect("the request task finished");
+        if answer.status() == StatusCode::OK {
+            created += 1;
+        } else {
+            let body = assert_error(
+                answer,
+                StatusCode::BAD_REQUEST,
+                &[error("validation", "field_conflict").says("already exists")],
+            )
+            .await;
+            assert_eq!(body["errors"][0]["field_name"], "supplier_name");
+        }
+    }
+
+    assert_eq!(created, 1);
+    assert_eq!(ok_json(app.list_suppliers(&[]).await).await["total"], 1);
+}

@@ -165,12 +165,9 @@ async fn a_client_request_id_that_is_a_uuid_is_echoed_in_the_header_and_the_enve
     assert_eq!(success.status(), StatusCode::OK);
 
     let failure = app.request(Method::GET, "/v2/suppliers/se-404").header("X-Request-Id", &mine).send().await.unwrap();
-    let body = assert_error(
-        failure,
-        StatusCode::NOT_FOUND,
-        &[crate::helpers::not_found("supplier", "supplier_id", "se-404")],
-    )
-    .await;
+    let body =
+        assert_error(failure, StatusCode::NOT_FOUND, &[crate::helpers::not_found("supplier", "supplier_id", "se-404")])
+            .await;
     assert_eq!(body["request_id"], mine.as_str());
 }
 

@@ -17,7 +17,9 @@ async fn four_orders(app: &ApiClient) -> Orders {
     let (s1, s2) = (app.supplier("Acme").await, app.supplier("Globex").await);
     let (w1, w2) = (app.warehouse("North").await, app.warehouse("South").await);
     let mut o = Vec::new();
-    for (supplier, warehouse, reference) in [(&s1, &w1, Some("REF-1")), (&s2, &w1, Some("REF-2")), (&s1, &w2, None), (&s2, &w2, Some("REF-1"))] {
+    for (supplier, warehouse, reference) in
+        [(&s1, &w1, Some("REF-1")), (&s2, &w1, Some("REF-2")), (&s1, &w2, None), (&s2, &w2, Some("REF-1"))]
+    {
         let mut body = po_body(supplier, warehouse);
         if let Some(reference) = reference {
             body["reference_number"] = json!(reference);
@@ -105,12 +107,7 @@ async fn bad_filter_values_and_unknown_parameters_are_refused_naming_them() {
     let app = spawn_app().await;
 
     let refused = app
-        .list_pos(&[
-            ("status", "pending"),
-            ("warehouse_id", "north"),
-            ("create_date_start", "yesterday"),
-            ("colour", "red"),
-        ])
+        .list_pos(&[("status", "pending"), ("warehouse_id", "north"), ("create_date_start", "yesterday"), ("colour", "red")])
         .await;
 
     assert_error(

@@ -71,10 +71,7 @@ pub async fn spawn_app_with_rate_limit(rate_limit_per_minute: u32) -> TestApp {
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .expect("an HTTP client");
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("an HTTP client");
     let client = new_client(&store, &address, &http).await;
     TestApp { address, store, client, _db_dir: db_dir, _stop: stop }
 }
@@ -311,7 +308,11 @@ pub fn assert_timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
 pub fn assert_se_id(value: &Value) -> String {
     let text = value.as_str().unwrap_or_else(|| panic!("{value} is not a string"));
     let rest = text.strip_prefix("se-").unwrap_or_else(|| panic!("{text} does not start with se-"));
-    assert!(text.len() <= 25 && rest.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())), "{text}");
+    assert!(
+        text.len() <= 25
+            && rest.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+        "{text}"
+    );
     text.to_owned()
 }
 
@@ -381,16 +382,13 @@ pub async fn assert_error(response: Response, status: StatusCode, expected: &[Ex
             assert!(message.contains(text.as_str()), "errors[{i}].message {message:?} does not say {text:?}");
         }
         let mut expected_keys = vec!["error_code", "error_source", "error_type", "message"];
-        match &want.field {
-            Some((name, value)) => {
-                assert_eq!(actual["field_name"], name.as_str(), "errors[{i}] of {body:#}");
-                expected_keys.push("field_name");
-                if let Some(value) = value {
-                    assert_eq!(actual["field_value"], value.as_str(), "errors[{i}] of {body:#}");
-                    expected_keys.push("field_value");
-                }
+        if let Some((name, value)) = &want.field {
+            assert_eq!(actual["field_name"], name.as_str(), "errors[{i}] of {body:#}");
+            expected_keys.push("field_name");
+            if let Some(value) = value {
+                assert_eq!(actual["field_value"], value.as_str(), "errors[{i}] of {body:#}");
+                expected_keys.push("field_value");
             }
-            None => {}
         }
         expected_keys.sort_unstable();
         let mut keys: Vec<&str> = actual.as_object().expect("an object").keys().map(String::as_str).collect();

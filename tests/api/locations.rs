@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, assert_no_content, assert_se_id, assert_timestamp, error, not_found, ok_json, spawn_app};
+use crate::helpers::{
+    assert_error, assert_no_content, assert_se_id, assert_timestamp, error, not_found, ok_json, spawn_app,
+};
 
 #[tokio::test]
 async fn creating_a_location_answers_it_whole_and_get_returns_the_same() {
@@ -81,7 +83,8 @@ async fn updating_a_location_changes_only_the_fields_sent_and_null_clears_the_ba
     let app = spawn_app().await;
     let warehouse = app.warehouse("Main").await;
     let created =
-        ok_json(app.create_location(&json!({ "name": "A-01", "inventory_warehouse_id": warehouse, "barcode": "B1" })).await).await;
+        ok_json(app.create_location(&json!({ "name": "A-01", "inventory_warehouse_id": warehouse, "barcode": "B1" })).await)
+            .await;
     let id = created["inventory_location_id"].as_str().unwrap();
 
     assert_no_content(app.put_location(id, &json!({ "name": "A-02" })).await).await;
@@ -105,12 +108,14 @@ async fn locations_are_listed_newest_first_and_filtered_by_warehouse() {
     let annex = app.warehouse("Annex").await;
     let mut ids = Vec::new();
     for (name, warehouse) in [("M-1", &main), ("A-1", &annex), ("M-2", &main)] {
-        let location = ok_json(app.create_location(&json!({ "name": name, "inventory_warehouse_id": warehouse })).await).await;
+        let location =
+            ok_json(app.create_location(&json!({ "name": name, "inventory_warehouse_id": warehouse })).await).await;
         ids.push(location["inventory_location_id"].clone());
     }
 
     let all = ok_json(app.list_locations(&[]).await).await;
-    let listed: Vec<_> = all["inventory_locations"].as_array().unwrap().iter().map(|l| l["inventory_location_id"].clone()).collect();
+    let listed: Vec<_> =
+        all["inventory_locations"].as_array().unwrap().iter().map(|l| l["inventory_location_id"].clone()).collect();
     assert_eq!(listed, vec![ids[2].clone(), ids[1].clone(), ids[0].clone()]);
     assert_eq!(all["total"], 3);
 

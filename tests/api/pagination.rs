@@ -16,7 +16,12 @@ async fn orders(app: &ApiClient, n: usize) -> Vec<String> {
 }
 
 fn listed(page: &Value) -> Vec<String> {
-    page["purchase_orders"].as_array().unwrap().iter().map(|po| po["purchase_order_id"].as_str().unwrap().to_owned()).collect()
+    page["purchase_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|po| po["purchase_order_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn follow(app: &ApiClient, href: &str) -> Value {

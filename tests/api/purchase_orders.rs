@@ -3,9 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    assert_error, assert_se_id, assert_timestamp, error, not_found, ok_json, po_body, spawn_app, today,
-};
+use crate::helpers::{assert_error, assert_se_id, assert_timestamp, error, not_found, ok_json, po_body, spawn_app, today};
 
 #[tokio::test]
 async fn a_new_order_is_a_draft_with_defaults_exact_costs_and_no_null_fields() {
@@ -215,14 +213,17 @@ async fn shipping_details_refuse_products_and_supplier_as_unknown_fields() {
     let id = app.po_in(&po_body(&supplier, &warehouse), &["open"]).await;
     let before = ok_json(app.get_po(&id).await).await;
 
-    let refused = app.shipping_details(&id, &json!({ "supplier_id": supplier, "products": [], "tracking_number": "1Z" })).await;
+    let refused =
+        app.shipping_details(&id, &json!({ "supplier_id": supplier, "products": [], "tracking_number": "1Z" })).await;
 
     assert_error(
         refused,
         StatusCode::BAD_REQUEST,
         &[
             error("validation", "invalid_field_value").field("products", "[]").says("products is not a known field"),
-            error("validation", "invalid_field_value").field("supplier_id", &supplier).says("supplier_id is not a known field"),
+            error("validation", "invalid_field_value")
+                .field("supplier_id", &supplier)
+                .says("supplier_id is not a known field"),
         ],
     )
     .await;
@@ -257,7 +258,9 @@ async fn an_unknown_supplier_and_warehouse_are_both_reported() {
         refused,
         StatusCode::BAD_REQUEST,
         &[
-            error("validation", "invalid_identifier").field("supplier_id", "se-9999").says("supplier se-9999 does not exist"),
+            error("validation", "invalid_identifier")
+                .field("supplier_id", "se-9999")
+                .says("supplier se-9999 does not exist"),
             error("validation", "invalid_identifier").field("warehouse_id", "se-8888").says("se-8888 does not exist"),
         ],
     )

@@ -37,9 +37,8 @@ async fn every_pair_of_statuses_follows_the_table_of_decisions() {
                 assert_eq!(ok_json(answer).await, json!({ "purchase_order_id": id, "status": to }), "{from} -> {to}");
                 assert_eq!(app.stored_status(&id).await, to, "{from} -> {to}");
             } else {
-                let mut expected = error("business_rules", "invalid_status")
-                    .field("status", to)
-                    .says(&format!("from '{from}' to '{to}'"));
+                let mut expected =
+                    error("business_rules", "invalid_status").field("status", to).says(&format!("from '{from}' to '{to}'"));
                 if allowed_next(from).is_empty() {
                     expected = expected.says(&format!("'{from}' is final"));
                 }
@@ -102,7 +101,8 @@ async fn an_unknown_or_missing_status_is_refused() {
         &[error("validation", "invalid_field_value").field("status", "Open").says("must be one of")],
     )
     .await;
-    let missing = app.request(reqwest::Method::POST, &format!("/v2/purchase_orders/{id}/status")).json(&json!({ "state": "open" }));
+    let missing =
+        app.request(reqwest::Method::POST, &format!("/v2/purchase_orders/{id}/status")).json(&json!({ "state": "open" }));
     assert_error(
         missing.send().await.unwrap(),
         StatusCode::BAD_REQUEST,

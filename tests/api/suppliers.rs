@@ -127,7 +127,9 @@ async fn a_supplier_with_a_bad_email_a_bad_country_and_no_name_is_refused_with_e
         refused,
         StatusCode::BAD_REQUEST,
         &[
-            error("validation", "field_value_required").field_without_value("supplier_name").says("supplier_name is required"),
+            error("validation", "field_value_required")
+                .field_without_value("supplier_name")
+                .says("supplier_name is required"),
             error("validation", "invalid_field_value").field("supplier_email", "orders.acme.com").says("email address"),
             error("validation", "invalid_string_length").field("city", &"x".repeat(101)).says("at most 100 characters"),
             error("validation", "invalid_field_value").field("country_code", "XX").says("ISO 3166-1 alpha-2"),

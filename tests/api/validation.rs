@@ -47,13 +47,17 @@ async fn a_body_with_many_mistakes_gets_one_entry_for_each() {
             invalid("payment_terms", "net_31", "must be one of: none, cash_on_delivery"),
             invalid("payment_status", "late", "must be one of: none, unpaid"),
             invalid("currency_code", "XYZ", "ISO 4217"),
-            error("validation", "invalid_string_length").field("reference_number", &long_reference).says("at most 100 characters"),
+            error("validation", "invalid_string_length")
+                .field("reference_number", &long_reference)
+                .says("at most 100 characters"),
             invalid("products[1].quantity", "1.5", "whole number"),
             invalid("products[2].quantity", "0", "from 1 to 1000000000"),
             invalid("products[3].quantity", "3", "not a string"),
             invalid("products[4].cost", "-1", "0 or more"),
             invalid("products[5].cost", "0.1234567", "at most 6 decimal places"),
-            error("validation", "field_value_required").field_without_value("products[6].sku").says("products[6].sku is required"),
+            error("validation", "field_value_required")
+                .field_without_value("products[6].sku")
+                .says("products[6].sku is required"),
             invalid("products[6].quantity", "1000000001", "from 1 to 1000000000"),
             invalid("products[6].colour", "red", "products[6].colour is not a known field"),
             invalid("priority", "high", "priority is not a known field"),
@@ -107,7 +111,8 @@ async fn with_products(products: Value) -> (crate::helpers::TestApp, Value) {
 #[tokio::test]
 async fn a_sku_twice_in_one_order_is_refused_pointing_at_the_repeat() {
     let (app, body) =
-        with_products(json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }, { "sku": "A", "quantity": 2 }])).await;
+        with_products(json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }, { "sku": "A", "quantity": 2 }]))
+            .await;
 
     assert_error(
         app.create_po(&body).await,
@@ -168,8 +173,12 @@ async fn strings_over_their_limit_are_refused_with_the_value_cut_short() {
         app.create_po(&body).await,
         StatusCode::BAD_REQUEST,
         &[
-            error("validation", "invalid_string_length").field("note_to_supplier", &format!("{}...", "n".repeat(200))).says("at most 2000 characters"),
-            error("validation", "invalid_string_length").field("products[0].sku", &"S".repeat(101)).says("1 to 100 characters"),
+            error("validation", "invalid_string_length")
+                .field("note_to_supplier", &format!("{}...", "n".repeat(200)))
+                .says("at most 2000 characters"),
+            error("validation", "invalid_string_length")
+                .field("products[0].sku", &"S".repeat(101))
+                .says("1 to 100 characters"),
             invalid("products[0].cost", "9.99", "must be a number, not a string"),
         ],
     )
@@ -184,7 +193,8 @@ async fn currency_codes_must_be_iso_4217_in_upper_case() {
 
     for code in ["usd", "EURO", "ABC"] {
         body["currency_code"] = json!(code);
-        assert_error(app.create_po(&body).await, StatusCode::BAD_REQUEST, &[invalid("currency_code", code, "ISO 4217")]).await;
+        assert_error(app.create_po(&body).await, StatusCode::BAD_REQUEST, &[invalid("currency_code", code, "ISO 4217")])
+            .await;
     }
     body["currency_code"] = json!("JPY");
     assert_eq!(ok_json(app.create_po(&body).await).await["currency_code"], "JPY");

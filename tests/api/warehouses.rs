@@ -36,7 +36,8 @@ async fn warehouses_are_listed_newest_first() {
 
     let list = ok_json(app.list_warehouses(&[]).await).await;
 
-    let ids: Vec<_> = list["inventory_warehouses"].as_array().unwrap().iter().map(|w| w["inventory_warehouse_id"].clone()).collect();
+    let ids: Vec<_> =
+        list["inventory_warehouses"].as_array().unwrap().iter().map(|w| w["inventory_warehouse_id"].clone()).collect();
     assert_eq!(ids, vec![json!(west), json!(east)]);
     assert_eq!(list["inventory_warehouses"][1]["name"], "East");
     assert_eq!((list["total"].clone(), list["page"].clone(), list["pages"].clone()), (json!(2), json!(1), json!(1)));
@@ -84,7 +85,12 @@ async fn deleting_a_warehouse_answers_204_and_takes_its_locations_with_it() {
 
     assert_no_content(app.delete_warehouse(&id).await).await;
 
-    assert_error(app.get_warehouse(&id).await, StatusCode::NOT_FOUND, &[not_found("inventory warehouse", "inventory_warehouse_id", &id)]).await;
+    assert_error(
+        app.get_warehouse(&id).await,
+        StatusCode::NOT_FOUND,
+        &[not_found("inventory warehouse", "inventory_warehouse_id", &id)],
+    )
+    .await;
     assert_error(
         app.get_location(location_id).await,
         StatusCode::NOT_FOUND,
@@ -108,7 +114,9 @@ async fn a_warehouse_that_a_purchase_order_refers_to_cannot_be_deleted() {
     assert_error(
         refused,
         StatusCode::BAD_REQUEST,
-        &[error("business_rules", "identifier_conflict").field("inventory_warehouse_id", id).says("1 purchase order(s) refer to it")],
+        &[error("business_rules", "identifier_conflict")
+            .field("inventory_warehouse_id", id)
+            .says("1 purchase order(s) refer to it")],
     )
     .await;
     assert_eq!(ok_json(app.get_warehouse(id).await).await, warehouse);
