@@ -154,10 +154,7 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
 /// Runs each job in its own savepoint inside one transaction; returns how to answer each.
 /// `None` when no transaction could be started: the jobs are dropped unanswered, which tells
 /// their callers that nothing was written.
-fn run_group(
-    conn: &Connection,
-    group: Vec<WriteJob>,
-) -> Option<Vec<Answer>> {
+fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
     let mut answers = Vec::with_capacity(group.len());
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
