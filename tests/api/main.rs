@@ -14,6 +14,7 @@ mod locations;
 mod openapi;
 mod pagination;
 mod purchase_orders;
+mod receiving;
 mod status;
 mod suppliers;
 mod validation;
