@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Procura benchmark: one command, one table.
+
+    python3 bench/run.py                      # SQLite, self-started server
+    python3 bench/run.py --database postgres://postgres@127.0.0.1:5432/bench
+    python3 bench/run.py --scale              # flat cost: 10,000 vs 1,000,000 orders
+
+It builds the release binary and the seeder, loads a fresh database (bench_seed), starts
+`procura serve` on it, runs each workload with wrk (2 threads, 64 connections by default, the
+load generator on the same machine), and prints requests/s, latency percentiles, errors and the
+server's peak RSS. Every figure is also given as a ratio to /healthz measured in the same run.
+Needs: cargo, wrk (Debian package `wrk`).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "procura")
+SEED = os.path.join(ROOT, "target", "release", "examples", "bench_seed")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, cwd=ROOT, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(args, workdir, name):
+    """A database URL nobody has used: a new SQLite file, or a new PostgreSQL database."""
+    if args.database.startswith("postgres"):
+        base, _, _ = args.database.rpartition("/")
+        db = f"procura_bench_{name}_{os.getpid()}"
+        sh(["psql", args.database, "-qc", f"DROP DATABASE IF EXISTS {db}"], stdout=subprocess.DEVNULL)
+        sh(["psql", args.database, "-qc", f"CREATE DATABASE {db}"], stdout=subprocess.DEVNULL)
+        return f"{base}/{db}", lambda: sh(["psql", args.database, "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
+                                         stdout=subprocess.DEVNULL)
+    return os.path.join(workdir, f"{name}.db"), lambda: None
+
+
+def seed(database, orders, open_orders):
+    started = time.time()
+    out = sh([SEED, "--database", database, "--orders", str(orders), "--open", str(open_orders)],
+             stdout=subprocess.PIPE, text=True).stdout
+    info = json.loads(out.strip().splitlines()[-1])
+    info["seconds"] = time.time() - started
+    return info
+
+
+class Server:
+    def __init__(self, database):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, RUST_LOG="warn")
+        self.proc = subprocess.Popen([BIN, "--database", database, "serve", "--listen", f"127.0.0.1:{self.port}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("procura serve did not start: " + self.proc.stderr.read().decode())
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def wrk(url, script, script_args, args, path="/"):
+    cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
+           "--latency", "-s", os.path.join("bench", "lua", script), url + path, "--"] + [str(a) for a in script_args]
+    out = sh(cmd, stdout=subprocess.PIPE, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            r = json.loads(line[len("BENCH "):])
+            r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+            return r
+    raise SystemExit("wrk printed no summary:\n" + out)
+
+
+def get_json(url, key):
+    req = urllib.request.Request(url, headers={"API-Key": key})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def table(title, rows, baseline):
+    print(f"\n{title}")
+    print(f"| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB |")
+    print(f"|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows:
+        print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / baseline:.2f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+              f"{ms(r['p999_us'])} | {r['errors']} | {r['rss']:.0f} |")
+
+
+def workloads(args, workdir):
+    database, drop = fresh_database(args, workdir, "workloads")
+    # Drafts for the status workload: enough for --duration seconds at a high rate.
+    drafts = max(args.orders, 40_000 * args.duration)
+    info = seed(database, drafts, args.open)
+    print(f"seeded {drafts:,} orders ({args.open:,} open) in {info['seconds']:.1f} s", file=sys.stderr)
+    server = Server(database)
+    key = info["key"]
+    rows = []
+
+    def run(name, script, script_args, path="/"):
+        r = wrk(server.url, script, [key] + script_args, args, path)
+        r["rss"] = server.peak_rss_mb()
+        rows.append((name, r))
+        print(f"  {name}: {r['rps']:,.0f} req/s, p99 {ms(r['p99_us'])} ms, errors {r['errors']}", file=sys.stderr)
+
+    try:
+        run("baseline GET /healthz", "healthz.lua", [])
+        run("create PO (3 lines)", "create.lua", [info["supplier_id"], info["warehouse_id"]])
+        run("get PO by id", "get.lua", [info["open_first"], info["draft_last"]])
+        run("list page of 50 (status=draft)", "list.lua", [])
+        run("status change (draft -> open)", "status.lua",
+            [info["draft_first"], info["draft_last"], args.threads])
+        run("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]])
+        run("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
+                               info["open_first"], info["open_last"], info["location_id"]])
+    finally:
+        server.stop()
+        drop()
+    baseline = rows[0][1]["rps"]
+    table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
+          f"{args.duration} s each)", rows, baseline)
+
+
+def scale(args, workdir):
+    """get-by-id, first list page and page 1,000 (by links.next) at 10,000 vs 1,000,000 orders."""
+    results = {}
+    for orders in (10_000, 1_000_000):
+        database, drop = fresh_database(args, workdir, f"scale{orders}")
+        info = seed(database, orders, 0)
+        print(f"seeded {orders:,} orders in {info['seconds']:.1f} s", file=sys.stderr)
+        server = Server(database)
+        key = info["key"]
+        try:
+            # Walk links.next to page 1,000 of 10 (10,000 orders) to get its cursor.
+            page_size = 10
+            href = f"{server.url}/v2/purchase_orders?page_size={page_size}"
+            for _ in range(999):
+                href = get_json(href, key)["links"]["next"]["href"]
+            page_1000 = href[len(server.url):]
+            rows = []
+            for name, script, sargs, path in [
+                ("baseline GET /healthz", "healthz.lua", [], "/"),
+                ("get PO by id", "get.lua", [info["draft_first"], info["draft_last"]], "/"),
+                ("first list page (50)", "list.lua", ["/v2/purchase_orders?page_size=50"], "/"),
+                (f"page 1,000 via links.next ({page_size})", "list.lua", [page_1000], "/"),
+            ]:
+                r = wrk(server.url, script, [key] + sargs, args, path)
+                r["rss"] = server.peak_rss_mb()
+                rows.append((name, r))
+                print(f"  {orders:,}: {name}: {r['rps']:,.0f} req/s", file=sys.stderr)
+            results[orders] = rows
+            table(f"{orders:,} orders ({args.label})", rows, rows[0][1]["rps"])
+        finally:
+            server.stop()
+            drop()
+    print("\nFlat cost: each figure at 1,000,000 orders relative to 10,000 (both as ratios to their /healthz)")
+    print("| workload | ratio at 10k | ratio at 1M | 1M / 10k |")
+    print("|---|---:|---:|---:|")
+    small, large = results[10_000], results[1_000_000]
+    for (name, s), (_, l) in zip(small[1:], large[1:]):
+        rs, rl = s["rps"] / small[0][1]["rps"], l["rps"] / large[0][1]["rps"]
+        print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} |")
+    print(f"| peak RSS at 1M | | {large[-1][1]['rss']:.0f} MB | |")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database", default="sqlite", help="'sqlite' (a fresh file) or a postgres:// URL of an "
+                   "existing database used to create fresh ones")
+    p.add_argument("--duration", type=int, default=10, help="seconds per workload")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--orders", type=int, default=50_000, help="orders seeded before the workloads")
+    p.add_argument("--open", type=int, default=2_000, help="open orders to receive against")
+    p.add_argument("--scale", action="store_true", help="measure flat cost at 10k vs 1M orders instead")
+    p.add_argument("--no-build", action="store_true")
+    args = p.parse_args()
+    args.label = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    if not args.no_build:
+        sh(["cargo", "build", "--release", "--bin", "procura", "--example", "bench_seed"])
+    print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
+          file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:
+        if args.scale:
+            scale(args, workdir)
+        else:
+            workloads(args, workdir)
+
+
+if __name__ == "__main__":
+    main()
