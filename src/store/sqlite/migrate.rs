@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receiving",
         sql: include_str!("../../../migrations/sqlite/0002_receiving.sql"),
     },
+    Migration {
+        version: 3,
+        name: "order_counts",
+        sql: include_str!("../../../migrations/sqlite/0003_order_counts.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

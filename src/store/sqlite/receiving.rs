@@ -163,6 +163,9 @@ pub fn receive(
     conn.prepare_cached("UPDATE purchase_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.0, next.as_str(), micros(now)]))
         .map_err(db)?;
+    if next != status {
+        super::purchase_orders::count_status(conn, account, Some(status), next)?;
+    }
     Ok(next)
 }
 
