@@ -1,22 +1,77 @@
 //! The `procura` command line.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::{AccountId, ApiKeyId};
-use crate::startup::{self, Application, Settings};
+use crate::startup::{self, Application, DbOptions, Settings};
 use crate::store::StoreError;
 
 #[derive(Debug, Parser)]
-#[command(name = "procura", version, about = "Purchase orders over the ShipStation API v2 purchase-order dialect.")]
+#[command(
+    name = "procura",
+    version,
+    about = "Purchase orders over the ShipStation API v2 purchase-order dialect."
+)]
 pub struct Cli {
     /// Where data is stored: a SQLite file path (or `sqlite:PATH`), or a `postgres://` URL.
-    #[arg(long = "database", env = "PROCURA_DATABASE_URL", default_value = "procura.db", global = true)]
+    #[arg(
+        long = "database",
+        env = "PROCURA_DATABASE_URL",
+        default_value = "procura.db",
+        global = true
+    )]
     pub database_url: String,
+
+    #[command(flatten)]
+    pub db: DbArgs,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// PostgreSQL pool settings (ignored for SQLite).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// Most database connections this process opens (PostgreSQL). Keep the sum over every
+    /// instance under the server's `max_connections`.
+    #[arg(
+        long,
+        env = "PROCURA_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Seconds a request waits for a free database connection before it is answered 503.
+    #[arg(
+        long,
+        env = "PROCURA_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_acquire_timeout_secs: u64,
+    /// Longest any one SQL statement may run, in seconds (PostgreSQL `statement_timeout`);
+    /// 0 turns the limit off.
+    #[arg(
+        long,
+        env = "PROCURA_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_statement_timeout_secs: u64,
+}
+
+impl DbArgs {
+    pub fn options(&self) -> DbOptions {
+        DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,40 +116,63 @@ pub enum KeysCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = startup::open_store(&cli.database_url).await?;
+    let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
     match cli.command {
-        Command::Serve { listen, rate_limit_per_minute, public_url } => {
+        Command::Serve {
+            listen,
+            rate_limit_per_minute,
+            public_url,
+        } => {
             if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
                 println!("Created account {account}. Its API key (shown only this once):");
                 println!("{secret}");
             }
-            let settings = Settings { listen, database_url: cli.database_url, rate_limit_per_minute, public_url };
+            let settings = Settings {
+                listen,
+                database_url: cli.database_url,
+                rate_limit_per_minute,
+                public_url,
+            };
             let app = Application::build(&settings, store).await?;
             tracing::info!(address = %app.local_addr(), "procura listening");
             println!("Listening on http://{}", app.local_addr());
             app.run_until_stopped().await
         }
-        Command::Keys { command: KeysCommand::Create { account } } => {
+        Command::Keys {
+            command: KeysCommand::Create { account },
+        } => {
             let key = NewApiKey::generate();
             let secret = key.secret.clone();
             let (account, id) = match account {
                 Some(raw) => {
-                    let account = AccountId::parse(&raw).with_context(|| format!("'{raw}' is not an account id"))?;
+                    let account = AccountId::parse(&raw)
+                        .with_context(|| format!("'{raw}' is not an account id"))?;
                     let id = store.create_key(account, key).await.map_err(|e| match e {
                         StoreError::NotFound => anyhow::anyhow!("account {raw} does not exist"),
                         other => anyhow::anyhow!("creating the key: {other}"),
                     })?;
                     (account, id)
                 }
-                None => store.create_account(key).await.map_err(|e| anyhow::anyhow!("creating the account: {e}"))?,
+                None => store
+                    .create_account(key)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("creating the account: {e}"))?,
             };
             println!("Created key {id} for account {account} (shown only this once):");
             println!("{secret}");
             Ok(())
         }
-        Command::Keys { command: KeysCommand::List } => {
-            let keys = store.list_keys().await.map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
-            println!("{:<12} {:<12} {:<12} {:<22} REVOKED", "ID", "ACCOUNT", "KEY", "CREATED");
+        Command::Keys {
+            command: KeysCommand::List,
+        } => {
+            let keys = store
+                .list_keys()
+                .await
+                .map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
+            println!(
+                "{:<12} {:<12} {:<12} {:<22} REVOKED",
+                "ID", "ACCOUNT", "KEY", "CREATED"
+            );
             for key in keys {
                 println!(
                     "{:<12} {:<12} {:<12} {:<22} {}",
@@ -102,13 +180,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     key.account_id.to_string(),
                     format!("{}...", key.hint),
                     key.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
-                    key.revoked_at.map_or("-".to_owned(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                    key.revoked_at.map_or("-".to_owned(), |t| t
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string()),
                 );
             }
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Revoke { id } } => {
-            let key = ApiKeyId::parse(&id).with_context(|| format!("'{id}' is not a key id (see `procura keys list`)"))?;
+        Command::Keys {
+            command: KeysCommand::Revoke { id },
+        } => {
+            let key = ApiKeyId::parse(&id)
+                .with_context(|| format!("'{id}' is not a key id (see `procura keys list`)"))?;
             store.revoke_key(key).await.map_err(|e| match e {
                 StoreError::NotFound => anyhow::anyhow!("key {id} does not exist"),
                 other => anyhow::anyhow!("revoking the key: {other}"),

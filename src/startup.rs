@@ -11,7 +11,10 @@ use crate::domain::ids::AccountId;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::store::Store;
+use crate::store::postgres::{self, PgStore};
 use crate::store::sqlite::{self, SqliteStore};
+
+pub use crate::store::postgres::DbOptions;
 
 /// What `procura serve` needs to run.
 #[derive(Debug, Clone)]
@@ -22,11 +25,19 @@ pub struct Settings {
     pub public_url: Option<String>,
 }
 
-/// Opens the store a database URL names: `postgres://...` for PostgreSQL, anything else
-/// (`sqlite:path`, or a plain path) for an SQLite file.
+/// Opens the store a database URL names, with the default pool settings.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL URLs are not supported by this build yet");
+    open_store_with(database_url, &DbOptions::default()).await
+}
+
+/// Opens the store a database URL names: `postgres://...` or `postgresql://...` for PostgreSQL
+/// (pool settings from `db`), anything else (`sqlite:path`, or a plain path) for an SQLite file.
+pub async fn open_store_with(database_url: &str, db: &DbOptions) -> anyhow::Result<Arc<dyn Store>> {
+    if postgres::is_postgres_url(database_url) {
+        let store = PgStore::connect(database_url, db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+        return Ok(Arc::new(store));
     }
     let path = sqlite::path_from_url(database_url);
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
@@ -37,13 +48,22 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// On first start (no account yet) creates one and returns its key, to be shown once.
-pub async fn ensure_first_account(store: &dyn Store) -> anyhow::Result<Option<(AccountId, String)>> {
-    if store.has_accounts().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+pub async fn ensure_first_account(
+    store: &dyn Store,
+) -> anyhow::Result<Option<(AccountId, String)>> {
+    if store
+        .has_accounts()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         return Ok(None);
     }
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
-    let (account, _) = store.create_account(key).await.map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
+    let (account, _) = store
+        .create_account(key)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
     Ok(Some((account, secret)))
 }
 
@@ -55,28 +75,43 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the router over `store`.
     pub async fn build(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let state = AppState {
             store,
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
         };
-        Ok(Self { listener, router: http::router(state) })
+        Ok(Self {
+            listener,
+            router: http::router(state),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP")
     }
 
     /// Serves until `stop` resolves (for tests and embedding).
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await.context("serving HTTP")
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("serving HTTP")
     }
 }
 

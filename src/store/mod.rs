@@ -6,15 +6,19 @@
 use async_trait::async_trait;
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
-use crate::domain::ids::{AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{
+    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch,
+    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
+    ShippingDetailsPatch,
 };
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
+pub mod postgres;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -43,8 +47,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn rejected(rule: Rule, field: Option<&str>, value: Option<String>, message: impl Into<String>) -> Self {
-        Self::Rejected(vec![Problem { rule, field: field.map(str::to_owned), value, message: message.into() }])
+    pub fn rejected(
+        rule: Rule,
+        field: Option<&str>,
+        value: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Rejected(vec![Problem {
+            rule,
+            field: field.map(str::to_owned),
+            value,
+            message: message.into(),
+        }])
     }
 }
 
@@ -84,9 +98,18 @@ pub trait Store: Send + Sync + 'static {
     async fn has_accounts(&self) -> StoreResult<bool>;
 
     // Suppliers.
-    async fn create_supplier(&self, account: AccountId, input: SupplierInput) -> StoreResult<SupplierId>;
+    async fn create_supplier(
+        &self,
+        account: AccountId,
+        input: SupplierInput,
+    ) -> StoreResult<SupplierId>;
     async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier>;
-    async fn update_supplier(&self, account: AccountId, id: SupplierId, input: SupplierInput) -> StoreResult<()>;
+    async fn update_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+        input: SupplierInput,
+    ) -> StoreResult<()>;
     async fn list_suppliers(
         &self,
         account: AccountId,
@@ -97,13 +120,41 @@ pub trait Store: Send + Sync + 'static {
     // Inventory warehouses and locations.
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse>;
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse>;
-    async fn rename_warehouse(&self, account: AccountId, id: WarehouseId, name: String) -> StoreResult<()>;
-    async fn delete_warehouse(&self, account: AccountId, id: WarehouseId, remove_inventory: bool) -> StoreResult<()>;
-    async fn list_warehouses(&self, account: AccountId, page: PageRequest) -> StoreResult<Page<Warehouse>>;
-    async fn create_location(&self, account: AccountId, input: NewLocation) -> StoreResult<Location>;
+    async fn rename_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        name: String,
+    ) -> StoreResult<()>;
+    async fn delete_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        remove_inventory: bool,
+    ) -> StoreResult<()>;
+    async fn list_warehouses(
+        &self,
+        account: AccountId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Warehouse>>;
+    async fn create_location(
+        &self,
+        account: AccountId,
+        input: NewLocation,
+    ) -> StoreResult<Location>;
     async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location>;
-    async fn update_location(&self, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()>;
-    async fn delete_location(&self, account: AccountId, id: LocationId, remove_inventory: bool) -> StoreResult<()>;
+    async fn update_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        change: LocationChange,
+    ) -> StoreResult<()>;
+    async fn delete_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        remove_inventory: bool,
+    ) -> StoreResult<()>;
     async fn list_locations(
         &self,
         account: AccountId,
@@ -112,8 +163,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<Location>>;
 
     // Purchase orders.
-    async fn create_purchase_order(&self, account: AccountId, input: PurchaseOrderInput) -> StoreResult<PurchaseOrder>;
-    async fn get_purchase_order(&self, account: AccountId, id: PurchaseOrderId) -> StoreResult<PurchaseOrder>;
+    async fn create_purchase_order(
+        &self,
+        account: AccountId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder>;
+    async fn get_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<PurchaseOrder>;
     async fn list_purchase_orders(
         &self,
         account: AccountId,
@@ -135,7 +194,12 @@ pub trait Store: Send + Sync + 'static {
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder>;
     /// Checks the transition against the stored status and applies it in one step.
-    async fn change_status(&self, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status>;
+    async fn change_status(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        to: Status,
+    ) -> StoreResult<Status>;
 
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
