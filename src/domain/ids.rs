@@ -68,7 +68,17 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_refused() {
-        for raw in ["", "se-", "se-0", "se-012", "SE-1", "se-1a", "567", "se--1", "se-99999999999999999999999"] {
+        for raw in [
+            "",
+            "se-",
+            "se-0",
+            "se-012",
+            "SE-1",
+            "se-1a",
+            "567",
+            "se--1",
+            "se-99999999999999999999999",
+        ] {
             assert_eq!(SupplierId::parse(raw), None, "{raw}");
         }
     }

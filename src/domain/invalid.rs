@@ -24,7 +24,9 @@ impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Required => f.write_str("is required"),
-            Self::Length { min, max } if min == max => write!(f, "must be exactly {min} characters"),
+            Self::Length { min, max } if min == max => {
+                write!(f, "must be exactly {min} characters")
+            }
             Self::Length { min: 0, max } => write!(f, "must be at most {max} characters"),
             Self::Length { min, max } => write!(f, "must be {min} to {max} characters long"),
             Self::Identifier(message) | Self::Value(message) => f.write_str(message),

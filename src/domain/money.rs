@@ -108,7 +108,10 @@ mod tests {
         assert_eq!(cost.to_string(), "9.99");
         assert_eq!(cost.micros(), 9_990_000);
         assert_eq!(Money::from_micros(9_990_000), cost);
-        assert_eq!(Money::parse_cost("0.1").unwrap().times(3).to_string(), "0.3");
+        assert_eq!(
+            Money::parse_cost("0.1").unwrap().times(3).to_string(),
+            "0.3"
+        );
     }
 
     #[test]

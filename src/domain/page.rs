@@ -8,7 +8,11 @@ pub enum Position {
     Number(u64),
     /// The page after the row with id `after_id`, numbered `page`, with `total` carried over
     /// from the first page so that following the cursor never counts again.
-    After { after_id: i64, page: u64, total: u64 },
+    After {
+        after_id: i64,
+        page: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +26,10 @@ impl PageRequest {
     pub const MAX_SIZE: u64 = 500;
 
     pub fn first(size: u64) -> Self {
-        Self { size, position: Position::Number(1) }
+        Self {
+            size,
+            position: Position::Number(1),
+        }
     }
 
     pub fn number(&self) -> u64 {
@@ -67,11 +74,22 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `size + 1` rows fetched newest first; the extra row only tells
     /// that another page exists.
-    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, total: u64, id_of: impl Fn(&T) -> i64) -> Self {
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        request: &PageRequest,
+        total: u64,
+        id_of: impl Fn(&T) -> i64,
+    ) -> Self {
         let more = rows.len() as u64 > request.size;
         rows.truncate(request.size as usize);
         let next_after = if more { rows.last().map(&id_of) } else { None };
-        Self { items: rows, total, page: request.number(), size: request.size, next_after }
+        Self {
+            items: rows,
+            total,
+            page: request.number(),
+            size: request.size,
+            next_after,
+        }
     }
 
     /// At least one page, even when there is nothing to list.
@@ -105,7 +123,14 @@ mod tests {
 
     #[test]
     fn the_last_page_has_no_next() {
-        let request = PageRequest { size: 2, position: Position::After { after_id: 8, page: 2, total: 3 } };
+        let request = PageRequest {
+            size: 2,
+            position: Position::After {
+                after_id: 8,
+                page: 2,
+                total: 3,
+            },
+        };
         let page = Page::from_rows(vec![7], &request, 3, |id| *id);
         assert_eq!(page.next_after, None);
         assert_eq!(page.page, 2);

@@ -90,7 +90,9 @@ pub struct Quantity(i64);
 impl Quantity {
     pub fn parse(value: i64) -> Result<Self, Invalid> {
         if !(1..=MAX_QUANTITY).contains(&value) {
-            return Err(Invalid::value(format!("must be a whole number from 1 to {MAX_QUANTITY}")));
+            return Err(Invalid::value(format!(
+                "must be a whole number from 1 to {MAX_QUANTITY}"
+            )));
         }
         Ok(Self(value))
     }
@@ -174,10 +176,14 @@ pub struct ShippingDetailsPatch {
 impl ShippingDetailsPatch {
     pub fn apply_to(self, details: &mut Details) {
         self.order_date.apply(&mut details.order_date);
-        self.expected_delivery_date.apply(&mut details.expected_delivery_date);
-        self.payment_terms.apply_or_default(&mut details.payment_terms);
-        self.payment_status.apply_or_default(&mut details.payment_status);
-        self.currency_code.apply_or_default(&mut details.currency_code);
+        self.expected_delivery_date
+            .apply(&mut details.expected_delivery_date);
+        self.payment_terms
+            .apply_or_default(&mut details.payment_terms);
+        self.payment_status
+            .apply_or_default(&mut details.payment_status);
+        self.currency_code
+            .apply_or_default(&mut details.currency_code);
         self.shipping_carrier.apply(&mut details.shipping_carrier);
         self.tracking_number.apply(&mut details.tracking_number);
         self.reference_number.apply(&mut details.reference_number);
@@ -272,14 +278,20 @@ pub fn check_lines(products: &[LineInput]) -> Vec<(Option<usize>, Invalid)> {
         problems.push((None, Invalid::value("must contain at least one product")));
     }
     if products.len() > MAX_LINES {
-        problems.push((None, Invalid::value(format!("must contain at most {MAX_LINES} products"))));
+        problems.push((
+            None,
+            Invalid::value(format!("must contain at most {MAX_LINES} products")),
+        ));
     }
     let mut seen = std::collections::HashMap::new();
     for (index, line) in products.iter().enumerate() {
         if let Some(first) = seen.insert(line.sku.as_str(), index) {
             problems.push((
                 Some(index),
-                Invalid::value(format!("SKU '{}' already appears in products[{first}]", line.sku.as_str())),
+                Invalid::value(format!(
+                    "SKU '{}' already appears in products[{first}]",
+                    line.sku.as_str()
+                )),
             ));
         }
     }
@@ -291,7 +303,12 @@ mod tests {
     use super::*;
 
     fn line(sku: &str) -> LineInput {
-        LineInput { sku: Sku::parse(sku).unwrap(), supplier_sku: None, quantity: Quantity::parse(1).unwrap(), cost: None }
+        LineInput {
+            sku: Sku::parse(sku).unwrap(),
+            supplier_sku: None,
+            quantity: Quantity::parse(1).unwrap(),
+            cost: None,
+        }
     }
 
     #[test]
@@ -313,7 +330,10 @@ mod tests {
     fn enums_list_their_values_when_refusing() {
         assert_eq!(PaymentTerms::parse("net_30"), Ok(PaymentTerms::Net30));
         let err = PaymentStatus::parse("late").unwrap_err();
-        assert_eq!(err.to_string(), "must be one of: none, unpaid, partially_paid, paid, refunded, credit_issued, other");
+        assert_eq!(
+            err.to_string(),
+            "must be one of: none, unpaid, partially_paid, paid, refunded, credit_issued, other"
+        );
     }
 
     #[test]
@@ -321,7 +341,10 @@ mod tests {
         let problems = check_lines(&[line("A"), line("B"), line("A")]);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].0, Some(2));
-        assert_eq!(problems[0].1.to_string(), "SKU 'A' already appears in products[0]");
+        assert_eq!(
+            problems[0].1.to_string(),
+            "SKU 'A' already appears in products[0]"
+        );
     }
 
     #[test]

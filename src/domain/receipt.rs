@@ -30,7 +30,9 @@ pub fn parse_receive_quantity(value: i64) -> Result<i64, Invalid> {
     if (1..=MAX_QUANTITY).contains(&value) {
         Ok(value)
     } else {
-        Err(Invalid::value(format!("must be a whole number from 1 to {MAX_QUANTITY}")))
+        Err(Invalid::value(format!(
+            "must be a whole number from 1 to {MAX_QUANTITY}"
+        )))
     }
 }
 

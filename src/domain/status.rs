@@ -91,7 +91,10 @@ impl FromStr for Status {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        Status::ALL.into_iter().find(|status| status.as_str() == s).ok_or(())
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -132,7 +135,10 @@ mod tests {
     #[test]
     fn cancelled_order_cannot_be_reopened() {
         let err = Cancelled.transition(Open).unwrap_err();
-        assert_eq!(err.to_string(), "cannot change status from 'cancelled' to 'open': 'cancelled' is final");
+        assert_eq!(
+            err.to_string(),
+            "cannot change status from 'cancelled' to 'open': 'cancelled' is final"
+        );
     }
 
     #[test]
@@ -155,7 +161,10 @@ mod tests {
 
     #[test]
     fn terminal_statuses_are_exactly_closed_and_cancelled() {
-        let terminal: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_terminal()).collect();
+        let terminal: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
         assert_eq!(terminal, vec![Closed, Cancelled]);
     }
 

@@ -36,7 +36,9 @@ pub fn name_key(name: &str) -> String {
 
 /// A deliberately plain check: one `@`, something before it, a dotted domain after it.
 pub fn parse_email(raw: &str) -> Result<Option<String>, Invalid> {
-    let Some(email) = text::optional(raw, 254)? else { return Ok(None) };
+    let Some(email) = text::optional(raw, 254)? else {
+        return Ok(None);
+    };
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -48,15 +50,25 @@ pub fn parse_email(raw: &str) -> Result<Option<String>, Invalid> {
         }
         None => false,
     };
-    if valid { Ok(Some(email)) } else { Err(Invalid::value("must be an email address such as orders@example.com")) }
+    if valid {
+        Ok(Some(email))
+    } else {
+        Err(Invalid::value(
+            "must be an email address such as orders@example.com",
+        ))
+    }
 }
 
 /// ISO 3166-1 alpha-2, upper case.
 pub fn parse_country_code(raw: &str) -> Result<Option<String>, Invalid> {
-    let Some(code) = text::optional(raw, 2)? else { return Ok(None) };
+    let Some(code) = text::optional(raw, 2)? else {
+        return Ok(None);
+    };
     match isocountry::CountryCode::for_alpha2(&code) {
         Ok(country) => Ok(Some(country.alpha2().to_owned())),
-        Err(_) => Err(Invalid::value("must be an ISO 3166-1 alpha-2 country code such as US")),
+        Err(_) => Err(Invalid::value(
+            "must be an ISO 3166-1 alpha-2 country code such as US",
+        )),
     }
 }
 
@@ -71,9 +83,19 @@ mod tests {
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        assert_eq!(parse_email("orders@acme.com"), Ok(Some("orders@acme.com".into())));
+        assert_eq!(
+            parse_email("orders@acme.com"),
+            Ok(Some("orders@acme.com".into()))
+        );
         assert_eq!(parse_email(""), Ok(None));
-        for bad in ["orders", "@acme.com", "orders@acme", "a b@acme.com", "a@b@c.com", "a@.com"] {
+        for bad in [
+            "orders",
+            "@acme.com",
+            "orders@acme",
+            "a b@acme.com",
+            "a@b@c.com",
+            "a@.com",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
     }

@@ -33,7 +33,10 @@ pub fn optional_multiline(raw: &str, max: usize) -> Result<Option<String>, Inval
     if trimmed.chars().count() > max {
         return Err(Invalid::Length { min: 0, max });
     }
-    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(Invalid::value("must not contain control characters"));
     }
     Ok(Some(trimmed.to_owned()))
@@ -47,18 +50,27 @@ mod tests {
     fn bounded_trims_and_counts_characters_not_bytes() {
         assert_eq!(bounded("  Zürich  ", 1, 6), Ok("Zürich".to_owned()));
         assert_eq!(bounded("", 1, 6), Err(Invalid::Length { min: 1, max: 6 }));
-        assert_eq!(bounded("1234567", 1, 6), Err(Invalid::Length { min: 1, max: 6 }));
+        assert_eq!(
+            bounded("1234567", 1, 6),
+            Err(Invalid::Length { min: 1, max: 6 })
+        );
     }
 
     #[test]
     fn optional_treats_blank_as_absent() {
         assert_eq!(optional("   ", 5), Ok(None));
-        assert_eq!(optional("abcdef", 5), Err(Invalid::Length { min: 0, max: 5 }));
+        assert_eq!(
+            optional("abcdef", 5),
+            Err(Invalid::Length { min: 0, max: 5 })
+        );
     }
 
     #[test]
     fn control_characters_are_refused_except_line_breaks_in_notes() {
         assert!(bounded("a\u{0}b", 1, 10).is_err());
-        assert_eq!(optional_multiline("line 1\nline 2", 50), Ok(Some("line 1\nline 2".to_owned())));
+        assert_eq!(
+            optional_multiline("line 1\nline 2", 50),
+            Ok(Some("line 1\nline 2".to_owned()))
+        );
     }
 }

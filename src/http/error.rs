@@ -124,13 +124,26 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, error_type: ErrorType, error_code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status, errors: vec![detail(error_type, error_code, message.into(), None, None)], retry_after: None }
+    pub fn new(
+        status: StatusCode,
+        error_type: ErrorType,
+        error_code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            errors: vec![detail(error_type, error_code, message.into(), None, None)],
+            retry_after: None,
+        }
     }
 
     /// A 400 listing every problem found in a request.
     pub fn validation(errors: Vec<ErrorDetail>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, errors, retry_after: None }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            errors,
+            retry_after: None,
+        }
     }
 
     /// A 400 for one field of the request.
@@ -139,20 +152,34 @@ impl ApiError {
     }
 
     pub fn bad_request(error_code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorType::Validation, error_code, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::Validation,
+            error_code,
+            message,
+        )
     }
 
     /// 404 for an id that names nothing in the caller's account (or nothing at all).
     pub fn not_found(kind: &str, field: &str, id: &str) -> Self {
-        let mut err =
-            Self::new(StatusCode::NOT_FOUND, ErrorType::Validation, ErrorCode::InvalidIdentifier, format!("{kind} {id} was not found"));
+        let mut err = Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::Validation,
+            ErrorCode::InvalidIdentifier,
+            format!("{kind} {id} was not found"),
+        );
         err.errors[0].field_name = Some(field.to_owned());
         err.errors[0].field_value = Some(id.to_owned());
         err
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorType::Security, ErrorCode::Unauthorized, message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::Security,
+            ErrorCode::Unauthorized,
+            message,
+        )
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -193,24 +220,39 @@ impl ApiError {
     /// The envelope for a bare status produced below the handlers (routing, limits, timeouts).
     pub fn from_status(status: StatusCode) -> Self {
         let (error_type, code, message) = match status {
-            StatusCode::NOT_FOUND => (ErrorType::Validation, ErrorCode::Unspecified, "no such route".to_owned()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                (ErrorType::Validation, ErrorCode::Unspecified, "method not allowed on this route".to_owned())
-            }
+            StatusCode::NOT_FOUND => (
+                ErrorType::Validation,
+                ErrorCode::Unspecified,
+                "no such route".to_owned(),
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                ErrorType::Validation,
+                ErrorCode::Unspecified,
+                "method not allowed on this route".to_owned(),
+            ),
             StatusCode::PAYLOAD_TOO_LARGE => (
                 ErrorType::Validation,
                 ErrorCode::InvalidObject,
-                format!("request body is larger than the limit of {} bytes", super::BODY_LIMIT),
+                format!(
+                    "request body is larger than the limit of {} bytes",
+                    super::BODY_LIMIT
+                ),
             ),
-            StatusCode::REQUEST_TIMEOUT => {
-                (ErrorType::System, ErrorCode::Unspecified, "the request took too long and was abandoned".to_owned())
-            }
+            StatusCode::REQUEST_TIMEOUT => (
+                ErrorType::System,
+                ErrorCode::Unspecified,
+                "the request took too long and was abandoned".to_owned(),
+            ),
             s if s.is_server_error() => (
                 ErrorType::System,
                 ErrorCode::Unknown,
                 "an internal error occurred; quote the request_id when reporting it".to_owned(),
             ),
-            s => (ErrorType::Validation, ErrorCode::Unspecified, s.canonical_reason().unwrap_or("error").to_lowercase()),
+            s => (
+                ErrorType::Validation,
+                ErrorCode::Unspecified,
+                s.canonical_reason().unwrap_or("error").to_lowercase(),
+            ),
         };
         Self::new(status, error_type, code, message)
     }
@@ -223,7 +265,14 @@ pub fn detail(
     field_name: Option<String>,
     field_value: Option<String>,
 ) -> ErrorDetail {
-    ErrorDetail { error_source: ErrorSource::ShipStation, error_type, error_code, message, field_name, field_value }
+    ErrorDetail {
+        error_source: ErrorSource::ShipStation,
+        error_type,
+        error_code,
+        message,
+        field_name,
+        field_value,
+    }
 }
 
 /// One refused field: the path names the field, the message says what was wrong with it.
@@ -234,7 +283,13 @@ pub fn field_detail(field: &str, value: Option<String>, invalid: &Invalid) -> Er
         Invalid::Identifier(_) => ErrorCode::InvalidIdentifier,
         Invalid::Value(_) => ErrorCode::InvalidFieldValue,
     };
-    detail(ErrorType::Validation, code, format!("{field} {invalid}"), Some(field.to_owned()), value)
+    detail(
+        ErrorType::Validation,
+        code,
+        format!("{field} {invalid}"),
+        Some(field.to_owned()),
+        value,
+    )
 }
 
 impl From<StoreError> for ApiError {
@@ -269,15 +324,22 @@ fn rejected(problems: Vec<Problem>) -> ApiError {
 
 /// The request id of the task serving the current request; a fresh one outside of a request.
 pub fn current_request_id() -> Uuid {
-    REQUEST_ID.try_with(|id| *id).unwrap_or_else(|_| Uuid::new_v4())
+    REQUEST_ID
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| Uuid::new_v4())
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorResponse { request_id: current_request_id(), errors: self.errors };
+        let body = ErrorResponse {
+            request_id: current_request_id(),
+            errors: self.errors,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response.extensions_mut().insert(Enveloped);
         response

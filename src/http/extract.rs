@@ -19,12 +19,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_owned());
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_owned());
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
             } else {
-                ApiError::bad_request(ErrorCode::InvalidObject, format!("cannot read the request body: {rejection}"))
+                ApiError::bad_request(
+                    ErrorCode::InvalidObject,
+                    format!("cannot read the request body: {rejection}"),
+                )
             }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -49,14 +55,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             }
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|err| {
-            ApiError::bad_request(ErrorCode::InvalidObject, format!("request body is not valid JSON: {err}"))
+            ApiError::bad_request(
+                ErrorCode::InvalidObject,
+                format!("request body is not valid JSON: {err}"),
+            )
         })
     }
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// The query string as a JSON object of strings, so that it is read with the same
@@ -69,7 +84,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryObject {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let raw = parts.uri.query().unwrap_or("");
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|err| {
-            ApiError::bad_request(ErrorCode::InvalidFieldValue, format!("query string cannot be read: {err}"))
+            ApiError::bad_request(
+                ErrorCode::InvalidFieldValue,
+                format!("query string cannot be read: {err}"),
+            )
         })?;
         let mut map = Map::new();
         for (key, value) in pairs {
@@ -102,12 +120,16 @@ where
         let Some(key) = parts.headers.get("api-key") else {
             return Err(ApiError::unauthorized("the API-Key header is missing"));
         };
-        let key = key.to_str().map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
+        let key = key
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
         let account = state
             .store
             .account_for_key(hash_key(key.trim()))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("the API key is not valid or has been revoked"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the API key is not valid or has been revoked")
+            })?;
         if let Some(limiter) = &state.limiter {
             limiter.check(account)?;
         }

@@ -15,8 +15,17 @@ pub struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
+    /// Where this object sits in the body, e.g. `products[2]` (empty for the root).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     fn field_path(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 }
 
@@ -30,7 +39,10 @@ impl Fields {
     /// The body itself must be a JSON object.
     pub fn root<'a>(&mut self, body: &'a Value) -> Option<Obj<'a>> {
         match body {
-            Value::Object(map) => Some(Obj { map, path: String::new() }),
+            Value::Object(map) => Some(Obj {
+                map,
+                path: String::new(),
+            }),
             other => {
                 self.errors.push(detail(
                     ErrorType::Validation,
@@ -45,7 +57,12 @@ impl Fields {
     }
 
     /// A required field: missing or `null` is an error.
-    pub fn required<T>(&mut self, obj: &Obj<'_>, key: &str, parse: impl FnOnce(&Value) -> Result<T, Invalid>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        parse: impl FnOnce(&Value) -> Result<T, Invalid>,
+    ) -> Option<T> {
         match obj.map.get(key) {
             None | Some(Value::Null) => {
                 self.push(&obj.field_path(key), None, &Invalid::Required);
@@ -56,7 +73,12 @@ impl Fields {
     }
 
     /// An optional field: missing or `null` reads as `None`.
-    pub fn optional<T>(&mut self, obj: &Obj<'_>, key: &str, parse: impl FnOnce(&Value) -> Result<T, Invalid>) -> Option<T> {
+    pub fn optional<T>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        parse: impl FnOnce(&Value) -> Result<T, Invalid>,
+    ) -> Option<T> {
         match obj.map.get(key) {
             None | Some(Value::Null) => None,
             Some(value) => self.parse(obj, key, value, parse),
@@ -73,7 +95,9 @@ impl Fields {
         match obj.map.get(key) {
             None => Patch::Keep,
             Some(Value::Null) => Patch::Set(None),
-            Some(value) => self.parse(obj, key, value, parse).map_or(Patch::Keep, Patch::Set),
+            Some(value) => self
+                .parse(obj, key, value, parse)
+                .map_or(Patch::Keep, Patch::Set),
         }
     }
 
@@ -92,7 +116,11 @@ impl Fields {
             }
             Some(Value::Array(array)) => array,
             Some(other) => {
-                self.push(&path, Some(render(other)), &Invalid::value("must be an array"));
+                self.push(
+                    &path,
+                    Some(render(other)),
+                    &Invalid::value("must be an array"),
+                );
                 return None;
             }
         };
@@ -102,11 +130,21 @@ impl Fields {
             let item_path = format!("{path}[{index}]");
             match value {
                 Value::Object(map) => {
-                    if let Some(parsed) = item(self, Obj { map, path: item_path }) {
+                    if let Some(parsed) = item(
+                        self,
+                        Obj {
+                            map,
+                            path: item_path,
+                        },
+                    ) {
                         items.push(parsed);
                     }
                 }
-                other => self.push(&item_path, Some(render(other)), &Invalid::value("must be an object")),
+                other => self.push(
+                    &item_path,
+                    Some(render(other)),
+                    &Invalid::value("must be an object"),
+                ),
             }
         }
         (self.errors.len() == before).then_some(items)
@@ -120,7 +158,11 @@ impl Fields {
                 self.errors.push(detail(
                     ErrorType::Validation,
                     ErrorCode::InvalidFieldValue,
-                    format!("{} is not a known field (allowed: {})", obj.field_path(key), known.join(", ")),
+                    format!(
+                        "{} is not a known field (allowed: {})",
+                        obj.field_path(key),
+                        known.join(", ")
+                    ),
                     Some(obj.field_path(key)),
                     Some(render(value)),
                 ));
@@ -139,7 +181,11 @@ impl Fields {
 
     /// `Ok` when nothing was wrong, else the 400 listing every problem.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
     }
 
     fn parse<T>(
@@ -165,7 +211,11 @@ pub fn render(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    if text.chars().count() > 200 { format!("{}...", text.chars().take(200).collect::<String>()) } else { text }
+    if text.chars().count() > 200 {
+        format!("{}...", text.chars().take(200).collect::<String>())
+    } else {
+        text
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -182,13 +232,20 @@ fn kind(value: &Value) -> &'static str {
 // Value readers: each turns one JSON value into a domain value or says what was wrong.
 
 pub fn string(value: &Value) -> Result<&str, Invalid> {
-    value.as_str().ok_or_else(|| Invalid::value(format!("must be a string, not {}", kind(value))))
+    value
+        .as_str()
+        .ok_or_else(|| Invalid::value(format!("must be a string, not {}", kind(value))))
 }
 
 pub fn integer(value: &Value) -> Result<i64, Invalid> {
     match value {
-        Value::Number(n) => n.as_i64().ok_or_else(|| Invalid::value("must be a whole number")),
-        other => Err(Invalid::value(format!("must be a whole number, not {}", kind(other)))),
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| Invalid::value("must be a whole number")),
+        other => Err(Invalid::value(format!(
+            "must be a whole number, not {}",
+            kind(other)
+        ))),
     }
 }
 
@@ -196,7 +253,10 @@ pub fn integer(value: &Value) -> Result<i64, Invalid> {
 pub fn number(value: &Value) -> Result<String, Invalid> {
     match value {
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(Invalid::value(format!("must be a number, not {}", kind(other)))),
+        other => Err(Invalid::value(format!(
+            "must be a number, not {}",
+            kind(other)
+        ))),
     }
 }
 
@@ -224,13 +284,20 @@ mod tests {
         let root = fields.root(&body).unwrap();
         let name = fields.required(&root, "name", |v| string(v).map(str::to_owned));
         let items = fields.objects(&root, "items", |f, item| f.required(&item, "qty", integer));
-        fields.required(&root, "missing", string);
+        fields.required(&root, "missing", |v| string(v).map(str::to_owned));
         fields.deny_unknown(&root, &["name", "items", "missing"], &[]);
         assert_eq!(name, None);
         assert_eq!(items, None);
         let err = fields.finish().unwrap_err();
-        let paths: Vec<_> = err.errors.iter().map(|e| e.field_name.clone().unwrap()).collect();
-        assert_eq!(paths, vec!["name", "items[1].qty", "items[2]", "missing", "typo"]);
+        let paths: Vec<_> = err
+            .errors
+            .iter()
+            .map(|e| e.field_name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            vec!["name", "items[1].qty", "items[2]", "missing", "typo"]
+        );
         assert_eq!(err.errors[1].field_value.as_deref(), Some("x"));
         assert_eq!(err.errors[3].error_code, ErrorCode::FieldValueRequired);
     }
@@ -242,7 +309,10 @@ mod tests {
         let root = fields.root(&body).unwrap();
         let read = |v: &Value| string(v).map(|s| Some(s.to_owned()));
         assert_eq!(fields.patch(&root, "a", read), Patch::Set(None));
-        assert_eq!(fields.patch(&root, "b", read), Patch::Set(Some("x".to_owned())));
+        assert_eq!(
+            fields.patch(&root, "b", read),
+            Patch::Set(Some("x".to_owned()))
+        );
         assert_eq!(fields.patch(&root, "c", read), Patch::Keep);
     }
 

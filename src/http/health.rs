@@ -7,7 +7,9 @@ use super::AppState;
 use super::error::ApiResult;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 /// Liveness: the process answers. Needs no key and touches no database.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod fields;
 mod health;
+mod inventory;
 pub mod openapi;
 pub mod pagination;
 mod purchase_orders;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suppliers::routes())
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())
+        .merge(inventory::routes())
         .merge(health::routes())
         .route("/openapi.json", get(openapi::serve))
         .fallback(unknown_route)
@@ -55,12 +57,21 @@ pub fn router(state: AppState) -> Router {
 
     // Listed innermost first: a request passes them bottom to top.
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("a handler panicked").into_response()
+        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    let id = req.extensions().get::<RequestId>().map(|id| id.0.to_string()).unwrap_or_default();
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .map(|id| id.0.to_string())
+                        .unwrap_or_default();
                     tracing::info_span!(
                         "request",
                         method = %req.method(),
@@ -71,10 +82,16 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_request(())
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::debug!(status = res.status().as_u16(), duration_ms = latency.as_millis() as u64, "answered");
+                    tracing::debug!(
+                        status = res.status().as_u16(),
+                        duration_ms = latency.as_millis() as u64,
+                        "answered"
+                    );
                 }),
         )
-        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static("api-key")]))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            HeaderName::from_static("api-key"),
+        ]))
         .layer(middleware::from_fn(request_context))
 }
 
@@ -94,11 +111,15 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id));
     let mut response = REQUEST_ID.scope(id, next.run(req)).await;
     let status = response.status();
-    if (status.is_client_error() || status.is_server_error()) && response.extensions().get::<Enveloped>().is_none() {
+    if (status.is_client_error() || status.is_server_error())
+        && response.extensions().get::<Enveloped>().is_none()
+    {
         let headers = response.headers().clone();
         response = REQUEST_ID.sync_scope(id, || ApiError::from_status(status).into_response());
         for (name, value) in &headers {
-            if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            if name != axum::http::header::CONTENT_TYPE
+                && name != axum::http::header::CONTENT_LENGTH
+            {
                 response.headers_mut().insert(name.clone(), value.clone());
             }
         }
@@ -136,7 +157,12 @@ impl<T> OrNotFound<T> for StoreResult<T> {
 }
 
 /// Parses an id from the path; an id that cannot name anything is a 404 like an unknown one.
-pub(crate) fn path_id<T>(raw: &str, parse: fn(&str) -> Option<T>, kind: &str, field: &str) -> ApiResult<T> {
+pub(crate) fn path_id<T>(
+    raw: &str,
+    parse: fn(&str) -> Option<T>,
+    kind: &str,
+    field: &str,
+) -> ApiResult<T> {
     parse(raw).ok_or_else(|| ApiError::not_found(kind, field, raw))
 }
 

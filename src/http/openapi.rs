@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorCode, ErrorDetail, ErrorResponse, ErrorSource, ErrorType};
 use super::pagination::{Link, Links};
-use super::{health, purchase_orders, suppliers, warehouses};
+use super::{health, inventory, purchase_orders, suppliers, warehouses};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,8 @@ use super::{health, purchase_orders, suppliers, warehouses};
         purchase_orders::update,
         purchase_orders::update_shipping_details,
         purchase_orders::update_status,
+        purchase_orders::receives::receive,
+        purchase_orders::receives::list,
         suppliers::list,
         suppliers::create,
         suppliers::show,
@@ -38,6 +40,7 @@ use super::{health, purchase_orders, suppliers, warehouses};
         warehouses::show_location,
         warehouses::update_location,
         warehouses::delete_location,
+        inventory::list,
         health::healthz,
         health::readyz,
     ),
@@ -58,17 +61,23 @@ struct ApiKeyAuth;
 impl Modify for ApiKeyAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("api_keys", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("API-Key"))));
+        components.add_security_scheme(
+            "api_keys",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("API-Key"))),
+        );
     }
 }
 
 /// The document as served, built once.
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")))
+    DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
 }
 
 pub async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }
-

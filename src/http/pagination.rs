@@ -49,7 +49,11 @@ fn encode_cursor(after_id: i64, page: u64, total: u64) -> String {
 
 fn decode_cursor(raw: &str) -> Result<Position, Invalid> {
     let invalid = || Invalid::value("is not a cursor from links.next.href of a previous page");
-    let text = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
+    let text = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
     let parts: Vec<&str> = text.split('.').collect();
     match parts.as_slice() {
         ["1", after, page, total] => Ok(Position::After {
@@ -90,16 +94,24 @@ impl FromRequestParts<AppState> for ListUrl {
         let origin = match &state.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => {
-                let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
                 format!("http://{host}")
             }
         };
-        let filters: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _): &(String, String)| !PAGE_PARAMS.contains(&k.as_str()))
-            .collect();
-        Ok(Self { base: format!("{origin}{}", parts.uri.path()), filters })
+        let filters: Vec<(String, String)> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _): &(String, String)| !PAGE_PARAMS.contains(&k.as_str()))
+                .collect();
+        Ok(Self {
+            base: format!("{origin}{}", parts.uri.path()),
+            filters,
+        })
     }
 }
 
@@ -107,20 +119,31 @@ impl ListUrl {
     pub fn links<T>(&self, page: &Page<T>) -> Links {
         let size = page.size.to_string();
         let href = |extra: Option<(&str, String)>| {
-            let mut pairs: Vec<(&str, &str)> = self.filters.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut pairs: Vec<(&str, &str)> = self
+                .filters
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             pairs.push(("page_size", &size));
             if let Some((key, value)) = &extra {
                 pairs.push((key, value));
             }
             let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-            Link { href: format!("{}?{query}", self.base) }
+            Link {
+                href: format!("{}?{query}", self.base),
+            }
         };
         let pages = page.pages();
         Links {
             first: href(None),
             last: href(Some(("page", pages.to_string()))),
             prev: (page.page > 1).then(|| href(Some(("page", (page.page - 1).to_string())))),
-            next: page.next_after.map(|after| href(Some(("cursor", encode_cursor(after, page.page + 1, page.total))))),
+            next: page.next_after.map(|after| {
+                href(Some((
+                    "cursor",
+                    encode_cursor(after, page.page + 1, page.total),
+                )))
+            }),
         }
     }
 }
@@ -132,7 +155,14 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let cursor = encode_cursor(12345, 7, 900);
-        assert_eq!(decode_cursor(&cursor), Ok(Position::After { after_id: 12345, page: 7, total: 900 }));
+        assert_eq!(
+            decode_cursor(&cursor),
+            Ok(Position::After {
+                after_id: 12345,
+                page: 7,
+                total: 900
+            })
+        );
     }
 
     #[test]

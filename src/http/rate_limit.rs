@@ -18,7 +18,10 @@ impl RateLimiter {
     /// `None` for 0, which turns the limit off.
     pub fn per_minute(requests: u32) -> Option<Self> {
         let requests = NonZeroU32::new(requests)?;
-        Some(Self { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(requests)), clock: DefaultClock::default() })
+        Some(Self {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(requests)),
+            clock: DefaultClock::default(),
+        })
     }
 
     pub fn check(&self, account: AccountId) -> Result<(), ApiError> {

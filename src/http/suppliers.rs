@@ -73,7 +73,10 @@ impl From<Supplier> for SupplierBody {
 
 /// The body of create and update (a full replacement: omitted fields are cleared).
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field by `SupplierRequest::parse`")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field by `SupplierRequest::parse`"
+)]
 pub struct SupplierRequest {
     /// 1 to 200 characters; unique in the account, ignoring case.
     #[schema(example = "Acme Widgets Inc")]
@@ -107,17 +110,27 @@ const FIELDS: [&str; 10] = [
 impl SupplierRequest {
     fn parse(body: &Value) -> ApiResult<SupplierInput> {
         let mut f = Fields::default();
-        let Some(o) = f.root(body) else { return f.finish().map(|()| SupplierInput::default()) };
+        let Some(o) = f.root(body) else {
+            return f.finish().map(|()| SupplierInput::default());
+        };
         let short = |max: usize| move |v: &Value| text::optional(string(v)?, max);
         let input = SupplierInput {
-            supplier_name: f.required(&o, "supplier_name", |v| supplier::parse_name(string(v)?)).unwrap_or_default(),
-            supplier_email: f.optional(&o, "supplier_email", |v| supplier::parse_email(string(v)?)).flatten(),
+            supplier_name: f
+                .required(&o, "supplier_name", |v| supplier::parse_name(string(v)?))
+                .unwrap_or_default(),
+            supplier_email: f
+                .optional(&o, "supplier_email", |v| supplier::parse_email(string(v)?))
+                .flatten(),
             address_line_1: f.optional(&o, "address_line_1", short(200)).flatten(),
             address_line_2: f.optional(&o, "address_line_2", short(200)).flatten(),
             city: f.optional(&o, "city", short(100)).flatten(),
             state: f.optional(&o, "state", short(100)).flatten(),
             postal_code: f.optional(&o, "postal_code", short(20)).flatten(),
-            country_code: f.optional(&o, "country_code", |v| supplier::parse_country_code(string(v)?)).flatten(),
+            country_code: f
+                .optional(&o, "country_code", |v| {
+                    supplier::parse_country_code(string(v)?)
+                })
+                .flatten(),
             contact_name: f.optional(&o, "contact_name", short(200)).flatten(),
             contact_phone: f.optional(&o, "contact_phone", short(50)).flatten(),
         };
@@ -158,9 +171,15 @@ pub async fn list(
 ) -> ApiResult<Json<SupplierList>> {
     let mut f = Fields::default();
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
-    let name = f.optional(&q, "supplier_name", |v| Ok(string(v)?.trim().to_owned())).filter(|n| !n.is_empty());
+    let name = f
+        .optional(&q, "supplier_name", |v| Ok(string(v)?.trim().to_owned()))
+        .filter(|n| !n.is_empty());
     let page = read_page(&mut f, &q);
-    f.deny_unknown(&q, &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.deny_unknown(
+        &q,
+        &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat(),
+        &[],
+    );
     f.finish()?;
     let page = state.store.list_suppliers(account, name, page).await?;
     Ok(Json(SupplierList {
@@ -183,7 +202,9 @@ pub async fn create(
 ) -> ApiResult<Json<SupplierIdBody>> {
     let input = SupplierRequest::parse(&body)?;
     let id = state.store.create_supplier(account, input).await?;
-    Ok(Json(SupplierIdBody { supplier_id: id.to_string() }))
+    Ok(Json(SupplierIdBody {
+        supplier_id: id.to_string(),
+    }))
 }
 
 /// [get_supplier](https://docs.shipstation.com/openapi/suppliers/get_supplier)
@@ -196,7 +217,11 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<SupplierBody>> {
     let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
-    let supplier = state.store.get_supplier(account, id).await.or_not_found("supplier", "supplier_id", &raw)?;
+    let supplier = state.store.get_supplier(account, id).await.or_not_found(
+        "supplier",
+        "supplier_id",
+        &raw,
+    )?;
     Ok(Json(supplier.into()))
 }
 
@@ -214,6 +239,12 @@ pub async fn update(
 ) -> ApiResult<Json<SupplierIdBody>> {
     let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
     let input = SupplierRequest::parse(&body)?;
-    state.store.update_supplier(account, id, input).await.or_not_found("supplier", "supplier_id", &raw)?;
-    Ok(Json(SupplierIdBody { supplier_id: id.to_string() }))
+    state
+        .store
+        .update_supplier(account, id, input)
+        .await
+        .or_not_found("supplier", "supplier_id", &raw)?;
+    Ok(Json(SupplierIdBody {
+        supplier_id: id.to_string(),
+    }))
 }

@@ -19,15 +19,25 @@ use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Ware
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v2/inventory_warehouses", get(list_warehouses).post(create_warehouse))
+        .route(
+            "/v2/inventory_warehouses",
+            get(list_warehouses).post(create_warehouse),
+        )
         .route(
             "/v2/inventory_warehouses/{inventory_warehouse_id}",
-            get(show_warehouse).put(update_warehouse).delete(delete_warehouse),
+            get(show_warehouse)
+                .put(update_warehouse)
+                .delete(delete_warehouse),
         )
-        .route("/v2/inventory_locations", get(list_locations).post(create_location))
+        .route(
+            "/v2/inventory_locations",
+            get(list_locations).post(create_location),
+        )
         .route(
             "/v2/inventory_locations/{inventory_location_id}",
-            get(show_location).put(update_location).delete(delete_location),
+            get(show_location)
+                .put(update_location)
+                .delete(delete_location),
         )
 }
 
@@ -81,14 +91,20 @@ impl From<Location> for LocationBody {
 }
 
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field"
+)]
 pub struct WarehouseRequest {
     /// 1 to 200 characters.
     name: String,
 }
 
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field"
+)]
 pub struct CreateLocationRequest {
     /// 1 to 200 characters, e.g. `A - 01 - 02 - 03` (area, unit, shelf, bin).
     name: String,
@@ -98,7 +114,10 @@ pub struct CreateLocationRequest {
 
 /// Both fields optional: an omitted field is unchanged; `barcode: null` clears it.
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field"
+)]
 pub struct UpdateLocationRequest {
     name: Option<String>,
     barcode: Option<String>,
@@ -126,7 +145,11 @@ fn read_name(body: &Value) -> ApiResult<String> {
     let mut f = Fields::default();
     let name = f.root(body).and_then(|o| {
         let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
-        f.deny_unknown(&o, &["name"], &["inventory_warehouse_id", "created_at", "updated_at"]);
+        f.deny_unknown(
+            &o,
+            &["name"],
+            &["inventory_warehouse_id", "created_at", "updated_at"],
+        );
         name
     });
     f.finish()?;
@@ -186,7 +209,9 @@ pub async fn create_warehouse(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<WarehouseBody>> {
     let name = read_name(&body)?;
-    Ok(Json(state.store.create_warehouse(account, name).await?.into()))
+    Ok(Json(
+        state.store.create_warehouse(account, name).await?.into(),
+    ))
 }
 
 /// [getInventoryWarehouseById](https://docs.shipstation.com/openapi/inventory)
@@ -198,9 +223,18 @@ pub async fn show_warehouse(
     Account(account): Account,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<WarehouseBody>> {
-    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let id = path_id(
+        &raw,
+        WarehouseId::parse,
+        "inventory warehouse",
+        "inventory_warehouse_id",
+    )?;
     let found = state.store.get_warehouse(account, id).await;
-    Ok(Json(found.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?.into()))
+    Ok(Json(
+        found
+            .or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?
+            .into(),
+    ))
 }
 
 /// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
@@ -214,7 +248,12 @@ pub async fn update_warehouse(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let id = path_id(
+        &raw,
+        WarehouseId::parse,
+        "inventory warehouse",
+        "inventory_warehouse_id",
+    )?;
     let name = read_name(&body)?;
     let renamed = state.store.rename_warehouse(account, id, name).await;
     renamed.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
@@ -235,9 +274,17 @@ pub async fn delete_warehouse(
     Path(raw): Path<String>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(&raw, WarehouseId::parse, "inventory warehouse", "inventory_warehouse_id")?;
+    let id = path_id(
+        &raw,
+        WarehouseId::parse,
+        "inventory warehouse",
+        "inventory_warehouse_id",
+    )?;
     let remove_inventory = read_remove_inventory(&query)?;
-    let deleted = state.store.delete_warehouse(account, id, remove_inventory).await;
+    let deleted = state
+        .store
+        .delete_warehouse(account, id, remove_inventory)
+        .await;
     deleted.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -259,9 +306,15 @@ pub async fn list_locations(
 ) -> ApiResult<Json<LocationList>> {
     let mut f = Fields::default();
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
-    let warehouse = f.optional(&q, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?));
+    let warehouse = f.optional(&q, "inventory_warehouse_id", |v| {
+        WarehouseId::parse_field(string(v)?)
+    });
     let page = read_page(&mut f, &q);
-    f.deny_unknown(&q, &[&["inventory_warehouse_id"][..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.deny_unknown(
+        &q,
+        &[&["inventory_warehouse_id"][..], &PAGE_PARAMS[..]].concat(),
+        &[],
+    );
     f.finish()?;
     let page = state.store.list_locations(account, warehouse, page).await?;
     Ok(Json(LocationList {
@@ -285,14 +338,28 @@ pub async fn create_location(
     let mut f = Fields::default();
     let input = f.root(&body).and_then(|o| {
         let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
-        let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| WarehouseId::parse_field(string(v)?));
-        let barcode = f.optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?)).flatten();
-        f.deny_unknown(&o, &["name", "inventory_warehouse_id", "barcode"], &["inventory_location_id", "created_at", "updated_at"]);
-        Some(NewLocation { warehouse_id: warehouse_id?, name: name?, barcode })
+        let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| {
+            WarehouseId::parse_field(string(v)?)
+        });
+        let barcode = f
+            .optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?))
+            .flatten();
+        f.deny_unknown(
+            &o,
+            &["name", "inventory_warehouse_id", "barcode"],
+            &["inventory_location_id", "created_at", "updated_at"],
+        );
+        Some(NewLocation {
+            warehouse_id: warehouse_id?,
+            name: name?,
+            barcode,
+        })
     });
     f.finish()?;
     let input = input.expect("a clean body yields a location");
-    Ok(Json(state.store.create_location(account, input).await?.into()))
+    Ok(Json(
+        state.store.create_location(account, input).await?.into(),
+    ))
 }
 
 /// [getInventoryLocationById](https://docs.shipstation.com/openapi/inventory)
@@ -304,9 +371,18 @@ pub async fn show_location(
     Account(account): Account,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<LocationBody>> {
-    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let id = path_id(
+        &raw,
+        LocationId::parse,
+        "inventory location",
+        "inventory_location_id",
+    )?;
     let found = state.store.get_location(account, id).await;
-    Ok(Json(found.or_not_found("inventory location", "inventory_location_id", &raw)?.into()))
+    Ok(Json(
+        found
+            .or_not_found("inventory location", "inventory_location_id", &raw)?
+            .into(),
+    ))
 }
 
 /// [updateInventoryLocation](https://docs.shipstation.com/openapi/inventory)
@@ -320,12 +396,26 @@ pub async fn update_location(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let id = path_id(
+        &raw,
+        LocationId::parse,
+        "inventory location",
+        "inventory_location_id",
+    )?;
     let mut f = Fields::default();
     let change = f.root(&body).map(|o| {
         let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
         let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
-        f.deny_unknown(&o, &["name", "barcode"], &["inventory_location_id", "inventory_warehouse_id", "created_at", "updated_at"]);
+        f.deny_unknown(
+            &o,
+            &["name", "barcode"],
+            &[
+                "inventory_location_id",
+                "inventory_warehouse_id",
+                "created_at",
+                "updated_at",
+            ],
+        );
         LocationChange {
             name,
             barcode: match barcode {
@@ -354,9 +444,17 @@ pub async fn delete_location(
     Path(raw): Path<String>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(&raw, LocationId::parse, "inventory location", "inventory_location_id")?;
+    let id = path_id(
+        &raw,
+        LocationId::parse,
+        "inventory location",
+        "inventory_location_id",
+    )?;
     let remove_inventory = read_remove_inventory(&query)?;
-    let deleted = state.store.delete_location(account, id, remove_inventory).await;
+    let deleted = state
+        .store
+        .delete_location(account, id, remove_inventory)
+        .await;
     deleted.or_not_found("inventory location", "inventory_location_id", &raw)?;
     Ok(StatusCode::NO_CONTENT)
 }

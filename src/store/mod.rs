@@ -14,6 +14,7 @@ use crate::domain::purchase_order::{
     PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
     ShippingDetailsPatch,
 };
+use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
@@ -200,6 +201,30 @@ pub trait Store: Send + Sync + 'static {
         id: PurchaseOrderId,
         to: Status,
     ) -> StoreResult<Status>;
+
+    // Receiving and stock.
+    /// Records one receive request atomically: checks every line against the stored order
+    /// (status, SKU, location, quantities outstanding), stores the receipt, raises stock, and
+    /// moves the order to `receiving` or `received`. Returns the new status.
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status>;
+    /// Every receipt of an order, oldest first.
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<Vec<Receipt>>;
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>>;
 
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

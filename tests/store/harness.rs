@@ -214,7 +214,9 @@ pub fn order(
 }
 
 /// An account with one supplier and one warehouse.
-pub async fn setup(store: &dyn Store) -> (AccountId, SupplierId, WarehouseId) {
+pub type AccountSetup = (AccountId, SupplierId, WarehouseId);
+
+pub async fn setup(store: &dyn Store) -> AccountSetup {
     let account = account(store).await;
     let supplier = supplier(store, account, "Acme").await;
     let warehouse = warehouse(store, account).await;

@@ -8,6 +8,7 @@ mod accounts;
 mod concurrency;
 mod migrations;
 mod purchase_orders;
+mod receiving;
 mod suppliers;
 mod tenancy;
 mod warehouses;

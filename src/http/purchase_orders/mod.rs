@@ -15,19 +15,33 @@ use crate::domain::purchase_order::PurchaseOrderFilter;
 use crate::domain::status::Status;
 
 mod parse;
+pub mod receives;
 pub mod wire;
 
 use wire::{
-    PurchaseOrderBody, PurchaseOrderList, PurchaseOrderListItem, PurchaseOrderRequest, ShippingDetailsRequest,
-    StatusBody, StatusRequest,
+    PurchaseOrderBody, PurchaseOrderList, PurchaseOrderListItem, PurchaseOrderRequest,
+    ShippingDetailsRequest, StatusBody, StatusRequest,
 };
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2/purchase_orders", get(list).post(create))
-        .route("/v2/purchase_orders/{purchase_order_id}", get(show).put(update))
-        .route("/v2/purchase_orders/{purchase_order_id}/shipping_details", post(update_shipping_details))
-        .route("/v2/purchase_orders/{purchase_order_id}/status", post(update_status))
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}",
+            get(show).put(update),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/shipping_details",
+            post(update_shipping_details),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/status",
+            post(update_status),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/receives",
+            get(receives::list).post(receives::receive),
+        )
 }
 
 const FILTERS: [&str; 8] = [
@@ -42,7 +56,12 @@ const FILTERS: [&str; 8] = [
 ];
 
 fn po_id(raw: &str) -> ApiResult<PurchaseOrderId> {
-    path_id(raw, PurchaseOrderId::parse, "purchase order", "purchase_order_id")
+    path_id(
+        raw,
+        PurchaseOrderId::parse,
+        "purchase order",
+        "purchase_order_id",
+    )
 }
 
 /// [list_purchase_orders](https://docs.shipstation.com/openapi/purchase_orders/list_purchase_orders).
@@ -76,7 +95,9 @@ pub async fn list(
         order_number: f.optional(&q, "order_number", text),
         status: f.optional(&q, "status", |v| {
             string(v)?.parse().map_err(|()| {
-                Invalid::value("must be one of: draft, open, receiving, received, cancelled, closed")
+                Invalid::value(
+                    "must be one of: draft, open, receiving, received, cancelled, closed",
+                )
             })
         }),
         warehouse_id: f.optional(&q, "warehouse_id", |v| WarehouseId::parse_field(string(v)?)),
@@ -89,13 +110,20 @@ pub async fn list(
     let page = read_page(&mut f, &q);
     f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat(), &[]);
     f.finish()?;
-    let page = state.store.list_purchase_orders(account, filter, page).await?;
+    let page = state
+        .store
+        .list_purchase_orders(account, filter, page)
+        .await?;
     Ok(Json(PurchaseOrderList {
         links: url.links(&page),
         total: page.total,
         page: page.page,
         pages: page.pages(),
-        purchase_orders: page.items.into_iter().map(PurchaseOrderListItem::from).collect(),
+        purchase_orders: page
+            .items
+            .into_iter()
+            .map(PurchaseOrderListItem::from)
+            .collect(),
     }))
 }
 
@@ -125,7 +153,11 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
     let id = po_id(&raw)?;
-    let order = state.store.get_purchase_order(account, id).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order = state
+        .store
+        .get_purchase_order(account, id)
+        .await
+        .or_not_found("purchase order", "purchase_order_id", &raw)?;
     Ok(Json(order.into()))
 }
 
@@ -165,7 +197,10 @@ pub async fn update_shipping_details(
 ) -> ApiResult<Json<PurchaseOrderBody>> {
     let id = po_id(&raw)?;
     let patch = parse::shipping_details(&body)?;
-    let updated = state.store.update_shipping_details(account, id, patch).await;
+    let updated = state
+        .store
+        .update_shipping_details(account, id, patch)
+        .await;
     let order = updated.or_not_found("purchase order", "purchase_order_id", &raw)?;
     Ok(Json(order.into()))
 }
@@ -185,7 +220,14 @@ pub async fn update_status(
 ) -> ApiResult<Json<StatusBody>> {
     let id = po_id(&raw)?;
     let to: Status = parse::target_status(&body)?;
-    let status = state.store.change_status(account, id, to).await.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let status = state
+        .store
+        .change_status(account, id, to)
+        .await
+        .or_not_found("purchase order", "purchase_order_id", &raw)?;
     tracing::info!(po.id = %id, status = %status, "purchase order status set");
-    Ok(Json(StatusBody { purchase_order_id: id.to_string(), status: status.as_str() }))
+    Ok(Json(StatusBody {
+        purchase_order_id: id.to_string(),
+        status: status.as_str(),
+    }))
 }

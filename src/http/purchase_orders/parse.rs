@@ -7,14 +7,21 @@ use super::super::fields::{Fields, Obj, date_time, integer, number, string};
 use crate::domain::ids::{SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
-    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity, ShippingDetailsPatch, Sku,
-    check_lines,
+    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity,
+    ShippingDetailsPatch, Sku, check_lines,
 };
 use crate::domain::status::Status;
 use crate::domain::{Invalid, text};
 
 /// Fields of the representation that a client may send back but cannot set.
-const READ_ONLY: [&str; 6] = ["purchase_order_id", "order_number", "status", "create_date", "modify_date", "supplier_name"];
+const READ_ONLY: [&str; 6] = [
+    "purchase_order_id",
+    "order_number",
+    "status",
+    "create_date",
+    "modify_date",
+    "supplier_name",
+];
 const LINE_READ_ONLY: [&str; 2] = ["received_quantity", "rejected_quantity"];
 
 const DETAIL_FIELDS: [&str; 9] = [
@@ -59,8 +66,12 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
             order_date: f.optional(&o, "order_date", date_time),
             expected_delivery_date: f.optional(&o, "expected_delivery_date", date_time),
             payment_terms: f.optional(&o, "payment_terms", terms).unwrap_or_default(),
-            payment_status: f.optional(&o, "payment_status", payment_status).unwrap_or_default(),
-            currency_code: f.optional(&o, "currency_code", currency).unwrap_or_default(),
+            payment_status: f
+                .optional(&o, "payment_status", payment_status)
+                .unwrap_or_default(),
+            currency_code: f
+                .optional(&o, "currency_code", currency)
+                .unwrap_or_default(),
             shipping_carrier: f.optional(&o, "shipping_carrier", short(100)).flatten(),
             tracking_number: f.optional(&o, "tracking_number", short(100)).flatten(),
             reference_number: f.optional(&o, "reference_number", short(100)).flatten(),
@@ -70,14 +81,27 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
         if let Some(products) = &products {
             for (index, problem) in check_lines(products) {
                 match index {
-                    Some(i) => f.push(&format!("products[{i}].sku"), Some(products[i].sku.as_str().to_owned()), &problem),
+                    Some(i) => f.push(
+                        &format!("products[{i}].sku"),
+                        Some(products[i].sku.as_str().to_owned()),
+                        &problem,
+                    ),
                     None => f.push("products", None, &problem),
                 }
             }
         }
-        let known = [&["supplier_id", "warehouse_id", "products"][..], &DETAIL_FIELDS[..]].concat();
+        let known = [
+            &["supplier_id", "warehouse_id", "products"][..],
+            &DETAIL_FIELDS[..],
+        ]
+        .concat();
         f.deny_unknown(&o, &known, &READ_ONLY);
-        Some(PurchaseOrderInput { supplier_id: supplier_id?, warehouse_id: warehouse_id?, details, products: products? })
+        Some(PurchaseOrderInput {
+            supplier_id: supplier_id?,
+            warehouse_id: warehouse_id?,
+            details,
+            products: products?,
+        })
     });
     f.finish()?;
     Ok(input.expect("a clean body yields an input"))
@@ -88,8 +112,17 @@ fn line(f: &mut Fields, o: Obj<'_>) -> Option<LineInput> {
     let supplier_sku = f.optional(&o, "supplier_sku", short(100)).flatten();
     let quantity = f.required(&o, "quantity", |v| Quantity::parse(integer(v)?));
     let cost = f.optional(&o, "cost", |v| Money::parse_cost(&number(v)?));
-    f.deny_unknown(&o, &["sku", "supplier_sku", "quantity", "cost"], &LINE_READ_ONLY);
-    Some(LineInput { sku: sku?, supplier_sku, quantity: quantity?, cost })
+    f.deny_unknown(
+        &o,
+        &["sku", "supplier_sku", "quantity", "cost"],
+        &LINE_READ_ONLY,
+    );
+    Some(LineInput {
+        sku: sku?,
+        supplier_sku,
+        quantity: quantity?,
+        cost,
+    })
 }
 
 /// The body of `shipping_details`: a patch of the nine detail fields.
@@ -98,7 +131,8 @@ pub fn shipping_details(body: &Value) -> ApiResult<ShippingDetailsPatch> {
     let patch = f.root(body).map(|o| {
         let patch = ShippingDetailsPatch {
             order_date: f.patch(&o, "order_date", |v| date_time(v).map(Some)),
-            expected_delivery_date: f.patch(&o, "expected_delivery_date", |v| date_time(v).map(Some)),
+            expected_delivery_date: f
+                .patch(&o, "expected_delivery_date", |v| date_time(v).map(Some)),
             payment_terms: f.patch(&o, "payment_terms", |v| terms(v).map(Some)),
             payment_status: f.patch(&o, "payment_status", |v| payment_status(v).map(Some)),
             currency_code: f.patch(&o, "currency_code", |v| currency(v).map(Some)),
@@ -123,7 +157,9 @@ pub fn target_status(body: &Value) -> ApiResult<Status> {
                 .parse::<Status>()
                 .ok()
                 .filter(|s| *s != Status::Draft)
-                .ok_or_else(|| Invalid::value("must be one of: open, receiving, received, cancelled, closed"))
+                .ok_or_else(|| {
+                    Invalid::value("must be one of: open, receiving, received, cancelled, closed")
+                })
         });
         f.deny_unknown(&o, &["status"], &["purchase_order_id"]);
         status

@@ -7,11 +7,17 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::super::pagination::Links;
 use super::super::timestamp;
-use crate::domain::purchase_order::{Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary};
+use crate::domain::purchase_order::{
+    Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary,
+};
 use crate::domain::status::Status;
 
 fn string_enum(values: Vec<&'static str>, example: &'static str) -> Schema {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).examples([example]).into()
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .examples([example])
+        .into()
 }
 
 pub fn status_schema() -> Schema {
@@ -20,15 +26,28 @@ pub fn status_schema() -> Schema {
 
 /// The statuses `POST .../status` accepts: every one but `draft`.
 pub fn target_status_schema() -> Schema {
-    string_enum(Status::ALL.iter().filter(|s| **s != Status::Draft).map(|s| s.as_str()).collect(), "open")
+    string_enum(
+        Status::ALL
+            .iter()
+            .filter(|s| **s != Status::Draft)
+            .map(|s| s.as_str())
+            .collect(),
+        "open",
+    )
 }
 
 pub fn payment_terms_schema() -> Schema {
-    string_enum(PaymentTerms::ALL.iter().map(|s| s.as_str()).collect(), "net_30")
+    string_enum(
+        PaymentTerms::ALL.iter().map(|s| s.as_str()).collect(),
+        "net_30",
+    )
 }
 
 pub fn payment_status_schema() -> Schema {
-    string_enum(PaymentStatus::ALL.iter().map(|s| s.as_str()).collect(), "unpaid")
+    string_enum(
+        PaymentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        "unpaid",
+    )
 }
 
 /// One product line. `received_quantity` and `rejected_quantity` are Procura's additions.
@@ -42,7 +61,10 @@ pub struct ProductBody {
     #[schema(example = 100)]
     pub quantity: i64,
     /// Unit cost, exact to six decimal places, in the order's `currency_code`.
-    #[serde(skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
     #[schema(value_type = Option<f64>, example = 9.99)]
     pub cost: Option<Decimal>,
     /// Units received so far (accepted into stock).
@@ -199,7 +221,10 @@ pub struct StatusBody {
 
 /// One product line of a create or a replacement.
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field in `parse`")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field in `parse`"
+)]
 pub struct ProductRequest {
     /// 1 to 100 characters; each SKU at most once per order.
     #[schema(example = "WIDGET-001")]
@@ -215,7 +240,10 @@ pub struct ProductRequest {
 
 /// The body of create and of `PUT` (a full replacement: an omitted optional field is cleared).
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field in `parse`")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field in `parse`"
+)]
 pub struct PurchaseOrderRequest {
     #[schema(example = "se-567")]
     supplier_id: String,
@@ -247,7 +275,10 @@ pub struct PurchaseOrderRequest {
 
 /// `shipping_details`: every field optional; an omitted field is unchanged, `null` clears it.
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field in `parse`")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field in `parse`"
+)]
 pub struct ShippingDetailsRequest {
     #[schema(format = DateTime)]
     order_date: Option<String>,
@@ -265,7 +296,10 @@ pub struct ShippingDetailsRequest {
 }
 
 #[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the body; bodies are read field by field in `parse`")]
+#[expect(
+    dead_code,
+    reason = "documents the body; bodies are read field by field in `parse`"
+)]
 pub struct StatusRequest {
     #[schema(schema_with = target_status_schema)]
     status: String,

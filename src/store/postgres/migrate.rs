@@ -16,11 +16,18 @@ use sqlx_core::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use crate::store::{StoreError, StoreResult};
 
 /// `(version, name, sql)`; the file is `migrations/postgres/{version:04}_{name}.sql`.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "receiving",
+        include_str!("../../../migrations/postgres/0002_receiving.sql"),
+    ),
+];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].
 #[derive(Debug)]

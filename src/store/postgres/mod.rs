@@ -23,6 +23,7 @@ use crate::domain::purchase_order::{
     PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
     ShippingDetailsPatch,
 };
+use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
@@ -31,6 +32,7 @@ mod accounts;
 mod errors;
 pub mod migrate;
 mod purchase_orders;
+mod receiving;
 mod suppliers;
 mod warehouses;
 
@@ -388,6 +390,46 @@ impl Store for PgStore {
     ) -> StoreResult<Status> {
         write_tx!(self, |tx| purchase_orders::change_status(
             &mut tx, account, id, to
+        )
+        .await)
+    }
+
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        write_tx!(self, |tx| receiving::receive(
+            &mut tx,
+            account,
+            id,
+            &lines,
+            &request_id
+        )
+        .await)
+    }
+
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<Vec<Receipt>> {
+        read!(self, |conn| receiving::list_receipts(
+            &mut conn, account, id
+        )
+        .await)
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        read!(self, |conn| receiving::list_inventory(
+            &mut conn, account, &filter, &page
         )
         .await)
     }

@@ -244,24 +244,39 @@ pub async fn update_location(
     Ok(())
 }
 
+/// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
+/// rewritten), which also covers any stock, since stock only comes from receipts. The row lock
+/// waits for a receipt in flight that key-share locked the location, so the count sees it.
 pub async fn delete_location(
     conn: &mut PgConnection,
     account: AccountId,
     id: LocationId,
     _remove_inventory: bool,
 ) -> StoreResult<()> {
-    let deleted = sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND id = $2")
+    find_location(conn, account, id, "FOR UPDATE").await?;
+    let receipts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM receipt_lines WHERE location_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    if receipts > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_location_id"),
+            Some(id.to_string()),
+            format!(
+                "inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"
+            ),
+        ));
+    }
+    sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND id = $2")
         .bind(account.0)
         .bind(id.0)
         .execute(&mut *conn)
         .await
-        .map_err(db)?
-        .rows_affected();
-    if deleted == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+        .map_err(db)?;
+    Ok(())
 }
 
 pub async fn list_locations(

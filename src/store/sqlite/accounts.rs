@@ -16,23 +16,46 @@ pub fn create_account(conn: &Connection, key: &NewApiKey) -> StoreResult<(Accoun
 
 pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> StoreResult<ApiKeyId> {
     let exists: bool = conn
-        .query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.0], |r| r.get(0))
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)",
+            [account.0],
+            |r| r.get(0),
+        )
         .map_err(db)?;
     if !exists {
         return Err(StoreError::NotFound);
     }
-    conn.prepare_cached("INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4)")
-        .and_then(|mut s| s.execute(params![account.0, &key.hash[..], key.hint, crate::store::now().timestamp_micros()]))
-        .map_err(db)?;
+    conn.prepare_cached(
+        "INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            &key.hash[..],
+            key.hint,
+            crate::store::now().timestamp_micros()
+        ])
+    })
+    .map_err(db)?;
     Ok(ApiKeyId(conn.last_insert_rowid()))
 }
 
 pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
     let mut stmt = conn
-        .prepare_cached("SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id")
+        .prepare_cached(
+            "SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id",
+        )
         .map_err(db)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get(1)?,
+                r.get::<_, String>(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })
         .map_err(db)?;
     rows.map(|row| {
         let (id, account, hint, created, revoked) = row.map_err(db)?;
@@ -54,16 +77,23 @@ pub fn revoke_key(conn: &Connection, id: ApiKeyId) -> StoreResult<()> {
             params![id.0, crate::store::now().timestamp_micros()],
         )
         .map_err(db)?;
-    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub fn account_for_key(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<AccountId>> {
-    conn.prepare_cached("SELECT account_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
-        .and_then(|mut s| s.query_row([&hash[..]], |r| r.get(0)).optional())
-        .map(|id| id.map(AccountId))
-        .map_err(db)
+    conn.prepare_cached(
+        "SELECT account_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+    )
+    .and_then(|mut s| s.query_row([&hash[..]], |r| r.get(0)).optional())
+    .map(|id| id.map(AccountId))
+    .map_err(db)
 }
 
 pub fn has_accounts(conn: &Connection) -> StoreResult<bool> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0)).map_err(db)
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0))
+        .map_err(db)
 }

@@ -21,12 +21,13 @@ const MAX_GROUP: usize = 512;
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 type WriteJob = Box<dyn FnOnce(&Connection) -> Finished + Send>;
+type Answer = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// What a write job leaves for the writer: whether to roll its savepoint back, and how to answer
 /// once the group's commit has succeeded or failed.
 struct Finished {
     failed: bool,
-    answer: Box<dyn FnOnce(StoreResult<()>) + Send>,
+    answer: Answer,
 }
 
 pub struct Engine {
@@ -60,7 +61,10 @@ impl Engine {
                 })
                 .map_err(|e| StoreError::Internal(format!("cannot start a reader thread: {e}")))?;
         }
-        Ok(Self { writer: write_tx, readers: read_tx })
+        Ok(Self {
+            writer: write_tx,
+            readers: read_tx,
+        })
     }
 
     /// Runs `f` on a reader connection. Reads see every write that has been answered.
@@ -73,8 +77,11 @@ impl Engine {
         let job: ReadJob = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
-        self.readers.send(job).map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
-        rx.await.map_err(|_| StoreError::Internal("a read job was dropped".into()))?
+        self.readers
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Internal("a read job was dropped".into()))?
     }
 
     /// Runs `f` in its own savepoint on the writer and answers once its group is on disk.
@@ -94,8 +101,11 @@ impl Engine {
                 }),
             }
         });
-        self.writer.send(job).map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
-        rx.await.map_err(|_| StoreError::Internal("a write job was dropped".into()))?
+        self.writer
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Internal("a write job was dropped".into()))?
     }
 }
 
@@ -111,7 +121,8 @@ pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
     )
     .map_err(super::unavailable)?;
     if read_only {
-        conn.execute_batch("PRAGMA query_only = ON;").map_err(super::unavailable)?;
+        conn.execute_batch("PRAGMA query_only = ON;")
+            .map_err(super::unavailable)?;
     }
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -126,7 +137,9 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        let Some(answers) = run_group(&conn, group) else { continue };
+        let Some(answers) = run_group(&conn, group) else {
+            continue;
+        };
         let committed = conn.execute_batch("COMMIT").map_err(super::unavailable);
         if let Err(err) = &committed {
             tracing::error!(error = %err, jobs = answers.len(), "group commit failed; rolling back");
@@ -141,7 +154,7 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
 /// Runs each job in its own savepoint inside one transaction; returns how to answer each.
 /// `None` when no transaction could be started: the jobs are dropped unanswered, which tells
 /// their callers that nothing was written.
-fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Box<dyn FnOnce(StoreResult<()>) + Send>>> {
+fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
     let mut answers = Vec::with_capacity(group.len());
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");

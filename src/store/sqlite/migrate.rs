@@ -10,8 +10,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "init", sql: include_str!("../../../migrations/sqlite/0001_init.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "receiving",
+        sql: include_str!("../../../migrations/sqlite/0002_receiving.sql"),
+    },
+];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two
 /// processes starting at once cannot both apply the same one.
@@ -27,8 +37,13 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
          )",
     )
     .map_err(super::db)?;
-    let applied: i64 =
-        tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(super::db)?;
+    let applied: i64 = tx
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(super::db)?;
     let newest = MIGRATIONS.last().map_or(0, |m| m.version);
     if applied > newest {
         return Err(StoreError::Internal(format!(
@@ -36,14 +51,26 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
-        tx.execute_batch(migration.sql)
-            .map_err(|e| StoreError::Internal(format!("migration {} ({}) failed: {e}", migration.version, migration.name)))?;
+        tx.execute_batch(migration.sql).map_err(|e| {
+            StoreError::Internal(format!(
+                "migration {} ({}) failed: {e}",
+                migration.version, migration.name
+            ))
+        })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![migration.version, migration.name, chrono::Utc::now().timestamp_micros()],
+            rusqlite::params![
+                migration.version,
+                migration.name,
+                chrono::Utc::now().timestamp_micros()
+            ],
         )
         .map_err(super::db)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     tx.commit().map_err(super::unavailable)
 }

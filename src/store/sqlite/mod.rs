@@ -8,11 +8,15 @@ use rusqlite::{Connection, ErrorCode};
 
 use super::{Store, StoreError, StoreResult};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
-use crate::domain::ids::{AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{
+    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch,
+    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
+    ShippingDetailsPatch,
 };
+use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
@@ -21,6 +25,7 @@ mod accounts;
 mod engine;
 mod migrate;
 mod purchase_orders;
+mod receiving;
 mod suppliers;
 mod warehouses;
 
@@ -37,13 +42,17 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let mut conn = engine::open(path, false)?;
         migrate::run(&mut conn)?;
         drop(conn);
-        Ok(Self { engine: Engine::start(path, READERS)?, path: path.to_owned() })
+        Ok(Self {
+            engine: Engine::start(path, READERS)?,
+            path: path.to_owned(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -53,7 +62,10 @@ impl SqliteStore {
 
 /// Turns a `sqlite:` URL or a plain path into a file path.
 pub fn path_from_url(url: &str) -> PathBuf {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     PathBuf::from(rest.split('?').next().unwrap_or(rest))
 }
 
@@ -81,7 +93,8 @@ fn micros(at: DateTime<Utc>) -> i64 {
 }
 
 fn time(micros: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Internal(format!("bad timestamp {micros}")))
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::Internal(format!("bad timestamp {micros}")))
 }
 
 fn opt_time(micros: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
@@ -89,26 +102,43 @@ fn opt_time(micros: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
 }
 
 /// Runs `COUNT(*)` for a list unless a cursor already carries the total.
-fn count(conn: &Connection, page: &PageRequest, sql: &str, params: &[&dyn rusqlite::ToSql]) -> StoreResult<u64> {
+fn count(
+    conn: &Connection,
+    page: &PageRequest,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<u64> {
     if let Some(total) = page.known_total() {
         return Ok(total);
     }
-    let total: i64 = conn.prepare_cached(sql).map_err(db)?.query_row(params, |row| row.get(0)).map_err(db)?;
+    let total: i64 = conn
+        .prepare_cached(sql)
+        .map_err(db)?
+        .query_row(params, |row| row.get(0))
+        .map_err(db)?;
     Ok(total as u64)
 }
 
 fn page_bounds(page: &PageRequest) -> (i64, i64, i64) {
-    (page.after_id().unwrap_or(i64::MAX), page.size as i64 + 1, page.offset() as i64)
+    (
+        page.after_id().unwrap_or(i64::MAX),
+        page.size as i64 + 1,
+        page.offset() as i64,
+    )
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
-        self.engine.write(move |c| accounts::create_account(c, &key)).await
+        self.engine
+            .write(move |c| accounts::create_account(c, &key))
+            .await
     }
 
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
-        self.engine.write(move |c| accounts::create_key(c, account, &key)).await
+        self.engine
+            .write(move |c| accounts::create_key(c, account, &key))
+            .await
     }
 
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
@@ -116,27 +146,46 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
-        self.engine.write(move |c| accounts::revoke_key(c, id)).await
+        self.engine
+            .write(move |c| accounts::revoke_key(c, id))
+            .await
     }
 
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
-        self.engine.read(move |c| accounts::account_for_key(c, &hash)).await
+        self.engine
+            .read(move |c| accounts::account_for_key(c, &hash))
+            .await
     }
 
     async fn has_accounts(&self) -> StoreResult<bool> {
         self.engine.read(accounts::has_accounts).await
     }
 
-    async fn create_supplier(&self, account: AccountId, input: SupplierInput) -> StoreResult<SupplierId> {
-        self.engine.write(move |c| suppliers::create(c, account, &input)).await
+    async fn create_supplier(
+        &self,
+        account: AccountId,
+        input: SupplierInput,
+    ) -> StoreResult<SupplierId> {
+        self.engine
+            .write(move |c| suppliers::create(c, account, &input))
+            .await
     }
 
     async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-        self.engine.read(move |c| suppliers::get(c, account, id)).await
+        self.engine
+            .read(move |c| suppliers::get(c, account, id))
+            .await
     }
 
-    async fn update_supplier(&self, account: AccountId, id: SupplierId, input: SupplierInput) -> StoreResult<()> {
-        self.engine.write(move |c| suppliers::update(c, account, id, &input)).await
+    async fn update_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+        input: SupplierInput,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| suppliers::update(c, account, id, &input))
+            .await
     }
 
     async fn list_suppliers(
@@ -145,43 +194,91 @@ impl Store for SqliteStore {
         name_contains: Option<String>,
         page: PageRequest,
     ) -> StoreResult<Page<Supplier>> {
-        self.engine.read(move |c| suppliers::list(c, account, name_contains.as_deref(), &page)).await
+        self.engine
+            .read(move |c| suppliers::list(c, account, name_contains.as_deref(), &page))
+            .await
     }
 
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
-        self.engine.write(move |c| warehouses::create(c, account, &name)).await
+        self.engine
+            .write(move |c| warehouses::create(c, account, &name))
+            .await
     }
 
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
-        self.engine.read(move |c| warehouses::get(c, account, id)).await
+        self.engine
+            .read(move |c| warehouses::get(c, account, id))
+            .await
     }
 
-    async fn rename_warehouse(&self, account: AccountId, id: WarehouseId, name: String) -> StoreResult<()> {
-        self.engine.write(move |c| warehouses::rename(c, account, id, &name)).await
+    async fn rename_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        name: String,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| warehouses::rename(c, account, id, &name))
+            .await
     }
 
-    async fn delete_warehouse(&self, account: AccountId, id: WarehouseId, remove_inventory: bool) -> StoreResult<()> {
-        self.engine.write(move |c| warehouses::delete(c, account, id, remove_inventory)).await
+    async fn delete_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| warehouses::delete(c, account, id, remove_inventory))
+            .await
     }
 
-    async fn list_warehouses(&self, account: AccountId, page: PageRequest) -> StoreResult<Page<Warehouse>> {
-        self.engine.read(move |c| warehouses::list(c, account, &page)).await
+    async fn list_warehouses(
+        &self,
+        account: AccountId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Warehouse>> {
+        self.engine
+            .read(move |c| warehouses::list(c, account, &page))
+            .await
     }
 
-    async fn create_location(&self, account: AccountId, input: NewLocation) -> StoreResult<Location> {
-        self.engine.write(move |c| warehouses::create_location(c, account, &input)).await
+    async fn create_location(
+        &self,
+        account: AccountId,
+        input: NewLocation,
+    ) -> StoreResult<Location> {
+        self.engine
+            .write(move |c| warehouses::create_location(c, account, &input))
+            .await
     }
 
     async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
-        self.engine.read(move |c| warehouses::get_location(c, account, id)).await
+        self.engine
+            .read(move |c| warehouses::get_location(c, account, id))
+            .await
     }
 
-    async fn update_location(&self, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()> {
-        self.engine.write(move |c| warehouses::update_location(c, account, id, change)).await
+    async fn update_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        change: LocationChange,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| warehouses::update_location(c, account, id, change))
+            .await
     }
 
-    async fn delete_location(&self, account: AccountId, id: LocationId, remove_inventory: bool) -> StoreResult<()> {
-        self.engine.write(move |c| warehouses::delete_location(c, account, id, remove_inventory)).await
+    async fn delete_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| warehouses::delete_location(c, account, id, remove_inventory))
+            .await
     }
 
     async fn list_locations(
@@ -190,15 +287,29 @@ impl Store for SqliteStore {
         warehouse: Option<WarehouseId>,
         page: PageRequest,
     ) -> StoreResult<Page<Location>> {
-        self.engine.read(move |c| warehouses::list_locations(c, account, warehouse, &page)).await
+        self.engine
+            .read(move |c| warehouses::list_locations(c, account, warehouse, &page))
+            .await
     }
 
-    async fn create_purchase_order(&self, account: AccountId, input: PurchaseOrderInput) -> StoreResult<PurchaseOrder> {
-        self.engine.write(move |c| purchase_orders::create(c, account, &input)).await
+    async fn create_purchase_order(
+        &self,
+        account: AccountId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine
+            .write(move |c| purchase_orders::create(c, account, &input))
+            .await
     }
 
-    async fn get_purchase_order(&self, account: AccountId, id: PurchaseOrderId) -> StoreResult<PurchaseOrder> {
-        self.engine.read(move |c| purchase_orders::get(c, account, id)).await
+    async fn get_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine
+            .read(move |c| purchase_orders::get(c, account, id))
+            .await
     }
 
     async fn list_purchase_orders(
@@ -207,7 +318,9 @@ impl Store for SqliteStore {
         filter: PurchaseOrderFilter,
         page: PageRequest,
     ) -> StoreResult<Page<PurchaseOrderSummary>> {
-        self.engine.read(move |c| purchase_orders::list(c, account, &filter, &page)).await
+        self.engine
+            .read(move |c| purchase_orders::list(c, account, &filter, &page))
+            .await
     }
 
     async fn replace_purchase_order(
@@ -216,7 +329,9 @@ impl Store for SqliteStore {
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        self.engine.write(move |c| purchase_orders::replace(c, account, id, &input)).await
+        self.engine
+            .write(move |c| purchase_orders::replace(c, account, id, &input))
+            .await
     }
 
     async fn update_shipping_details(
@@ -225,14 +340,58 @@ impl Store for SqliteStore {
         id: PurchaseOrderId,
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder> {
-        self.engine.write(move |c| purchase_orders::update_shipping_details(c, account, id, patch)).await
+        self.engine
+            .write(move |c| purchase_orders::update_shipping_details(c, account, id, patch))
+            .await
     }
 
-    async fn change_status(&self, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status> {
-        self.engine.write(move |c| purchase_orders::change_status(c, account, id, to)).await
+    async fn change_status(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        to: Status,
+    ) -> StoreResult<Status> {
+        self.engine
+            .write(move |c| purchase_orders::change_status(c, account, id, to))
+            .await
+    }
+
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        self.engine
+            .write(move |c| receiving::receive(c, account, id, &lines, &request_id))
+            .await
+    }
+
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<Vec<Receipt>> {
+        self.engine
+            .read(move |c| receiving::list_receipts(c, account, id))
+            .await
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        self.engine
+            .read(move |c| receiving::list_inventory(c, account, &filter, &page))
+            .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.engine.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db)).await
+        self.engine
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
+            .await
     }
 }

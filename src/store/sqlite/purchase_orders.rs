@@ -7,13 +7,17 @@ use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
-    PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
+    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
+    PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
 };
 use crate::domain::status::Status;
 use crate::store::{Problem, Rule, StoreError, StoreResult};
 
-pub fn create(conn: &Connection, account: AccountId, input: &PurchaseOrderInput) -> StoreResult<PurchaseOrder> {
+pub fn create(
+    conn: &Connection,
+    account: AccountId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<PurchaseOrder> {
     let supplier_name = check_references(conn, account, input)?;
     let now = crate::store::now();
     let order_number = next_order_number(conn, account, now)?;
@@ -59,7 +63,11 @@ pub fn create(conn: &Connection, account: AccountId, input: &PurchaseOrderInput)
     })
 }
 
-pub fn get(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreResult<PurchaseOrder> {
+pub fn get(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<PurchaseOrder> {
     let header = conn
         .prepare_cached(
             "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
@@ -77,7 +85,10 @@ pub fn get(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreR
             "SELECT sku, supplier_sku, quantity, cost_micros, received_quantity, rejected_quantity
              FROM purchase_order_lines WHERE purchase_order_id = ?1 ORDER BY line_no",
         )
-        .and_then(|mut s| s.query_map([id.0], RawLine::from_row)?.collect::<Result<Vec<_>, _>>())
+        .and_then(|mut s| {
+            s.query_map([id.0], RawLine::from_row)?
+                .collect::<Result<Vec<_>, _>>()
+        })
         .map_err(db)?;
     header.into_order(lines)
 }
@@ -124,13 +135,19 @@ pub fn list(
     let total = match page.known_total() {
         Some(total) => total,
         None => conn
-            .prepare_cached(&format!("SELECT COUNT(*) FROM purchase_orders po WHERE {filter_sql}"))
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM purchase_orders po WHERE {filter_sql}"
+            ))
             .and_then(|mut s| s.query_row(params_from_iter(values.iter()), |r| r.get::<_, i64>(0)))
             .map_err(db)? as u64,
     };
 
     let (after, limit, offset) = page_bounds(page);
-    values.extend([Value::Integer(after), Value::Integer(limit), Value::Integer(offset)]);
+    values.extend([
+        Value::Integer(after),
+        Value::Integer(limit),
+        Value::Integer(offset),
+    ]);
     let rows = conn
         .prepare_cached(&format!(
             "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
@@ -160,21 +177,35 @@ pub fn list(
         .map_err(db)?;
     let items = rows
         .into_iter()
-        .map(|(id, number, supplier, supplier_name, warehouse, status, order, expected, reference, created, updated)| {
-            Ok(PurchaseOrderSummary {
-                id: PurchaseOrderId(id),
-                order_number: number,
-                supplier_id: SupplierId(supplier),
+        .map(
+            |(
+                id,
+                number,
+                supplier,
                 supplier_name,
-                warehouse_id: WarehouseId(warehouse),
-                status: parse_status(&status)?,
-                order_date: opt_time(order)?,
-                expected_delivery_date: opt_time(expected)?,
-                reference_number: reference,
-                create_date: time(created)?,
-                modify_date: time(updated)?,
-            })
-        })
+                warehouse,
+                status,
+                order,
+                expected,
+                reference,
+                created,
+                updated,
+            )| {
+                Ok(PurchaseOrderSummary {
+                    id: PurchaseOrderId(id),
+                    order_number: number,
+                    supplier_id: SupplierId(supplier),
+                    supplier_name,
+                    warehouse_id: WarehouseId(warehouse),
+                    status: parse_status(&status)?,
+                    order_date: opt_time(order)?,
+                    expected_delivery_date: opt_time(expected)?,
+                    reference_number: reference,
+                    create_date: time(created)?,
+                    modify_date: time(updated)?,
+                })
+            },
+        )
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, total, |po| po.id.0))
 }
@@ -193,12 +224,21 @@ pub fn replace(
             None,
             format!(
                 "purchase order {id} is '{status}'; it can be replaced only while 'draft'{}",
-                if status == Status::Open { " (use POST .../shipping_details for an open order)" } else { "" }
+                if status == Status::Open {
+                    " (use POST .../shipping_details for an open order)"
+                } else {
+                    ""
+                }
             ),
         ));
     }
     check_references(conn, account, input)?;
-    write_details(conn, id, &input.details, Some((input.supplier_id, input.warehouse_id)))?;
+    write_details(
+        conn,
+        id,
+        &input.details,
+        Some((input.supplier_id, input.warehouse_id)),
+    )?;
     conn.prepare_cached("DELETE FROM purchase_order_lines WHERE purchase_order_id = ?1")
         .and_then(|mut s| s.execute([id.0]))
         .map_err(db)?;
@@ -221,7 +261,11 @@ pub fn update_shipping_details(
             format!(
                 "purchase order {id} is '{}'; shipping details can be changed only while 'open'{}",
                 order.status,
-                if order.status == Status::Draft { " (use PUT for a draft)" } else { "" }
+                if order.status == Status::Draft {
+                    " (use PUT for a draft)"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -230,10 +274,20 @@ pub fn update_shipping_details(
     Ok(order)
 }
 
-pub fn change_status(conn: &Connection, account: AccountId, id: PurchaseOrderId, to: Status) -> StoreResult<Status> {
+pub fn change_status(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    to: Status,
+) -> StoreResult<Status> {
     let from = current_status(conn, account, id)?;
     let to = from.transition(to).map_err(|err| {
-        StoreError::rejected(Rule::InvalidStatus, Some("status"), Some(to.to_string()), err.to_string())
+        StoreError::rejected(
+            Rule::InvalidStatus,
+            Some("status"),
+            Some(to.to_string()),
+            err.to_string(),
+        )
     })?;
     if to != from {
         // Conditional on the status just read, so the change applies to exactly that state.
@@ -244,29 +298,47 @@ pub fn change_status(conn: &Connection, account: AccountId, id: PurchaseOrderId,
             .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(crate::store::now())]))
             .map_err(db)?;
         if changed != 1 {
-            return Err(StoreError::Internal(format!("status of {id} changed under a write transaction")));
+            return Err(StoreError::Internal(format!(
+                "status of {id} changed under a write transaction"
+            )));
         }
     }
     Ok(to)
 }
 
-fn current_status(conn: &Connection, account: AccountId, id: PurchaseOrderId) -> StoreResult<Status> {
+fn current_status(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<Status> {
     let status: String = conn
         .prepare_cached("SELECT status FROM purchase_orders WHERE account_id = ?1 AND id = ?2")
-        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| r.get(0)).optional())
+        .and_then(|mut s| {
+            s.query_row(params![account.0, id.0], |r| r.get(0))
+                .optional()
+        })
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
     parse_status(&status)
 }
 
 /// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
-fn check_references(conn: &Connection, account: AccountId, input: &PurchaseOrderInput) -> StoreResult<String> {
+fn check_references(
+    conn: &Connection,
+    account: AccountId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<String> {
     let supplier: Option<String> = conn
         .prepare_cached("SELECT name FROM suppliers WHERE account_id = ?1 AND id = ?2")
-        .and_then(|mut s| s.query_row(params![account.0, input.supplier_id.0], |r| r.get(0)).optional())
+        .and_then(|mut s| {
+            s.query_row(params![account.0, input.supplier_id.0], |r| r.get(0))
+                .optional()
+        })
         .map_err(db)?;
     let warehouse: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2)")
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2)",
+        )
         .and_then(|mut s| s.query_row(params![account.0, input.warehouse_id.0], |r| r.get(0)))
         .map_err(db)?;
     let mut problems = Vec::new();
@@ -293,7 +365,11 @@ fn check_references(conn: &Connection, account: AccountId, input: &PurchaseOrder
 }
 
 /// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`.
-fn next_order_number(conn: &Connection, account: AccountId, now: DateTime<Utc>) -> StoreResult<String> {
+fn next_order_number(
+    conn: &Connection,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> StoreResult<String> {
     let day = now.date_naive();
     let sequence: i64 = conn
         .prepare_cached(
@@ -306,7 +382,11 @@ fn next_order_number(conn: &Connection, account: AccountId, now: DateTime<Utc>) 
     Ok(format_order_number(day, sequence))
 }
 
-fn insert_lines(conn: &Connection, id: PurchaseOrderId, input: &PurchaseOrderInput) -> StoreResult<Vec<Line>> {
+fn insert_lines(
+    conn: &Connection,
+    id: PurchaseOrderId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<Vec<Line>> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
@@ -375,7 +455,8 @@ fn write_details(
 }
 
 fn parse_status(raw: &str) -> StoreResult<Status> {
-    raw.parse().map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
+    raw.parse()
+        .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
 }
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -449,7 +530,10 @@ impl RawOrder {
             },
             create_date: time(self.created_at)?,
             modify_date: time(self.updated_at)?,
-            products: lines.into_iter().map(RawLine::into_line).collect::<StoreResult<_>>()?,
+            products: lines
+                .into_iter()
+                .map(RawLine::into_line)
+                .collect::<StoreResult<_>>()?,
         })
     }
 }

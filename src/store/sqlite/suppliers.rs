@@ -9,7 +9,11 @@ use crate::store::{Rule, StoreError, StoreResult};
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
                        country_code, contact_name, contact_phone";
 
-pub fn create(conn: &Connection, account: AccountId, input: &SupplierInput) -> StoreResult<SupplierId> {
+pub fn create(
+    conn: &Connection,
+    account: AccountId,
+    input: &SupplierInput,
+) -> StoreResult<SupplierId> {
     ensure_name_free(conn, account, None, &input.supplier_name)?;
     let now = crate::store::now().timestamp_micros();
     conn.prepare_cached(
@@ -39,13 +43,20 @@ pub fn create(conn: &Connection, account: AccountId, input: &SupplierInput) -> S
 }
 
 pub fn get(conn: &Connection, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM suppliers WHERE account_id = ?1 AND id = ?2"))
-        .and_then(|mut s| s.query_row(params![account.0, id.0], from_row).optional())
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM suppliers WHERE account_id = ?1 AND id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![account.0, id.0], from_row).optional())
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
 }
 
-pub fn update(conn: &Connection, account: AccountId, id: SupplierId, input: &SupplierInput) -> StoreResult<()> {
+pub fn update(
+    conn: &Connection,
+    account: AccountId,
+    id: SupplierId,
+    input: &SupplierInput,
+) -> StoreResult<()> {
     ensure_name_free(conn, account, Some(id), &input.supplier_name)?;
     let changed = conn
         .prepare_cached(
@@ -73,7 +84,11 @@ pub fn update(conn: &Connection, account: AccountId, id: SupplierId, input: &Sup
             ])
         })
         .map_err(db)?;
-    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub fn list(
@@ -106,17 +121,28 @@ pub fn list(
     Ok(Page::from_rows(rows, page, total, |s| s.id.0))
 }
 
-fn ensure_name_free(conn: &Connection, account: AccountId, except: Option<SupplierId>, name: &str) -> StoreResult<()> {
+fn ensure_name_free(
+    conn: &Connection,
+    account: AccountId,
+    except: Option<SupplierId>,
+    name: &str,
+) -> StoreResult<()> {
     let taken: Option<i64> = conn
         .prepare_cached("SELECT id FROM suppliers WHERE account_id = ?1 AND name_key = ?2")
-        .and_then(|mut s| s.query_row(params![account.0, name_key(name)], |r| r.get(0)).optional())
+        .and_then(|mut s| {
+            s.query_row(params![account.0, name_key(name)], |r| r.get(0))
+                .optional()
+        })
         .map_err(db)?;
     match taken {
         Some(other) if Some(SupplierId(other)) != except => Err(StoreError::rejected(
             Rule::Duplicate,
             Some("supplier_name"),
             Some(name.to_owned()),
-            format!("a supplier named '{name}' already exists ({})", SupplierId(other)),
+            format!(
+                "a supplier named '{name}' already exists ({})",
+                SupplierId(other)
+            ),
         )),
         _ => Ok(()),
     }

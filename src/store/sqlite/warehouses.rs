@@ -26,16 +26,30 @@ pub fn get(conn: &Connection, account: AccountId, id: WarehouseId) -> StoreResul
     .and_then(warehouse)
 }
 
-pub fn rename(conn: &Connection, account: AccountId, id: WarehouseId, name: &str) -> StoreResult<()> {
+pub fn rename(
+    conn: &Connection,
+    account: AccountId,
+    id: WarehouseId,
+    name: &str,
+) -> StoreResult<()> {
     let changed = conn
         .prepare_cached("UPDATE inventory_warehouses SET name = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2")
         .and_then(|mut s| s.execute(params![account.0, id.0, name, crate::store::now().timestamp_micros()]))
         .map_err(db)?;
-    if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Deletes a warehouse and its locations. Refused while a purchase order refers to it.
-pub fn delete(conn: &Connection, account: AccountId, id: WarehouseId, _remove_inventory: bool) -> StoreResult<()> {
+pub fn delete(
+    conn: &Connection,
+    account: AccountId,
+    id: WarehouseId,
+    _remove_inventory: bool,
+) -> StoreResult<()> {
     get(conn, account, id)?;
     let orders: i64 = conn
         .query_row(
@@ -52,15 +66,30 @@ pub fn delete(conn: &Connection, account: AccountId, id: WarehouseId, _remove_in
             format!("warehouse {id} cannot be deleted: {orders} purchase order(s) refer to it"),
         ));
     }
-    conn.execute("DELETE FROM inventory_locations WHERE account_id = ?1 AND warehouse_id = ?2", params![account.0, id.0])
-        .map_err(db)?;
-    conn.execute("DELETE FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
-        .map_err(db)?;
+    conn.execute(
+        "DELETE FROM inventory_locations WHERE account_id = ?1 AND warehouse_id = ?2",
+        params![account.0, id.0],
+    )
+    .map_err(db)?;
+    conn.execute(
+        "DELETE FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2",
+        params![account.0, id.0],
+    )
+    .map_err(db)?;
     Ok(())
 }
 
-pub fn list(conn: &Connection, account: AccountId, page: &PageRequest) -> StoreResult<Page<Warehouse>> {
-    let total = count(conn, page, "SELECT COUNT(*) FROM inventory_warehouses WHERE account_id = ?1", &[&account.0])?;
+pub fn list(
+    conn: &Connection,
+    account: AccountId,
+    page: &PageRequest,
+) -> StoreResult<Page<Warehouse>> {
+    let total = count(
+        conn,
+        page,
+        "SELECT COUNT(*) FROM inventory_warehouses WHERE account_id = ?1",
+        &[&account.0],
+    )?;
     let (after, limit, offset) = page_bounds(page);
     let rows = conn
         .prepare_cached(
@@ -68,7 +97,8 @@ pub fn list(conn: &Connection, account: AccountId, page: &PageRequest) -> StoreR
              WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4",
         )
         .and_then(|mut s| {
-            s.query_map(params![account.0, after, limit, offset], raw_warehouse)?.collect::<Result<Vec<_>, _>>()
+            s.query_map(params![account.0, after, limit, offset], raw_warehouse)?
+                .collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?
         .into_iter()
@@ -77,7 +107,11 @@ pub fn list(conn: &Connection, account: AccountId, page: &PageRequest) -> StoreR
     Ok(Page::from_rows(rows, page, total, |w| w.id.0))
 }
 
-pub fn create_location(conn: &Connection, account: AccountId, input: &NewLocation) -> StoreResult<Location> {
+pub fn create_location(
+    conn: &Connection,
+    account: AccountId,
+    input: &NewLocation,
+) -> StoreResult<Location> {
     if get(conn, account, input.warehouse_id).is_err() {
         return Err(StoreError::rejected(
             Rule::UnknownReference,
@@ -98,17 +132,29 @@ pub fn create_location(conn: &Connection, account: AccountId, input: &NewLocatio
 
 const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
 
-pub fn get_location(conn: &Connection, account: AccountId, id: LocationId) -> StoreResult<Location> {
+pub fn get_location(
+    conn: &Connection,
+    account: AccountId,
+    id: LocationId,
+) -> StoreResult<Location> {
     conn.prepare_cached(&format!(
         "SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = ?1 AND id = ?2"
     ))
-    .and_then(|mut s| s.query_row(params![account.0, id.0], raw_location).optional())
+    .and_then(|mut s| {
+        s.query_row(params![account.0, id.0], raw_location)
+            .optional()
+    })
     .map_err(db)?
     .ok_or(StoreError::NotFound)
     .and_then(location)
 }
 
-pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, change: LocationChange) -> StoreResult<()> {
+pub fn update_location(
+    conn: &Connection,
+    account: AccountId,
+    id: LocationId,
+    change: LocationChange,
+) -> StoreResult<()> {
     let current = get_location(conn, account, id)?;
     let name = change.name.unwrap_or(current.name);
     let barcode = change.barcode.unwrap_or(current.barcode);
@@ -120,10 +166,37 @@ pub fn update_location(conn: &Connection, account: AccountId, id: LocationId, ch
     Ok(())
 }
 
-pub fn delete_location(conn: &Connection, account: AccountId, id: LocationId, _remove_inventory: bool) -> StoreResult<()> {
+/// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
+/// rewritten), which also covers any stock, since stock only comes from receipts.
+pub fn delete_location(
+    conn: &Connection,
+    account: AccountId,
+    id: LocationId,
+    _remove_inventory: bool,
+) -> StoreResult<()> {
     get_location(conn, account, id)?;
-    conn.execute("DELETE FROM inventory_locations WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+    let receipts: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM receipt_lines WHERE location_id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )
         .map_err(db)?;
+    if receipts > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_location_id"),
+            Some(id.to_string()),
+            format!(
+                "inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"
+            ),
+        ));
+    }
+    conn.execute(
+        "DELETE FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
+        params![account.0, id.0],
+    )
+    .map_err(db)?;
     Ok(())
 }
 
@@ -148,8 +221,11 @@ pub fn list_locations(
              ORDER BY id DESC LIMIT ?4 OFFSET ?5"
         ))
         .and_then(|mut s| {
-            s.query_map(params![account.0, warehouse, after, limit, offset], raw_location)?
-                .collect::<Result<Vec<_>, _>>()
+            s.query_map(
+                params![account.0, warehouse, after, limit, offset],
+                raw_location,
+            )?
+            .collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?
         .into_iter()
@@ -165,16 +241,30 @@ fn raw_warehouse(row: &Row<'_>) -> rusqlite::Result<RawWarehouse> {
 }
 
 fn warehouse((id, name, created, updated): RawWarehouse) -> StoreResult<Warehouse> {
-    Ok(Warehouse { id: WarehouseId(id), name, created_at: time(created)?, updated_at: time(updated)? })
+    Ok(Warehouse {
+        id: WarehouseId(id),
+        name,
+        created_at: time(created)?,
+        updated_at: time(updated)?,
+    })
 }
 
 type RawLocation = (i64, i64, String, Option<String>, i64, i64);
 
 fn raw_location(row: &Row<'_>) -> rusqlite::Result<RawLocation> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
 }
 
-fn location((id, warehouse, name, barcode, created, updated): RawLocation) -> StoreResult<Location> {
+fn location(
+    (id, warehouse, name, barcode, created, updated): RawLocation,
+) -> StoreResult<Location> {
     Ok(Location {
         id: LocationId(id),
         warehouse_id: WarehouseId(warehouse),

@@ -1,0 +1,411 @@
+//! Receiving: the receipt ledger, the per-line counters and the stock they raise, all in one
+//! write job so that a request applies completely or not at all.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{db, micros, opt_time, page_bounds, time};
+use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::Sku;
+use crate::domain::receipt::{
+    GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
+};
+use crate::domain::status::Status;
+use crate::store::{Problem, Rule, StoreError, StoreResult};
+
+struct OrderLine {
+    quantity: i64,
+    done: i64,
+    cost_micros: Option<i64>,
+}
+
+pub fn receive(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    lines: &[ReceiveLine],
+    request_id: &str,
+) -> StoreResult<Status> {
+    let (status, warehouse, currency): (String, i64, String) = conn
+        .prepare_cached(
+            "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = ?1 AND id = ?2",
+        )
+        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    let status: Status = status
+        .parse()
+        .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?;
+    if !matches!(status, Status::Open | Status::Receiving) {
+        return Err(StoreError::rejected(
+            Rule::InvalidStatus,
+            None,
+            None,
+            format!(
+                "purchase order {id} is '{status}'; products can be received only while 'open' or 'receiving'"
+            ),
+        ));
+    }
+
+    let mut order_lines: HashMap<String, OrderLine> = conn
+        .prepare_cached(
+            "SELECT sku, quantity, received_quantity + rejected_quantity, cost_micros
+             FROM purchase_order_lines WHERE purchase_order_id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([id.0], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    OrderLine {
+                        quantity: r.get(1)?,
+                        done: r.get(2)?,
+                        cost_micros: r.get(3)?,
+                    },
+                ))
+            })?
+            .collect()
+        })
+        .map_err(db)?;
+
+    let problems = check(
+        conn,
+        account,
+        id,
+        WarehouseId(warehouse),
+        lines,
+        &mut order_lines,
+    )?;
+    if !problems.is_empty() {
+        return Err(StoreError::Rejected(problems));
+    }
+
+    let now = crate::store::now();
+    conn.prepare_cached(
+        "INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![account.0, id.0, request_id, micros(now)]))
+    .map_err(db)?;
+    let receipt = conn.last_insert_rowid();
+
+    for (line_no, line) in lines.iter().enumerate() {
+        conn.prepare_cached(
+            "INSERT INTO receipt_lines (receipt_id, line_no, sku, location_id, received_quantity, rejected_quantity,
+                                        lot, expiration_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                receipt,
+                line_no as i64,
+                line.sku.as_str(),
+                line.location_id.0,
+                line.received_quantity,
+                line.rejected_quantity,
+                line.lot,
+                line.expiration_date.map(micros),
+            ])
+        })
+        .map_err(db)?;
+        conn.prepare_cached(
+            "UPDATE purchase_order_lines
+             SET received_quantity = received_quantity + ?3, rejected_quantity = rejected_quantity + ?4
+             WHERE purchase_order_id = ?1 AND sku = ?2",
+        )
+        .and_then(|mut s| s.execute(params![id.0, line.sku.as_str(), line.received_quantity, line.rejected_quantity]))
+        .map_err(db)?;
+        if line.received_quantity > 0 {
+            let cost = order_lines
+                .get(line.sku.as_str())
+                .and_then(|l| l.cost_micros);
+            let (cost_units, cost_total) = match cost {
+                Some(unit) => (line.received_quantity, line.received_quantity * unit),
+                None => (0, 0),
+            };
+            conn.prepare_cached(
+                "INSERT INTO inventory_levels (account_id, sku, warehouse_id, location_id, lot, on_hand, cost_units,
+                                               cost_total_micros, currency_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?7 > 0 THEN ?9 END)
+                 ON CONFLICT (account_id, location_id, sku, lot) DO UPDATE SET
+                     on_hand = on_hand + excluded.on_hand,
+                     cost_units = cost_units + excluded.cost_units,
+                     cost_total_micros = cost_total_micros + excluded.cost_total_micros,
+                     currency_code = CASE
+                         WHEN excluded.currency_code IS NULL THEN currency_code
+                         WHEN currency_code IS NULL OR currency_code = excluded.currency_code THEN excluded.currency_code
+                         ELSE '*' END",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    account.0,
+                    line.sku.as_str(),
+                    warehouse,
+                    line.location_id.0,
+                    line.lot.as_deref().unwrap_or(""),
+                    line.received_quantity,
+                    cost_units,
+                    cost_total,
+                    currency,
+                ])
+            })
+            .map_err(db)?;
+        }
+    }
+
+    let complete = order_lines.values().all(|l| l.done == l.quantity);
+    let next = if complete {
+        Status::Received
+    } else {
+        Status::Receiving
+    };
+    conn.prepare_cached("UPDATE purchase_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id.0, next.as_str(), micros(now)]))
+        .map_err(db)?;
+    Ok(next)
+}
+
+/// Checks every entry against the stored order and adds each entry's units to `order_lines`.
+fn check(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    warehouse: WarehouseId,
+    lines: &[ReceiveLine],
+    order_lines: &mut HashMap<String, OrderLine>,
+) -> StoreResult<Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut over: Vec<&str> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let at = |field: &str| Some(format!("product_receives[{i}].{field}"));
+        let location: Option<i64> = conn
+            .prepare_cached(
+                "SELECT warehouse_id FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![account.0, line.location_id.0], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db)?;
+        match location {
+            None => problems.push(Problem {
+                rule: Rule::UnknownReference,
+                field: at("inventory_location_id"),
+                value: Some(line.location_id.to_string()),
+                message: format!("inventory location {} does not exist", line.location_id),
+            }),
+            Some(other) if other != warehouse.0 => problems.push(Problem {
+                rule: Rule::WarehouseMismatch,
+                field: at("inventory_location_id"),
+                value: Some(line.location_id.to_string()),
+                message: format!(
+                    "inventory location {} is in warehouse {}, but purchase order {id} is received into warehouse {warehouse}",
+                    line.location_id,
+                    WarehouseId(other)
+                ),
+            }),
+            Some(_) => {}
+        }
+        let Some(order_line) = order_lines.get_mut(line.sku.as_str()) else {
+            problems.push(Problem {
+                rule: Rule::InvalidValue,
+                field: at("sku"),
+                value: Some(line.sku.as_str().to_owned()),
+                message: format!(
+                    "SKU '{}' is not a line of purchase order {id}",
+                    line.sku.as_str()
+                ),
+            });
+            continue;
+        };
+        let units = line.received_quantity + line.rejected_quantity;
+        let remaining = order_line.quantity - order_line.done;
+        if units > remaining && !over.contains(&line.sku.as_str()) {
+            over.push(line.sku.as_str());
+            problems.push(Problem {
+                rule: Rule::InvalidValue,
+                field: at("received_quantity"),
+                value: Some(units.to_string()),
+                message: format!(
+                    "SKU '{}' has {remaining} unit(s) remaining of the {} ordered; this request receives or rejects {units} more",
+                    line.sku.as_str(),
+                    order_line.quantity
+                ),
+            });
+        }
+        order_line.done += units;
+    }
+    Ok(problems)
+}
+
+pub fn list_receipts(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<Vec<Receipt>> {
+    let exists: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| r.get(0)))
+        .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let rows = conn
+        .prepare_cached(
+            "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
+                    l.rejected_quantity, l.lot, l.expiration_date
+             FROM receipts r
+             JOIN receipt_lines l ON l.receipt_id = r.id
+             JOIN inventory_locations loc ON loc.id = l.location_id
+             WHERE r.purchase_order_id = ?1
+             ORDER BY r.id, l.line_no",
+        )
+        .and_then(|mut s| {
+            s.query_map([id.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?;
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for (
+        receipt,
+        request_id,
+        at,
+        sku,
+        location,
+        location_name,
+        received,
+        rejected,
+        lot,
+        expiration,
+    ) in rows
+    {
+        if receipts.last().is_none_or(|r| r.id.0 != receipt) {
+            receipts.push(Receipt {
+                id: ReceiptId(receipt),
+                purchase_order_id: id,
+                request_id,
+                received_at: time(at)?,
+                lines: Vec::new(),
+            });
+        }
+        let line = ReceiptLine {
+            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            location_id: LocationId(location),
+            location_name,
+            received_quantity: received,
+            rejected_quantity: rejected,
+            lot,
+            expiration_date: opt_time(expiration)?,
+        };
+        if let Some(last) = receipts.last_mut() {
+            last.lines.push(line);
+        }
+    }
+    Ok(receipts)
+}
+
+pub fn list_inventory(
+    conn: &Connection,
+    account: AccountId,
+    filter: &InventoryFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<InventoryLevel>> {
+    let group = match filter.group_by {
+        GroupBy::Location => "sku, location_id",
+        GroupBy::Warehouse => "sku, warehouse_id",
+    };
+    let filters =
+        "account_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR warehouse_id = ?3)
+                   AND (?4 IS NULL OR location_id = ?4)";
+    let args = (
+        account.0,
+        filter.sku.as_deref(),
+        filter.warehouse_id.map(|w| w.0),
+        filter.location_id.map(|l| l.0),
+    );
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM inventory_levels WHERE {filters} GROUP BY {group})"))
+            .and_then(|mut s| s.query_row(params![args.0, args.1, args.2, args.3], |r| r.get::<_, i64>(0)))
+            .map_err(db)? as u64,
+    };
+    let (after, limit, offset) = page_bounds(page);
+    // A group is identified by the id of its first stock row: stable, unique, newest first.
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT MIN(id) AS first_id, sku, warehouse_id, MIN(location_id), SUM(on_hand), SUM(cost_units),
+                    SUM(cost_total_micros), MIN(currency_code), COUNT(DISTINCT currency_code)
+             FROM inventory_levels WHERE {filters}
+             GROUP BY {group} HAVING MIN(id) < ?5
+             ORDER BY first_id DESC LIMIT ?6 OFFSET ?7"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![args.0, args.1, args.2, args.3, after, limit, offset], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?;
+    let mut levels = Vec::with_capacity(rows.len());
+    for (
+        first_id,
+        sku,
+        warehouse,
+        location,
+        on_hand,
+        cost_units,
+        cost_total,
+        currency,
+        currencies,
+    ) in rows
+    {
+        let average_cost = match (currency, currencies) {
+            (Some(code), 1) if cost_units > 0 && code != "*" => {
+                let code = CurrencyCode::parse(&code)
+                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
+                Some((
+                    Money::from_micros((cost_total + cost_units / 2) / cost_units),
+                    code,
+                ))
+            }
+            _ => None,
+        };
+        let level = InventoryLevel {
+            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            warehouse_id: WarehouseId(warehouse),
+            location_id: (filter.group_by == GroupBy::Location).then_some(LocationId(location)),
+            on_hand,
+            allocated: 0,
+            average_cost,
+        };
+        levels.push((first_id, level));
+    }
+    Ok(Page::from_rows(levels, page, total, |(first_id, _)| *first_id).map(|(_, level)| level))
+}
