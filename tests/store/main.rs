@@ -2,6 +2,11 @@
 //! `PROCURA_TEST_POSTGRES_URL` is set (each test in a fresh database created from that URL).
 //! With the variable set and the server unreachable, the PostgreSQL tests fail.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "contract tests are async fns run by a macro, outside #[test] where clippy allows unwrap"
+)]
+
 mod harness;
 
 mod accounts;
