@@ -237,3 +237,39 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
         "expected NotFound, got {result:?}"
     );
 }
+
+#[tokio::test]
+async fn postgres_connections_carry_the_statement_timeout() {
+    let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        return;
+    };
+    let db = FreshDatabase::create(&base).await;
+    let options = DbOptions {
+        max_connections: 2,
+        statement_timeout: std::time::Duration::from_secs(1),
+        ..DbOptions::default()
+    };
+    let store = PgStore::connect(&db.url, &options).await.unwrap();
+    let setting: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(setting, "1s");
+    // A statement past the limit is cancelled and reported as retryable.
+    let slow = sqlx::query("SELECT pg_sleep(3)")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        procura::store::postgres::db(slow),
+        StoreError::Unavailable(_)
+    ));
+    store.close().await;
+    // A closed pool answers Unavailable too.
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    db.drop().await;
+}
