@@ -1,0 +1,292 @@
+//! The `procura` binary: `keys create | list | revoke` and `serve`, against one database file.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn procura(database: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_procura"));
+    command
+        .arg("--database")
+        .arg(database)
+        .env_remove("PROCURA_DATABASE_URL")
+        .env_remove("PROCURA_LISTEN")
+        .env_remove("PROCURA_RATE_LIMIT_PER_MINUTE")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs a `keys` command to its end; returns its standard output, failing on a non-zero exit.
+fn keys(database: &Path, args: &[&str]) -> String {
+    let output = procura(database)
+        .arg("keys")
+        .args(args)
+        .output()
+        .expect("procura runs");
+    assert!(
+        output.status.success(),
+        "procura keys {args:?} failed: {}",
+        describe(&output)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "{}; stdout: {}; stderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `(key id, account id, secret)` from the output of `keys create`.
+fn created_key(stdout: &str) -> (String, String, String) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let secret = lines.last().expect("a last line").trim().to_owned();
+    assert!(
+        secret.starts_with("pk_") && secret.len() == 67,
+        "the last line is not a key: {stdout}"
+    );
+    let words: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        (words[0], words[1], words[3], words[4]),
+        ("Created", "key", "for", "account"),
+        "{stdout}"
+    );
+    (words[2].to_owned(), words[5].to_owned(), secret)
+}
+
+/// A running `procura serve`; killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+    /// What it printed before "Listening on ...".
+    banner: Vec<String>,
+}
+
+impl Server {
+    fn start(database: &Path) -> Self {
+        let mut child = procura(database)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("procura serve starts");
+        let lines = read_lines(child.stdout.take().expect("a stdout pipe"));
+        let mut banner = Vec::new();
+        loop {
+            let line = lines.recv_timeout(WAIT).unwrap_or_else(|_| {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("procura serve printed no 'Listening on' line; it printed {banner:?}")
+            });
+            if let Some(address) = line.strip_prefix("Listening on ") {
+                return Self {
+                    child,
+                    address: address.trim().to_owned(),
+                    banner,
+                };
+            }
+            banner.push(line);
+        }
+    }
+
+    async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .get(format!("{}{path}", self.address))
+            .timeout(WAIT);
+        if let Some(key) = key {
+            request = request.header("API-Key", key);
+        }
+        request.send().await.expect("procura serve answers")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_lines(stdout: std::process::ChildStdout) -> Receiver<String> {
+    let (send, receive) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+fn database() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("procura.db");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
+    let (_dir, db) = database();
+    let (key_id, account, secret) = created_key(&keys(&db, &["create"]));
+    let server = Server::start(&db);
+    assert_eq!(
+        server.banner,
+        Vec::<String>::new(),
+        "an existing account gets no new key"
+    );
+
+    let answer = server.get("/v2/suppliers", Some(&secret)).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.json::<serde_json::Value>().await.unwrap()["suppliers"],
+        json!([])
+    );
+
+    let list = keys(&db, &["list"]);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{key_id} ")))
+        .unwrap_or_else(|| panic!("{key_id} not in {list}"));
+    let columns: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        (columns[1], columns[2], columns[4]),
+        (
+            account.as_str(),
+            format!("{}...", &secret[..9]).as_str(),
+            "-"
+        ),
+        "{row}"
+    );
+    assert!(!list.contains(&secret), "keys list shows a whole key");
+
+    assert_eq!(
+        keys(&db, &["revoke", &key_id]).trim(),
+        format!("Revoked key {key_id}.")
+    );
+
+    let refused = server.get("/v2/suppliers", Some(&secret)).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.json::<serde_json::Value>().await.unwrap()["errors"][0]["error_code"],
+        "unauthorized"
+    );
+    let list = keys(&db, &["list"]);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{key_id} ")))
+        .unwrap();
+    assert_ne!(row.split_whitespace().nth(4), Some("-"), "{row}");
+}
+
+#[tokio::test]
+async fn a_second_key_for_an_account_sees_the_same_data() {
+    let (_dir, db) = database();
+    let (_, account, first) = created_key(&keys(&db, &["create"]));
+    let (_, same_account, second) = created_key(&keys(&db, &["create", "--account", &account]));
+    let (_, other_account, third) = created_key(&keys(&db, &["create"]));
+    assert_eq!(same_account, account);
+    assert_ne!(other_account, account);
+    let server = Server::start(&db);
+
+    let created = reqwest::Client::new()
+        .post(format!("{}/v2/suppliers", server.address))
+        .header("API-Key", &first)
+        .json(&json!({ "supplier_name": "Acme" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::OK);
+
+    let seen = server
+        .get("/v2/suppliers", Some(&second))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(seen["total"], 1);
+    let other = server
+        .get("/v2/suppliers", Some(&third))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(other["total"], 0);
+}
+
+#[tokio::test]
+async fn revoking_or_adding_to_something_that_does_not_exist_fails_saying_so() {
+    let (_dir, db) = database();
+
+    for (args, says) in [
+        (&["revoke", "se-999"][..], "key se-999 does not exist"),
+        (
+            &["create", "--account", "se-999"][..],
+            "account se-999 does not exist",
+        ),
+        (&["revoke", "key-1"][..], "'key-1' is not a key id"),
+    ] {
+        let output = procura(&db).arg("keys").args(args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}: {}", describe(&output));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(says),
+            "{args:?}: {}",
+            describe(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn serve_on_an_empty_database_prints_a_key_once() {
+    let (_dir, db) = database();
+
+    let first = Server::start(&db);
+    assert_eq!(first.banner.len(), 2, "{:?}", first.banner);
+    assert!(first.banner[0].contains("API key"), "{:?}", first.banner);
+    let secret = first.banner[1].trim().to_owned();
+    assert!(
+        secret.starts_with("pk_") && secret.len() == 67,
+        "{:?}",
+        first.banner
+    );
+    assert!(
+        first.address.starts_with("http://127.0.0.1:") && !first.address.ends_with(":0"),
+        "{}",
+        first.address
+    );
+
+    let health = first.get("/healthz", None).await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+    assert_eq!(
+        first
+            .get("/v2/purchase_orders", Some(&secret))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    drop(first);
+
+    let second = Server::start(&db);
+    assert_eq!(second.banner, Vec::<String>::new());
+    assert_eq!(
+        second
+            .get("/v2/purchase_orders", Some(&secret))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,109 @@
+//! `GET /openapi.json`: a 3.1 document, snapshot-tested so that every API change shows in review.
+
+use serde_json::Value;
+
+use crate::helpers::{ok_json, spawn_app};
+
+const OPERATIONS: [&str; 20] = [
+    "list_purchase_orders",
+    "create_purchase_order",
+    "get_purchase_order",
+    "update_purchase_order",
+    "update_purchase_order_shipping_details",
+    "update_purchase_order_status",
+    "list_suppliers",
+    "create_supplier",
+    "get_supplier",
+    "update_supplier",
+    "getInventoryWarehouses",
+    "addNewInventoryWarehouse",
+    "getInventoryWarehouseById",
+    "updateInventoryWarehouse",
+    "deleteInventoryWarehouse",
+    "listInventoryLocations",
+    "createInventoryLocation",
+    "getInventoryLocationById",
+    "updateInventoryLocation",
+    "deleteInventoryLocationById",
+];
+
+fn operation_ids(document: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for item in document["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("a path item").values() {
+            if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_served_without_a_key_and_lists_every_operation() {
+    let app = spawn_app().await;
+
+    let answer = app.http.get(app.url("/openapi.json")).send().await.unwrap();
+
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    let document = ok_json(answer).await;
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        document["openapi"]
+    );
+    let ids = operation_ids(&document);
+    for operation in OPERATIONS {
+        assert_eq!(
+            ids.iter().filter(|id| *id == operation).count(),
+            1,
+            "operationId {operation}"
+        );
+    }
+    let envelope = &document["components"]["schemas"]["error_response_body"];
+    let mut required: Vec<&str> = envelope["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["errors", "request_id"]);
+    assert_eq!(
+        document["components"]["securitySchemes"]["api_keys"]["name"],
+        "API-Key"
+    );
+}
+
+#[tokio::test]
+async fn the_document_matches_the_snapshot() {
+    let app = spawn_app().await;
+    let served = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, format!("{}\n", served.trim_end())).expect("the snapshot is written");
+        return;
+    }
+
+    let snapshot = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("cannot read {}: {e}; create it with `UPDATE_SNAPSHOTS=1 cargo test --test api openapi`", path.display())
+    });
+    let expected: Value = serde_json::from_str(&snapshot).expect("the snapshot is JSON");
+    let actual: Value = serde_json::from_str(&served).expect("the document is JSON");
+    assert!(
+        actual == expected,
+        "the OpenAPI document differs from {}.\nIf the API change is intended, review it and run \
+         `UPDATE_SNAPSHOTS=1 cargo test --test api openapi`, then commit the snapshot; `git diff` shows the change.",
+        path.display()
+    );
+}
