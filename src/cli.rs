@@ -1,11 +1,13 @@
 //! The `procura` command line.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::{AccountId, ApiKeyId};
-use crate::startup::{self, Application, Settings};
+use crate::startup::{self, Application, DbOptions, Settings};
 use crate::store::StoreError;
 
 #[derive(Debug, Parser)]
@@ -24,8 +26,52 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    #[command(flatten)]
+    pub db: DbArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// PostgreSQL pool settings (ignored for SQLite).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// Most database connections this process opens (PostgreSQL). Keep the sum over every
+    /// instance under the server's `max_connections`.
+    #[arg(
+        long,
+        env = "PROCURA_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Seconds a request waits for a free database connection before it is answered 503.
+    #[arg(
+        long,
+        env = "PROCURA_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_acquire_timeout_secs: u64,
+    /// Longest any one SQL statement may run, in seconds (PostgreSQL `statement_timeout`);
+    /// 0 turns the limit off.
+    #[arg(
+        long,
+        env = "PROCURA_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_statement_timeout_secs: u64,
+}
+
+impl DbArgs {
+    pub fn options(&self) -> DbOptions {
+        DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +116,7 @@ pub enum KeysCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = startup::open_store(&cli.database_url).await?;
+    let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
     match cli.command {
         Command::Serve {
             listen,

@@ -11,7 +11,10 @@ use crate::domain::ids::AccountId;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::store::Store;
+use crate::store::postgres::{self, PgStore};
 use crate::store::sqlite::{self, SqliteStore};
+
+pub use crate::store::postgres::DbOptions;
 
 /// What `procura serve` needs to run.
 #[derive(Debug, Clone)]
@@ -22,11 +25,19 @@ pub struct Settings {
     pub public_url: Option<String>,
 }
 
-/// Opens the store a database URL names: `postgres://...` for PostgreSQL, anything else
-/// (`sqlite:path`, or a plain path) for an SQLite file.
+/// Opens the store a database URL names, with the default pool settings.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL URLs are not supported by this build yet");
+    open_store_with(database_url, &DbOptions::default()).await
+}
+
+/// Opens the store a database URL names: `postgres://...` or `postgresql://...` for PostgreSQL
+/// (pool settings from `db`), anything else (`sqlite:path`, or a plain path) for an SQLite file.
+pub async fn open_store_with(database_url: &str, db: &DbOptions) -> anyhow::Result<Arc<dyn Store>> {
+    if postgres::is_postgres_url(database_url) {
+        let store = PgStore::connect(database_url, db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+        return Ok(Arc::new(store));
     }
     let path = sqlite::path_from_url(database_url);
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))

@@ -19,6 +19,7 @@ use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
+pub mod postgres;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;

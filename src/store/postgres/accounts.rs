@@ -1,0 +1,105 @@
+use sqlx::{PgConnection, Row};
+
+use super::db;
+use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::store::{StoreError, StoreResult, now};
+
+pub async fn create_account(
+    conn: &mut PgConnection,
+    key: &NewApiKey,
+) -> StoreResult<(AccountId, ApiKeyId)> {
+    let account: i64 =
+        sqlx::query_scalar("INSERT INTO accounts (created_at) VALUES ($1) RETURNING id")
+            .bind(now())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    let account = AccountId(account);
+    let key_id = create_key(conn, account, key).await?;
+    Ok((account, key_id))
+}
+
+pub async fn create_key(
+    conn: &mut PgConnection,
+    account: AccountId,
+    key: &NewApiKey,
+) -> StoreResult<ApiKeyId> {
+    // Key-share lock: the account cannot disappear before the key is committed.
+    let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE")
+        .bind(account.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .is_some();
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(account.0)
+    .bind(&key.hash[..])
+    .bind(&key.hint)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(ApiKeyId(id))
+}
+
+pub async fn list_keys(conn: &mut PgConnection) -> StoreResult<Vec<ApiKeyInfo>> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ApiKeyInfo {
+                id: ApiKeyId(r.try_get(0)?),
+                account_id: AccountId(r.try_get(1)?),
+                hint: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                revoked_at: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db)
+}
+
+pub async fn revoke_key(conn: &mut PgConnection, id: ApiKeyId) -> StoreResult<()> {
+    let changed =
+        sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+            .bind(id.0)
+            .bind(now())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn account_for_key(
+    conn: &mut PgConnection,
+    hash: &[u8; 32],
+) -> StoreResult<Option<AccountId>> {
+    sqlx::query_scalar("SELECT account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+        .bind(&hash[..])
+        .fetch_optional(&mut *conn)
+        .await
+        .map(|id| id.map(AccountId))
+        .map_err(db)
+}
+
+pub async fn has_accounts(conn: &mut PgConnection) -> StoreResult<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)
+}

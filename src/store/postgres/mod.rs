@@ -1,0 +1,444 @@
+//! The PostgreSQL store, for several `procura serve` processes sharing one database.
+//!
+//! Every method is one transaction on a pooled connection. Rules that must hold across processes
+//! are enforced by PostgreSQL itself: the order-number counter is an upserted row (its row lock
+//! serialises creates of one account and day), status changes lock the order row
+//! (`SELECT ... FOR UPDATE`) and check the transition against what they read, supplier names are
+//! a unique constraint. A commit is durable when it returns (`synchronous_commit` is `on` by
+//! default; do not turn it off for this database).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection, Postgres, Transaction};
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::ids::{
+    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::{
+    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
+    ShippingDetailsPatch,
+};
+use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
+use crate::domain::status::Status;
+use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+
+mod accounts;
+mod errors;
+pub mod migrate;
+mod purchase_orders;
+mod receiving;
+mod suppliers;
+mod warehouses;
+
+pub use errors::db;
+
+/// Connection-pool settings (`procura serve --db-...`); SQLite ignores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbOptions {
+    /// Most connections this process opens. Several processes add up: keep the sum under the
+    /// server's `max_connections`.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection (or for a new one to open) before it is
+    /// answered 503.
+    pub acquire_timeout: Duration,
+    /// Longest any one statement may run; set on every connection (`statement_timeout`).
+    /// Zero turns the limit off.
+    pub statement_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url`, brings the schema up to date and opens the pool.
+    ///
+    /// Migrations run on a connection of their own under sqlx's advisory lock, so several
+    /// servers starting at once apply each migration exactly once; closing that connection
+    /// releases the lock even if a migration failed.
+    pub async fn connect(url: &str, options: &DbOptions) -> StoreResult<Self> {
+        let connect: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+
+        let mut conn = PgConnection::connect_with(&connect).await.map_err(db)?;
+        let migrated = migrate::run(&mut conn).await;
+        let _ = conn.close().await;
+        migrated?;
+
+        let statement_timeout = options.statement_timeout.as_millis();
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(options.acquire_timeout)
+            // A connection broken by a restart or failover is found and replaced on acquire,
+            // so the pool heals by itself once the database is back.
+            .test_before_acquire(true)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(format!("SET statement_timeout = {statement_timeout}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(db)?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection; later calls answer `Unavailable`.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(db)
+    }
+}
+
+type Tx = Transaction<'static, Postgres>;
+
+/// Commits `tx` when `result` is a success; otherwise drops it, which rolls it back.
+async fn finish<T>(tx: Tx, result: StoreResult<T>) -> StoreResult<T> {
+    let value = result?;
+    tx.commit().await.map_err(db)?;
+    Ok(value)
+}
+
+/// The keyset bound, the row limit (one extra row tells whether another page exists) and the
+/// offset of a page.
+fn page_bounds(page: &PageRequest) -> (i64, i64, i64) {
+    (
+        page.after_id().unwrap_or(i64::MAX),
+        page.size as i64 + 1,
+        page.offset() as i64,
+    )
+}
+
+macro_rules! write_tx {
+    ($self:ident, |$tx:ident| $body:expr) => {{
+        let mut $tx = $self.begin().await?;
+        let result = $body;
+        finish($tx, result).await
+    }};
+}
+
+macro_rules! read {
+    ($self:ident, |$conn:ident| $body:expr) => {{
+        let mut $conn = $self.pool.acquire().await.map_err(db)?;
+        $body
+    }};
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
+        write_tx!(self, |tx| accounts::create_account(&mut tx, &key).await)
+    }
+
+    async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
+        write_tx!(self, |tx| accounts::create_key(&mut tx, account, &key)
+            .await)
+    }
+
+    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
+        read!(self, |conn| accounts::list_keys(&mut conn).await)
+    }
+
+    async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
+        write_tx!(self, |tx| accounts::revoke_key(&mut tx, id).await)
+    }
+
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
+        read!(self, |conn| accounts::account_for_key(&mut conn, &hash)
+            .await)
+    }
+
+    async fn has_accounts(&self) -> StoreResult<bool> {
+        read!(self, |conn| accounts::has_accounts(&mut conn).await)
+    }
+
+    async fn create_supplier(
+        &self,
+        account: AccountId,
+        input: SupplierInput,
+    ) -> StoreResult<SupplierId> {
+        write_tx!(self, |tx| suppliers::create(&mut tx, account, &input).await)
+    }
+
+    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
+        read!(self, |conn| suppliers::get(&mut conn, account, id).await)
+    }
+
+    async fn update_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+        input: SupplierInput,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| suppliers::update(&mut tx, account, id, &input)
+            .await)
+    }
+
+    async fn list_suppliers(
+        &self,
+        account: AccountId,
+        name_contains: Option<String>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Supplier>> {
+        read!(self, |conn| suppliers::list(
+            &mut conn,
+            account,
+            name_contains.as_deref(),
+            &page
+        )
+        .await)
+    }
+
+    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
+        write_tx!(self, |tx| warehouses::create(&mut tx, account, &name).await)
+    }
+
+    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
+        read!(self, |conn| warehouses::get(&mut conn, account, id).await)
+    }
+
+    async fn rename_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        name: String,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| warehouses::rename(&mut tx, account, id, &name)
+            .await)
+    }
+
+    async fn delete_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| warehouses::delete(
+            &mut tx,
+            account,
+            id,
+            remove_inventory
+        )
+        .await)
+    }
+
+    async fn list_warehouses(
+        &self,
+        account: AccountId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Warehouse>> {
+        read!(self, |conn| warehouses::list(&mut conn, account, &page)
+            .await)
+    }
+
+    async fn create_location(
+        &self,
+        account: AccountId,
+        input: NewLocation,
+    ) -> StoreResult<Location> {
+        write_tx!(self, |tx| warehouses::create_location(
+            &mut tx, account, &input
+        )
+        .await)
+    }
+
+    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
+        read!(self, |conn| warehouses::get_location(
+            &mut conn, account, id
+        )
+        .await)
+    }
+
+    async fn update_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        change: LocationChange,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| warehouses::update_location(
+            &mut tx, account, id, change
+        )
+        .await)
+    }
+
+    async fn delete_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| warehouses::delete_location(
+            &mut tx,
+            account,
+            id,
+            remove_inventory
+        )
+        .await)
+    }
+
+    async fn list_locations(
+        &self,
+        account: AccountId,
+        warehouse: Option<WarehouseId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Location>> {
+        read!(self, |conn| warehouses::list_locations(
+            &mut conn, account, warehouse, &page
+        )
+        .await)
+    }
+
+    async fn create_purchase_order(
+        &self,
+        account: AccountId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        write_tx!(self, |tx| purchase_orders::create(&mut tx, account, &input)
+            .await)
+    }
+
+    async fn get_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<PurchaseOrder> {
+        // One snapshot for the header and its lines.
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let result = purchase_orders::get(&mut tx, account, id, false).await;
+        finish(tx, result).await
+    }
+
+    async fn list_purchase_orders(
+        &self,
+        account: AccountId,
+        filter: PurchaseOrderFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<PurchaseOrderSummary>> {
+        read!(self, |conn| purchase_orders::list(
+            &mut conn, account, &filter, &page
+        )
+        .await)
+    }
+
+    async fn replace_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        write_tx!(self, |tx| purchase_orders::replace(
+            &mut tx, account, id, &input
+        )
+        .await)
+    }
+
+    async fn update_shipping_details(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        patch: ShippingDetailsPatch,
+    ) -> StoreResult<PurchaseOrder> {
+        write_tx!(self, |tx| purchase_orders::update_shipping_details(
+            &mut tx, account, id, patch
+        )
+        .await)
+    }
+
+    async fn change_status(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        to: Status,
+    ) -> StoreResult<Status> {
+        write_tx!(self, |tx| purchase_orders::change_status(
+            &mut tx, account, id, to
+        )
+        .await)
+    }
+
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        write_tx!(self, |tx| receiving::receive(
+            &mut tx,
+            account,
+            id,
+            &lines,
+            &request_id
+        )
+        .await)
+    }
+
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<Vec<Receipt>> {
+        read!(self, |conn| receiving::list_receipts(
+            &mut conn, account, id
+        )
+        .await)
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        read!(self, |conn| receiving::list_inventory(
+            &mut conn, account, &filter, &page
+        )
+        .await)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        read!(self, |conn| sqlx::query("SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(db))
+    }
+}

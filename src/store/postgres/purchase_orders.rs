@@ -1,0 +1,507 @@
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::{db, page_bounds, warehouses};
+use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::{
+    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
+    PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
+};
+use crate::domain::status::Status;
+use crate::store::{Problem, Rule, StoreError, StoreResult, now};
+
+const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
+    po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
+    po.tracking_number, po.reference_number, po.note_to_supplier, po.created_at, po.updated_at";
+
+pub async fn create(
+    conn: &mut PgConnection,
+    account: AccountId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<PurchaseOrder> {
+    let supplier_name = check_references(conn, account, input).await?;
+    let now = now();
+    let order_number = next_order_number(conn, account, now).await?;
+    let d = &input.details;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status, order_date,
+             expected_delivery_date, payment_terms, payment_status, currency_code, shipping_carrier,
+             tracking_number, reference_number, note_to_supplier, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+         RETURNING id",
+    )
+    .bind(account.0)
+    .bind(&order_number)
+    .bind(input.supplier_id.0)
+    .bind(input.warehouse_id.0)
+    .bind(d.order_date)
+    .bind(d.expected_delivery_date)
+    .bind(d.payment_terms.as_str())
+    .bind(d.payment_status.as_str())
+    .bind(d.currency_code.as_str())
+    .bind(&d.shipping_carrier)
+    .bind(&d.tracking_number)
+    .bind(&d.reference_number)
+    .bind(&d.note_to_supplier)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let id = PurchaseOrderId(id);
+    let products = insert_lines(conn, id, input).await?;
+    Ok(PurchaseOrder {
+        id,
+        order_number,
+        supplier_id: input.supplier_id,
+        supplier_name,
+        warehouse_id: input.warehouse_id,
+        status: Status::Draft,
+        details: input.details.clone(),
+        create_date: now,
+        modify_date: now,
+        products,
+    })
+}
+
+/// Reads an order with its lines; with `lock`, holds the order row (`FOR UPDATE`) until the
+/// transaction ends, so a check made on what was read still holds when the write lands.
+pub async fn get(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    lock: bool,
+) -> StoreResult<PurchaseOrder> {
+    let header = sqlx::query(&format!(
+        "SELECT {HEADER_COLUMNS}
+         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+         WHERE po.account_id = $1 AND po.id = $2 {}",
+        if lock { "FOR UPDATE OF po" } else { "" }
+    ))
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let lines = sqlx::query(
+        "SELECT sku, supplier_sku, quantity, cost_micros, received_quantity, rejected_quantity
+         FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY line_no",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    into_order(&header, &lines)
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    account: AccountId,
+    filter: &PurchaseOrderFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<PurchaseOrderSummary>> {
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => {
+            let mut count =
+                QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM purchase_orders po");
+            push_filter(&mut count, account, filter);
+            count
+                .build_query_scalar::<i64>()
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)? as u64
+        }
+    };
+    let (after, limit, offset) = page_bounds(page);
+    let mut select = QueryBuilder::<Postgres>::new(
+        "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
+                po.expected_delivery_date, po.reference_number, po.created_at, po.updated_at
+         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id",
+    );
+    push_filter(&mut select, account, filter);
+    select.push(" AND po.id < ").push_bind(after);
+    select
+        .push(" ORDER BY po.id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = select.build().fetch_all(&mut *conn).await.map_err(db)?;
+    let items = rows.iter().map(summary).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page, total, |po| po.id.0))
+}
+
+/// Only the filters present go into the SQL, so that PostgreSQL can pick the matching index.
+fn push_filter(
+    query: &mut QueryBuilder<'_, Postgres>,
+    account: AccountId,
+    filter: &PurchaseOrderFilter,
+) {
+    query.push(" WHERE po.account_id = ").push_bind(account.0);
+    if let Some(number) = &filter.order_number {
+        query
+            .push(" AND po.order_number = ")
+            .push_bind(number.clone());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND po.status = ").push_bind(status.as_str());
+    }
+    if let Some(warehouse) = filter.warehouse_id {
+        query.push(" AND po.warehouse_id = ").push_bind(warehouse.0);
+    }
+    if let Some(supplier) = filter.supplier_id {
+        query.push(" AND po.supplier_id = ").push_bind(supplier.0);
+    }
+    if let Some(reference) = &filter.reference_number {
+        query
+            .push(" AND po.reference_number = ")
+            .push_bind(reference.clone());
+    }
+    if let Some(start) = filter.create_date_start {
+        query.push(" AND po.created_at >= ").push_bind(start);
+    }
+    if let Some(end) = filter.create_date_end {
+        query.push(" AND po.created_at <= ").push_bind(end);
+    }
+    if let Some(start) = filter.modify_date_start {
+        query.push(" AND po.updated_at >= ").push_bind(start);
+    }
+}
+
+pub async fn replace(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<PurchaseOrder> {
+    let status = locked_status(conn, account, id).await?;
+    if status != Status::Draft {
+        return Err(StoreError::rejected(
+            Rule::InvalidStatus,
+            None,
+            None,
+            format!(
+                "purchase order {id} is '{status}'; it can be replaced only while 'draft'{}",
+                if status == Status::Open {
+                    " (use POST .../shipping_details for an open order)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    check_references(conn, account, input).await?;
+    write_details(
+        conn,
+        id,
+        &input.details,
+        Some((input.supplier_id, input.warehouse_id)),
+    )
+    .await?;
+    sqlx::query("DELETE FROM purchase_order_lines WHERE purchase_order_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    insert_lines(conn, id, input).await?;
+    get(conn, account, id, false).await
+}
+
+pub async fn update_shipping_details(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    patch: ShippingDetailsPatch,
+) -> StoreResult<PurchaseOrder> {
+    let mut order = get(conn, account, id, true).await?;
+    if order.status != Status::Open {
+        return Err(StoreError::rejected(
+            Rule::InvalidStatus,
+            None,
+            None,
+            format!(
+                "purchase order {id} is '{}'; shipping details can be changed only while 'open'{}",
+                order.status,
+                if order.status == Status::Draft {
+                    " (use PUT for a draft)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    patch.apply_to(&mut order.details);
+    order.modify_date = write_details(conn, id, &order.details, None).await?;
+    Ok(order)
+}
+
+/// The transition is checked against the status read under the row lock: a racing change waits
+/// for this transaction and is then checked against the status it leaves.
+pub async fn change_status(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    to: Status,
+) -> StoreResult<Status> {
+    let from = locked_status(conn, account, id).await?;
+    let to = from.transition(to).map_err(|err| {
+        StoreError::rejected(
+            Rule::InvalidStatus,
+            Some("status"),
+            Some(to.to_string()),
+            err.to_string(),
+        )
+    })?;
+    if to != from {
+        let changed = sqlx::query(
+            "UPDATE purchase_orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+        )
+        .bind(id.0)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Internal(format!(
+                "status of {id} changed under its row lock"
+            )));
+        }
+    }
+    Ok(to)
+}
+
+async fn locked_status(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<Status> {
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    parse_status(&status)
+}
+
+/// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
+/// Both rows stay key-share locked until commit, so a concurrent warehouse delete waits and then
+/// sees this order.
+async fn check_references(
+    conn: &mut PgConnection,
+    account: AccountId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<String> {
+    let supplier: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM suppliers WHERE account_id = $1 AND id = $2 FOR KEY SHARE",
+    )
+    .bind(account.0)
+    .bind(input.supplier_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let warehouse = warehouses::exists_locked(conn, account, input.warehouse_id).await?;
+    let mut problems = Vec::new();
+    if supplier.is_none() {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("supplier_id".into()),
+            value: Some(input.supplier_id.to_string()),
+            message: format!("supplier {} does not exist", input.supplier_id),
+        });
+    }
+    if !warehouse {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("warehouse_id".into()),
+            value: Some(input.warehouse_id.to_string()),
+            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
+        });
+    }
+    match supplier {
+        Some(name) if problems.is_empty() => Ok(name),
+        _ => Err(StoreError::Rejected(problems)),
+    }
+}
+
+/// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`. The upsert locks
+/// the counter row until commit: concurrent creates of one account and day queue on it, in this
+/// process or any other, and a rolled-back create gives its number back.
+async fn next_order_number(
+    conn: &mut PgConnection,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> StoreResult<String> {
+    let day = now.date_naive();
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO order_number_sequences (account_id, day, last_value) VALUES ($1, $2, 1)
+         ON CONFLICT (account_id, day) DO UPDATE SET last_value = order_number_sequences.last_value + 1
+         RETURNING last_value",
+    )
+    .bind(account.0)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(format_order_number(day, sequence))
+}
+
+/// Inserts every line in one statement (`UNNEST` of one array per column).
+async fn insert_lines(
+    conn: &mut PgConnection,
+    id: PurchaseOrderId,
+    input: &PurchaseOrderInput,
+) -> StoreResult<Vec<Line>> {
+    let products = &input.products;
+    let line_nos: Vec<i64> = (0..products.len() as i64).collect();
+    let skus: Vec<String> = products.iter().map(|p| p.sku.as_str().to_owned()).collect();
+    let supplier_skus: Vec<Option<String>> =
+        products.iter().map(|p| p.supplier_sku.clone()).collect();
+    let quantities: Vec<i64> = products.iter().map(|p| p.quantity.get()).collect();
+    let costs: Vec<Option<i64>> = products.iter().map(|p| p.cost.map(Money::micros)).collect();
+    sqlx::query(
+        "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
+         SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])",
+    )
+    .bind(id.0)
+    .bind(line_nos)
+    .bind(skus)
+    .bind(supplier_skus)
+    .bind(quantities)
+    .bind(costs)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(products
+        .iter()
+        .map(|product| Line {
+            sku: product.sku.clone(),
+            supplier_sku: product.supplier_sku.clone(),
+            quantity: product.quantity.get(),
+            cost: product.cost,
+            received_quantity: 0,
+            rejected_quantity: 0,
+        })
+        .collect())
+}
+
+/// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the
+/// new modification time.
+async fn write_details(
+    conn: &mut PgConnection,
+    id: PurchaseOrderId,
+    d: &Details,
+    parties: Option<(SupplierId, WarehouseId)>,
+) -> StoreResult<DateTime<Utc>> {
+    let now = now();
+    let (supplier, warehouse) = parties.map_or((None, None), |(s, w)| (Some(s.0), Some(w.0)));
+    sqlx::query(
+        "UPDATE purchase_orders SET order_date = $2, expected_delivery_date = $3, payment_terms = $4,
+                payment_status = $5, currency_code = $6, shipping_carrier = $7, tracking_number = $8,
+                reference_number = $9, note_to_supplier = $10, updated_at = $11,
+                supplier_id = COALESCE($12, supplier_id), warehouse_id = COALESCE($13, warehouse_id)
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(d.order_date)
+    .bind(d.expected_delivery_date)
+    .bind(d.payment_terms.as_str())
+    .bind(d.payment_status.as_str())
+    .bind(d.currency_code.as_str())
+    .bind(&d.shipping_carrier)
+    .bind(&d.tracking_number)
+    .bind(&d.reference_number)
+    .bind(&d.note_to_supplier)
+    .bind(now)
+    .bind(supplier)
+    .bind(warehouse)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(now)
+}
+
+fn parse_status(raw: &str) -> StoreResult<Status> {
+    raw.parse()
+        .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
+}
+
+fn corrupt(what: &str, raw: &str) -> StoreError {
+    StoreError::Internal(format!("bad {what} '{raw}' in the database"))
+}
+
+/// Column `i` of `row`, decoded.
+fn col<'r, T>(row: &'r PgRow, i: usize) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(i).map_err(db)
+}
+
+fn summary(r: &PgRow) -> StoreResult<PurchaseOrderSummary> {
+    Ok(PurchaseOrderSummary {
+        id: PurchaseOrderId(col(r, 0)?),
+        order_number: col(r, 1)?,
+        supplier_id: SupplierId(col(r, 2)?),
+        supplier_name: col(r, 3)?,
+        warehouse_id: WarehouseId(col(r, 4)?),
+        status: parse_status(col(r, 5)?)?,
+        order_date: col(r, 6)?,
+        expected_delivery_date: col(r, 7)?,
+        reference_number: col(r, 8)?,
+        create_date: col(r, 9)?,
+        modify_date: col(r, 10)?,
+    })
+}
+
+fn into_order(h: &PgRow, lines: &[PgRow]) -> StoreResult<PurchaseOrder> {
+    let terms: &str = col(h, 8)?;
+    let payment: &str = col(h, 9)?;
+    let currency: &str = col(h, 10)?;
+    Ok(PurchaseOrder {
+        id: PurchaseOrderId(col(h, 0)?),
+        order_number: col(h, 1)?,
+        supplier_id: SupplierId(col(h, 2)?),
+        supplier_name: col(h, 3)?,
+        warehouse_id: WarehouseId(col(h, 4)?),
+        status: parse_status(col(h, 5)?)?,
+        details: Details {
+            order_date: col(h, 6)?,
+            expected_delivery_date: col(h, 7)?,
+            payment_terms: PaymentTerms::parse(terms)
+                .map_err(|_| corrupt("payment_terms", terms))?,
+            payment_status: PaymentStatus::parse(payment)
+                .map_err(|_| corrupt("payment_status", payment))?,
+            currency_code: CurrencyCode::parse(currency)
+                .map_err(|_| corrupt("currency_code", currency))?,
+            shipping_carrier: col(h, 11)?,
+            tracking_number: col(h, 12)?,
+            reference_number: col(h, 13)?,
+            note_to_supplier: col(h, 14)?,
+        },
+        create_date: col(h, 15)?,
+        modify_date: col(h, 16)?,
+        products: lines.iter().map(line).collect::<StoreResult<_>>()?,
+    })
+}
+
+fn line(r: &PgRow) -> StoreResult<Line> {
+    let sku: &str = col(r, 0)?;
+    Ok(Line {
+        sku: Sku::parse(sku).map_err(|_| corrupt("sku", sku))?,
+        supplier_sku: col(r, 1)?,
+        quantity: col(r, 2)?,
+        cost: col::<Option<i64>>(r, 3)?.map(Money::from_micros),
+        received_quantity: col(r, 4)?,
+        rejected_quantity: col(r, 5)?,
+    })
+}

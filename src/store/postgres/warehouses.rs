@@ -1,0 +1,339 @@
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::{db, page_bounds};
+use crate::domain::ids::{AccountId, LocationId, WarehouseId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::{Rule, StoreError, StoreResult, now};
+
+const WAREHOUSE_COLUMNS: &str = "id, name, created_at, updated_at";
+const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
+
+pub async fn create(
+    conn: &mut PgConnection,
+    account: AccountId,
+    name: &str,
+) -> StoreResult<Warehouse> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+         RETURNING {WAREHOUSE_COLUMNS}"
+    ))
+    .bind(account.0)
+    .bind(name)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    warehouse(&row).map_err(db)
+}
+
+pub async fn get(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: WarehouseId,
+) -> StoreResult<Warehouse> {
+    find(conn, account, id, "").await
+}
+
+/// Reads a warehouse, with `lock` appended (`FOR UPDATE`, `FOR KEY SHARE`) when the caller's
+/// transaction depends on it staying as read.
+async fn find(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: WarehouseId,
+    lock: &str,
+) -> StoreResult<Warehouse> {
+    sqlx::query(&format!("SELECT {WAREHOUSE_COLUMNS} FROM inventory_warehouses WHERE account_id = $1 AND id = $2 {lock}"))
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .map(|row| warehouse(&row).map_err(db))
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Whether the warehouse exists, holding a key-share lock on it until the transaction ends so
+/// that a concurrent delete waits for (and then sees) what this transaction adds to it.
+pub async fn exists_locked(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: WarehouseId,
+) -> StoreResult<bool> {
+    match find(conn, account, id, "FOR KEY SHARE").await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+pub async fn rename(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: WarehouseId,
+    name: &str,
+) -> StoreResult<()> {
+    let changed =
+        sqlx::query("UPDATE inventory_warehouses SET name = $3, updated_at = $4 WHERE account_id = $1 AND id = $2")
+            .bind(account.0)
+            .bind(id.0)
+            .bind(name)
+            .bind(now())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Deletes a warehouse and its locations. Refused while a purchase order refers to it.
+///
+/// The row lock (`FOR UPDATE`) waits for every transaction that key-share locked the warehouse
+/// to add an order or a location to it, so the count below sees their rows.
+pub async fn delete(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: WarehouseId,
+    _remove_inventory: bool,
+) -> StoreResult<()> {
+    find(conn, account, id, "FOR UPDATE").await?;
+    let orders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM purchase_orders WHERE account_id = $1 AND warehouse_id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if orders > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_warehouse_id"),
+            Some(id.to_string()),
+            format!("warehouse {id} cannot be deleted: {orders} purchase order(s) refer to it"),
+        ));
+    }
+    sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND warehouse_id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query("DELETE FROM inventory_warehouses WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    account: AccountId,
+    page: &PageRequest,
+) -> StoreResult<Page<Warehouse>> {
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM inventory_warehouses WHERE account_id = $1",
+        )
+        .bind(account.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)? as u64,
+    };
+    let (after, limit, offset) = page_bounds(page);
+    let rows = sqlx::query(&format!(
+        "SELECT {WAREHOUSE_COLUMNS} FROM inventory_warehouses
+         WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(account.0)
+    .bind(after)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(warehouse)
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(db)?;
+    Ok(Page::from_rows(rows, page, total, |w| w.id.0))
+}
+
+pub async fn create_location(
+    conn: &mut PgConnection,
+    account: AccountId,
+    input: &NewLocation,
+) -> StoreResult<Location> {
+    if !exists_locked(conn, account, input.warehouse_id).await? {
+        return Err(StoreError::rejected(
+            Rule::UnknownReference,
+            Some("inventory_warehouse_id"),
+            Some(input.warehouse_id.to_string()),
+            format!("inventory warehouse {} does not exist", input.warehouse_id),
+        ));
+    }
+    let row = sqlx::query(&format!(
+        "INSERT INTO inventory_locations (account_id, warehouse_id, name, barcode, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         RETURNING {LOCATION_COLUMNS}"
+    ))
+    .bind(account.0)
+    .bind(input.warehouse_id.0)
+    .bind(&input.name)
+    .bind(&input.barcode)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    location(&row).map_err(db)
+}
+
+pub async fn get_location(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: LocationId,
+) -> StoreResult<Location> {
+    find_location(conn, account, id, "").await
+}
+
+async fn find_location(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: LocationId,
+    lock: &str,
+) -> StoreResult<Location> {
+    sqlx::query(&format!("SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = $1 AND id = $2 {lock}"))
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .map(|row| location(&row).map_err(db))
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn update_location(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: LocationId,
+    change: LocationChange,
+) -> StoreResult<()> {
+    // Locked: two partial updates (one the name, one the barcode) must not undo each other.
+    let current = find_location(conn, account, id, "FOR UPDATE").await?;
+    let name = change.name.unwrap_or(current.name);
+    let barcode = change.barcode.unwrap_or(current.barcode);
+    sqlx::query("UPDATE inventory_locations SET name = $3, barcode = $4, updated_at = $5 WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .bind(name)
+        .bind(barcode)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
+/// rewritten), which also covers any stock, since stock only comes from receipts. The row lock
+/// waits for a receipt in flight that key-share locked the location, so the count sees it.
+pub async fn delete_location(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: LocationId,
+    _remove_inventory: bool,
+) -> StoreResult<()> {
+    find_location(conn, account, id, "FOR UPDATE").await?;
+    let receipts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM receipt_lines WHERE location_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    if receipts > 0 {
+        return Err(StoreError::rejected(
+            Rule::InUse,
+            Some("inventory_location_id"),
+            Some(id.to_string()),
+            format!(
+                "inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"
+            ),
+        ));
+    }
+    sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn list_locations(
+    conn: &mut PgConnection,
+    account: AccountId,
+    warehouse: Option<WarehouseId>,
+    page: &PageRequest,
+) -> StoreResult<Page<Location>> {
+    let warehouse = warehouse.map(|w| w.0);
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM inventory_locations WHERE account_id = $1 AND ($2::bigint IS NULL OR warehouse_id = $2)",
+        )
+        .bind(account.0)
+        .bind(warehouse)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)? as u64,
+    };
+    let (after, limit, offset) = page_bounds(page);
+    let rows = sqlx::query(&format!(
+        "SELECT {LOCATION_COLUMNS} FROM inventory_locations
+         WHERE account_id = $1 AND ($2::bigint IS NULL OR warehouse_id = $2) AND id < $3
+         ORDER BY id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(account.0)
+    .bind(warehouse)
+    .bind(after)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(location)
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(db)?;
+    Ok(Page::from_rows(rows, page, total, |l| l.id.0))
+}
+
+fn warehouse(row: &PgRow) -> Result<Warehouse, sqlx::Error> {
+    Ok(Warehouse {
+        id: WarehouseId(row.try_get(0)?),
+        name: row.try_get(1)?,
+        created_at: row.try_get(2)?,
+        updated_at: row.try_get(3)?,
+    })
+}
+
+fn location(row: &PgRow) -> Result<Location, sqlx::Error> {
+    Ok(Location {
+        id: LocationId(row.try_get(0)?),
+        warehouse_id: WarehouseId(row.try_get(1)?),
+        name: row.try_get(2)?,
+        barcode: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        updated_at: row.try_get(5)?,
+    })
+}

@@ -1,0 +1,146 @@
+//! Rules that must hold when requests race (in one process here; the database enforces them, so
+//! they hold across processes too).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use procura::domain::status::Status;
+use procura::store::{Rule, Store, StoreError};
+
+use crate::harness::{account, contract_tests, line, order, setup, supplier_input};
+
+contract_tests!(
+    concurrent_creates_get_distinct_consecutive_order_numbers,
+    racing_conflicting_status_changes_have_one_winner,
+    racing_suppliers_with_one_name_have_one_winner,
+);
+
+async fn concurrent_creates_get_distinct_consecutive_order_numbers(store: Arc<dyn Store>) {
+    let (account, supplier, warehouse) = setup(store.as_ref()).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = store.clone();
+            let input = order(
+                supplier,
+                warehouse,
+                vec![line(&format!("SKU-{i}"), i + 1, Some("1.25"))],
+            );
+            tokio::spawn(async move { store.create_purchase_order(account, input).await })
+        })
+        .collect();
+    let mut by_day: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut numbers = HashSet::new();
+    for task in tasks {
+        let po = task.await.expect("the task").expect("a created order");
+        assert!(
+            numbers.insert(po.order_number.clone()),
+            "{} given twice",
+            po.order_number
+        );
+        let (day, sequence) = po.order_number.split_once('-').expect("MMDDYYYY-NN");
+        by_day
+            .entry(day.to_owned())
+            .or_default()
+            .push(sequence.parse().expect("a number"));
+    }
+    assert_eq!(numbers.len(), 40);
+    // Per day, the sequences are exactly 1..=n: nothing skipped, nothing reused.
+    for (day, mut sequences) in by_day {
+        sequences.sort_unstable();
+        assert_eq!(
+            sequences,
+            (1..=sequences.len() as u32).collect::<Vec<_>>(),
+            "day {day}"
+        );
+    }
+}
+
+async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>) {
+    let (account, supplier, warehouse) = setup(store.as_ref()).await;
+    // From `open`, `cancelled` and `received` are both allowed, but each forbids the other.
+    for round in 0..3 {
+        let po = store
+            .create_purchase_order(
+                account,
+                order(supplier, warehouse, vec![line("A", 1, None)]),
+            )
+            .await
+            .unwrap();
+        store
+            .change_status(account, po.id, Status::Open)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let store = store.clone();
+                let to = if (i + round) % 2 == 0 {
+                    Status::Cancelled
+                } else {
+                    Status::Received
+                };
+                tokio::spawn(async move { (to, store.change_status(account, po.id, to).await) })
+            })
+            .collect();
+        let mut won = HashSet::new();
+        let mut lost = 0;
+        for task in tasks {
+            match task.await.expect("the task") {
+                (to, Ok(status)) => {
+                    assert_eq!(status, to);
+                    won.insert(to);
+                }
+                (_, Err(StoreError::Rejected(problems))) => {
+                    assert_eq!(problems.len(), 1);
+                    assert_eq!(problems[0].rule, Rule::InvalidStatus);
+                    lost += 1;
+                }
+                (_, Err(other)) => panic!("unexpected error: {other:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one target status wins, got {won:?}");
+        assert_eq!(lost, 10, "every request for the other target is refused");
+        let winner = won.into_iter().next().expect("a winner");
+        assert_eq!(
+            store
+                .get_purchase_order(account, po.id)
+                .await
+                .unwrap()
+                .status,
+            winner
+        );
+    }
+}
+
+async fn racing_suppliers_with_one_name_have_one_winner(store: Arc<dyn Store>) {
+    let account = account(store.as_ref()).await;
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            let name = if i % 2 == 0 { "Initech" } else { "INITECH" };
+            tokio::spawn(async move { store.create_supplier(account, supplier_input(name)).await })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("the task") {
+            Ok(id) => winners.push(id),
+            Err(StoreError::Rejected(problems)) => {
+                assert_eq!(problems.len(), 1);
+                assert_eq!(problems[0].rule, Rule::Duplicate);
+                assert_eq!(problems[0].field.as_deref(), Some("supplier_name"));
+                assert!(
+                    problems[0].message.ends_with(")"),
+                    "{}",
+                    problems[0].message
+                );
+            }
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    let page = store
+        .list_suppliers(account, None, procura::domain::page::PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+}

@@ -1,0 +1,275 @@
+//! Fresh stores for the contract tests and the macro that runs each test on both databases.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use procura::domain::account::NewApiKey;
+use procura::domain::ids::{AccountId, SupplierId, WarehouseId};
+use procura::domain::money::Money;
+use procura::domain::purchase_order::{Details, LineInput, PurchaseOrderInput, Quantity, Sku};
+use procura::domain::supplier::SupplierInput;
+use procura::store::postgres::{DbOptions, PgStore};
+use procura::store::sqlite::SqliteStore;
+use procura::store::{Problem, Store, StoreError};
+use sqlx::{Connection, Executor, PgConnection};
+
+pub const POSTGRES_URL_VAR: &str = "PROCURA_TEST_POSTGRES_URL";
+
+/// Generates, for each named `async fn(Arc<dyn Store>)` of the calling module, a test in
+/// `sqlite::` and one in `postgres::`.
+macro_rules! contract_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::harness::on_sqlite(super::$name).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::harness::on_postgres(super::$name).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use contract_tests;
+
+/// Runs `test` on a new SQLite file in a temporary directory.
+pub async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("procura.db");
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await
+        .expect("the open task")
+        .expect("a fresh SQLite store");
+    let outcome = tokio::spawn(test(Arc::new(store))).await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+/// Runs `test` on a fresh PostgreSQL database; skips (passes) when `PROCURA_TEST_POSTGRES_URL`
+/// is not set, fails when it is set and the server cannot be reached. The database is dropped
+/// when the test passes and kept for inspection when it fails.
+pub async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        return;
+    };
+    let db = FreshDatabase::create(&base).await;
+    let options = DbOptions {
+        max_connections: 8,
+        ..DbOptions::default()
+    };
+    let store = Arc::new(
+        PgStore::connect(&db.url, &options)
+            .await
+            .expect("a PgStore on the fresh database"),
+    );
+    let outcome = tokio::spawn(test(store.clone())).await;
+    store.close().await;
+    match outcome {
+        Ok(()) => db.drop().await,
+        Err(err) => {
+            eprintln!("kept database {} for inspection", db.name);
+            std::panic::resume_unwind(err.into_panic());
+        }
+    }
+}
+
+/// A database of its own on the server `base` names: `CREATE DATABASE procura_test_<random>`.
+pub struct FreshDatabase {
+    pub base: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl FreshDatabase {
+    pub async fn create(base: &str) -> Self {
+        let name = format!("procura_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(base).await.unwrap_or_else(|e| {
+            panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {e}")
+        });
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("CREATE DATABASE");
+        let _ = admin.close().await;
+        let url = with_database(base, &name);
+        Self {
+            base: base.to_owned(),
+            name,
+            url,
+        }
+    }
+
+    pub async fn drop(self) {
+        let mut admin = PgConnection::connect(&self.base)
+            .await
+            .expect("reconnecting to drop the test database");
+        admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str())
+            .await
+            .expect("DROP DATABASE");
+        let _ = admin.close().await;
+    }
+}
+
+/// `base` with its database name replaced by `name` (query parameters kept).
+pub fn with_database(base: &str, name: &str) -> String {
+    let (main, query) = match base.split_once('?') {
+        Some((main, query)) => (main, Some(query)),
+        None => (base, None),
+    };
+    let (scheme, rest) = main.split_once("://").expect("a URL with a scheme");
+    let authority = rest
+        .split_once('/')
+        .map_or(rest, |(authority, _)| authority);
+    let mut url = format!("{scheme}://{authority}/{name}");
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+#[test]
+fn database_names_are_swapped_in_urls() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/test", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u@h/test?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgresql://h", "x"), "postgresql://h/x");
+}
+
+// Builders shared by the tests.
+
+pub async fn account(store: &dyn Store) -> AccountId {
+    store
+        .create_account(NewApiKey::generate())
+        .await
+        .expect("an account")
+        .0
+}
+
+pub fn supplier_input(name: &str) -> SupplierInput {
+    SupplierInput {
+        supplier_name: name.to_owned(),
+        ..SupplierInput::default()
+    }
+}
+
+pub async fn supplier(store: &dyn Store, account: AccountId, name: &str) -> SupplierId {
+    store
+        .create_supplier(account, supplier_input(name))
+        .await
+        .expect("a supplier")
+}
+
+pub async fn warehouse(store: &dyn Store, account: AccountId) -> WarehouseId {
+    store
+        .create_warehouse(account, "Main".into())
+        .await
+        .expect("a warehouse")
+        .id
+}
+
+pub fn line(sku: &str, quantity: i64, cost: Option<&str>) -> LineInput {
+    LineInput {
+        sku: Sku::parse(sku).expect("a SKU"),
+        supplier_sku: None,
+        quantity: Quantity::parse(quantity).expect("a quantity"),
+        cost: cost.map(|c| Money::parse_cost(c).expect("a cost")),
+    }
+}
+
+pub fn order(
+    supplier: SupplierId,
+    warehouse: WarehouseId,
+    products: Vec<LineInput>,
+) -> PurchaseOrderInput {
+    PurchaseOrderInput {
+        supplier_id: supplier,
+        warehouse_id: warehouse,
+        details: Details::default(),
+        products,
+    }
+}
+
+/// An account with one supplier and one warehouse.
+pub type AccountSetup = (AccountId, SupplierId, WarehouseId);
+
+pub async fn setup(store: &dyn Store) -> AccountSetup {
+    let account = account(store).await;
+    let supplier = supplier(store, account, "Acme").await;
+    let warehouse = warehouse(store, account).await;
+    (account, supplier, warehouse)
+}
+
+/// The problems of a `Rejected`; panics on anything else.
+pub fn problems<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Vec<Problem> {
+    match result {
+        Err(StoreError::Rejected(problems)) => problems,
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+}
+
+pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "expected NotFound, got {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_connections_carry_the_statement_timeout() {
+    let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        return;
+    };
+    let db = FreshDatabase::create(&base).await;
+    let options = DbOptions {
+        max_connections: 2,
+        statement_timeout: std::time::Duration::from_secs(1),
+        ..DbOptions::default()
+    };
+    let store = PgStore::connect(&db.url, &options).await.unwrap();
+    let setting: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(setting, "1s");
+    // A statement past the limit is cancelled and reported as retryable.
+    let slow = sqlx::query("SELECT pg_sleep(3)")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        procura::store::postgres::db(slow),
+        StoreError::Unavailable(_)
+    ));
+    store.close().await;
+    // A closed pool answers Unavailable too.
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    db.drop().await;
+}
