@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "receiving",
         include_str!("../../../migrations/postgres/0002_receiving.sql"),
     ),
+    (
+        3,
+        "order_counts",
+        include_str!("../../../migrations/postgres/0003_order_counts.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

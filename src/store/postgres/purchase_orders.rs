@@ -52,6 +52,7 @@ pub async fn create(
     .map_err(db)?;
     let id = PurchaseOrderId(id);
     let products = insert_lines(conn, id, input).await?;
+    count_status(conn, account, None, Status::Draft).await?;
     Ok(PurchaseOrder {
         id,
         order_number,
@@ -103,8 +104,22 @@ pub async fn list(
     filter: &PurchaseOrderFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<PurchaseOrderSummary>> {
+    let only_status = PurchaseOrderFilter {
+        status: None,
+        ..filter.clone()
+    } == PurchaseOrderFilter::default();
     let total = match page.known_total() {
         Some(total) => total,
+        // The per-status counts answer a filter of at most a status without scanning orders.
+        None if only_status => sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(SUM(n), 0)::BIGINT FROM purchase_order_counts
+             WHERE account_id = $1 AND ($2::TEXT IS NULL OR status = $2)",
+        )
+        .bind(account.0)
+        .bind(filter.status.map(Status::as_str))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)? as u64,
         None => {
             let mut count =
                 QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM purchase_orders po");
@@ -272,8 +287,40 @@ pub async fn change_status(
                 "status of {id} changed under its row lock"
             )));
         }
+        count_status(conn, account, Some(from), to).await?;
     }
     Ok(to)
+}
+
+/// Moves one order from `from` (none for a new order) to `to` in the per-status counts. The two
+/// rows are written in status-name order, so concurrent moves lock them in the same order and
+/// cannot deadlock.
+pub async fn count_status(
+    conn: &mut PgConnection,
+    account: AccountId,
+    from: Option<Status>,
+    to: Status,
+) -> StoreResult<()> {
+    let mut deltas = vec![(to.as_str(), 1_i64)];
+    if let Some(from) = from {
+        deltas.push((from.as_str(), -1));
+    }
+    deltas.sort_unstable();
+    for (status, delta) in deltas {
+        let sql = if delta > 0 {
+            "INSERT INTO purchase_order_counts (account_id, status, n) VALUES ($1, $2, 1)
+             ON CONFLICT (account_id, status) DO UPDATE SET n = purchase_order_counts.n + 1"
+        } else {
+            "UPDATE purchase_order_counts SET n = n - 1 WHERE account_id = $1 AND status = $2"
+        };
+        sqlx::query(sql)
+            .bind(account.0)
+            .bind(status)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 async fn locked_status(

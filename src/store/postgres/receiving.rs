@@ -185,6 +185,9 @@ pub async fn receive(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
+    if next != status {
+        super::purchase_orders::count_status(conn, account, Some(status), next).await?;
+    }
     Ok(next)
 }
 
