@@ -214,6 +214,10 @@ impl<'f> Composer<'f> {
         let Some(columns) = self.table.clone() else {
             return;
         };
+        if style == Style::Bold {
+            // A bold row closes the table (a total): set it off from the rows it sums.
+            self.rule(self.y, 0.8, 0);
+        }
         self.cells(&columns, cells, style, self.y);
         self.y += ROW;
         self.rule(self.y, 0.4, 210);

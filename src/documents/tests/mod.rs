@@ -141,6 +141,17 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
 }
 
 #[test]
+fn the_same_order_renders_to_the_same_bytes() {
+    let fixture = Fixture::sample();
+    let doc = fixture.doc();
+    assert_eq!(order_summary(&doc).unwrap(), order_summary(&doc).unwrap());
+    assert_eq!(
+        received_summary(&doc).unwrap(),
+        received_summary(&doc).unwrap()
+    );
+}
+
+#[test]
 fn received_summary_without_receipts_says_nothing_arrived() {
     let mut fixture = Fixture::sample();
     fixture.receipts.clear();
