@@ -26,6 +26,8 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         purchase_orders::update_status,
         purchase_orders::receives::receive,
         purchase_orders::receives::list,
+        purchase_orders::documents::order_summary,
+        purchase_orders::documents::received_summary,
         suppliers::list,
         suppliers::create,
         suppliers::show,

@@ -7,6 +7,7 @@
 mod auth;
 mod cli;
 mod concurrency;
+mod documents;
 mod errors;
 mod filters;
 mod helpers;

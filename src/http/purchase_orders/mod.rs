@@ -14,6 +14,7 @@ use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::purchase_order::PurchaseOrderFilter;
 use crate::domain::status::Status;
 
+pub mod documents;
 mod parse;
 pub mod receives;
 pub mod wire;
@@ -41,6 +42,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/purchase_orders/{purchase_order_id}/receives",
             get(receives::list).post(receives::receive),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/documents/order_summary",
+            get(documents::order_summary),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/documents/received_summary",
+            get(documents::received_summary),
         )
 }
 
