@@ -82,6 +82,12 @@ class Server:
                     return int(line.split()[1]) / 1024
         return 0.0
 
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
@@ -111,11 +117,13 @@ def ms(us):
 
 def table(title, rows, baseline):
     print(f"\n{title}")
-    print(f"| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MB |")
-    print(f"|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/req "
+          "| peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
+        cpu = f"{r['cpu_us']:.0f}" if "cpu_us" in r else "-"
         print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / baseline:.2f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
-              f"{ms(r['p999_us'])} | {r['errors']} | {r['rss']:.0f} |")
+              f"{ms(r['p999_us'])} | {r['errors']} | {cpu} | {r['rss']:.0f} |")
 
 
 def workloads(args, workdir):
@@ -129,10 +137,13 @@ def workloads(args, workdir):
     rows = []
 
     def run(name, script, script_args, path="/"):
+        cpu = server.cpu_seconds()
         r = wrk(server.url, script, [key] + script_args, args, path)
+        r["cpu_us"] = (server.cpu_seconds() - cpu) / max(r["requests"], 1) * 1e6
         r["rss"] = server.peak_rss_mb()
         rows.append((name, r))
-        print(f"  {name}: {r['rps']:,.0f} req/s, p99 {ms(r['p99_us'])} ms, errors {r['errors']}", file=sys.stderr)
+        print(f"  {name}: {r['rps']:,.0f} req/s, p99 {ms(r['p99_us'])} ms, errors {r['errors']}, "
+              f"{r['cpu_us']:.0f} us CPU/req", file=sys.stderr)
 
     try:
         run("baseline GET /healthz", "healthz.lua", [])

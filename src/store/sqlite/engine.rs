@@ -33,6 +33,17 @@ struct Finished {
 pub struct Engine {
     writer: mpsc::Sender<WriteJob>,
     readers: crossbeam_channel::Sender<ReadJob>,
+    /// Identifies this engine's connections in each thread's [`LOCAL_READERS`].
+    id: u64,
+    path: std::path::PathBuf,
+}
+
+static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// Read connections of the calling thread, one per engine, opened on first use.
+    static LOCAL_READERS: std::cell::RefCell<std::collections::HashMap<u64, Connection>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl Engine {
@@ -41,9 +52,22 @@ impl Engine {
     pub fn start(path: &Path, readers: usize) -> StoreResult<Self> {
         let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
         let writer = open(path, false)?;
+        // Checkpoints (copying the WAL back into the database file, with its own fsync) run on
+        // a thread of their own, so that the writer only ever appends to the WAL.
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(super::unavailable)?;
+        let (checkpoint_tx, checkpoint_rx) = mpsc::sync_channel::<()>(1);
+        let checkpointer = open(path, false)?;
+        thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, checkpoint_rx))
+            .map_err(|e| {
+                StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(writer, write_rx))
+            .spawn(move || write_loop(writer, write_rx, checkpoint_tx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
 
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -64,6 +88,24 @@ impl Engine {
         Ok(Self {
             writer: write_tx,
             readers: read_tx,
+            id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Runs a short read (a lookup by key: microseconds) right here, on the calling thread's own
+    /// read connection: no hand-off to a reader thread and back. Longer reads (lists) use
+    /// [`Self::read`] so that they never hold up an async worker.
+    pub fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        LOCAL_READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            let conn = match readers.entry(self.id) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(open(&self.path, true)?)
+                }
+            };
+            f(conn)
         })
     }
 
@@ -128,7 +170,24 @@ pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+/// How many committed groups between two checkpoint requests.
+const GROUPS_PER_CHECKPOINT: u32 = 64;
+
+fn checkpoint_loop(conn: Connection, requests: mpsc::Receiver<()>) {
+    // A request arrives every few dozen commits; a quiet store is checkpointed once a second.
+    loop {
+        match requests.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %err, "checkpoint failed; the next one will retry");
+        }
+    }
+}
+
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, checkpoints: mpsc::SyncSender<()>) {
+    let mut groups = 0u32;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -140,13 +199,18 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
         let Some(answers) = run_group(&conn, group) else {
             continue;
         };
-        let committed = conn.execute_batch("COMMIT").map_err(super::unavailable);
+        let committed = run(&conn, "COMMIT").map_err(super::unavailable);
         if let Err(err) = &committed {
             tracing::error!(error = %err, jobs = answers.len(), "group commit failed; rolling back");
             let _ = conn.execute_batch("ROLLBACK");
         }
         for answer in answers {
             answer(committed.clone());
+        }
+        groups += 1;
+        if groups % GROUPS_PER_CHECKPOINT == 0 {
+            // Never blocks: a request already pending is enough.
+            let _ = checkpoints.try_send(());
         }
     }
 }
@@ -156,12 +220,12 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
 /// their callers that nothing was written.
 fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
     let mut answers = Vec::with_capacity(group.len());
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         return None;
     }
     for job in group {
-        if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(err) = run(conn, "SAVEPOINT job") {
             tracing::error!(error = %err, "cannot open a savepoint");
             continue;
         }
@@ -169,7 +233,7 @@ fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
             Ok(finished) => {
                 if finished.failed {
                     rollback_savepoint(conn);
-                } else if let Err(err) = conn.execute_batch("RELEASE job") {
+                } else if let Err(err) = run(conn, "RELEASE job") {
                     tracing::error!(error = %err, "cannot release a savepoint");
                     rollback_savepoint(conn);
                     (finished.answer)(Err(super::unavailable(err)));
@@ -186,8 +250,14 @@ fn run_group(conn: &Connection, group: Vec<WriteJob>) -> Option<Vec<Answer>> {
     Some(answers)
 }
 
+/// Runs a transaction-control statement through the statement cache: these run for every job,
+/// and parsing them each time costs more than executing them.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn rollback_savepoint(conn: &Connection) {
-    if let Err(err) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+    if let Err(err) = run(conn, "ROLLBACK TO job").and_then(|()| run(conn, "RELEASE job")) {
         tracing::error!(error = %err, "cannot roll back a savepoint");
     }
 }

@@ -31,7 +31,8 @@ mod warehouses;
 
 use engine::Engine;
 
-const READERS: usize = 4;
+/// Reader threads: enough to overlap reads with the writer on a small machine.
+const READERS: usize = 3;
 
 pub struct SqliteStore {
     engine: Engine,
@@ -153,8 +154,7 @@ impl Store for SqliteStore {
 
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
         self.engine
-            .read(move |c| accounts::account_for_key(c, &hash))
-            .await
+            .read_now(move |c| accounts::account_for_key(c, &hash))
     }
 
     async fn has_accounts(&self) -> StoreResult<bool> {
@@ -173,8 +173,7 @@ impl Store for SqliteStore {
 
     async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
         self.engine
-            .read(move |c| suppliers::get(c, account, id))
-            .await
+            .read_now(move |c| suppliers::get(c, account, id))
     }
 
     async fn update_supplier(
@@ -207,8 +206,7 @@ impl Store for SqliteStore {
 
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
         self.engine
-            .read(move |c| warehouses::get(c, account, id))
-            .await
+            .read_now(move |c| warehouses::get(c, account, id))
     }
 
     async fn rename_warehouse(
@@ -255,8 +253,7 @@ impl Store for SqliteStore {
 
     async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
         self.engine
-            .read(move |c| warehouses::get_location(c, account, id))
-            .await
+            .read_now(move |c| warehouses::get_location(c, account, id))
     }
 
     async fn update_location(
@@ -308,8 +305,7 @@ impl Store for SqliteStore {
         id: PurchaseOrderId,
     ) -> StoreResult<PurchaseOrder> {
         self.engine
-            .read(move |c| purchase_orders::get(c, account, id))
-            .await
+            .read_now(move |c| purchase_orders::get(c, account, id))
     }
 
     async fn list_purchase_orders(
@@ -374,8 +370,7 @@ impl Store for SqliteStore {
         id: PurchaseOrderId,
     ) -> StoreResult<Vec<Receipt>> {
         self.engine
-            .read(move |c| receiving::list_receipts(c, account, id))
-            .await
+            .read_now(move |c| receiving::list_receipts(c, account, id))
     }
 
     async fn list_inventory(
