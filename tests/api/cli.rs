@@ -103,7 +103,7 @@ impl Server {
         }
     }
 
-    async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
         let mut request = reqwest::Client::new()
             .get(format!("{}{path}", self.address))
             .timeout(WAIT);
