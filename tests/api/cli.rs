@@ -1,7 +1,7 @@
-//! The `procura` binary: `keys create | list | revoke` and `serve`, against one database file.
+//! The `procura` binary: `keys create | list | revoke` and `serve`, against one database (a file,
+//! or a PostgreSQL database in the PostgreSQL test binary).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
@@ -9,9 +9,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::helpers::test_database;
+
 const WAIT: Duration = Duration::from_secs(60);
 
-fn procura(database: &Path) -> Command {
+pub(crate) fn procura(database: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_procura"));
     command
         .arg("--database")
@@ -19,12 +21,14 @@ fn procura(database: &Path) -> Command {
         .env_remove("PROCURA_DATABASE_URL")
         .env_remove("PROCURA_LISTEN")
         .env_remove("PROCURA_RATE_LIMIT_PER_MINUTE")
+        // Tests share one PostgreSQL server; SQLite ignores it.
+        .env("PROCURA_DB_MAX_CONNECTIONS", "4")
         .env("RUST_LOG", "warn");
     command
 }
 
 /// Runs a `keys` command to its end; returns its standard output, failing on a non-zero exit.
-fn keys(database: &Path, args: &[&str]) -> String {
+pub(crate) fn keys(database: &str, args: &[&str]) -> String {
     let output = procura(database)
         .arg("keys")
         .args(args)
@@ -48,7 +52,7 @@ fn describe(output: &Output) -> String {
 }
 
 /// `(key id, account id, secret)` from the output of `keys create`.
-fn created_key(stdout: &str) -> (String, String, String) {
+pub(crate) fn created_key(stdout: &str) -> (String, String, String) {
     let lines: Vec<&str> = stdout.lines().collect();
     let secret = lines.last().expect("a last line").trim().to_owned();
     assert!(
@@ -65,15 +69,15 @@ fn created_key(stdout: &str) -> (String, String, String) {
 }
 
 /// A running `procura serve`; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     /// What it printed before "Listening on ...".
-    banner: Vec<String>,
+    pub(crate) banner: Vec<String>,
 }
 
 impl Server {
-    fn start(database: &Path) -> Self {
+    pub(crate) fn start(database: &str) -> Self {
         let mut child = procura(database)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -99,7 +103,7 @@ impl Server {
         }
     }
 
-    async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
         let mut request = reqwest::Client::new()
             .get(format!("{}{path}", self.address))
             .timeout(WAIT);
@@ -129,17 +133,14 @@ fn read_lines(stdout: std::process::ChildStdout) -> Receiver<String> {
     receive
 }
 
-fn database() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("procura.db");
-    (dir, path)
-}
-
 #[tokio::test]
 async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
-    let (_dir, db) = database();
-    let (key_id, account, secret) = created_key(&keys(&db, &["create"]));
-    let server = Server::start(&db);
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let db = database.url.as_str();
+    let (key_id, account, secret) = created_key(&keys(db, &["create"]));
+    let server = Server::start(db);
     assert_eq!(
         server.banner,
         Vec::<String>::new(),
@@ -153,7 +154,7 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
         json!([])
     );
 
-    let list = keys(&db, &["list"]);
+    let list = keys(db, &["list"]);
     let row = list
         .lines()
         .find(|l| l.starts_with(&format!("{key_id} ")))
@@ -171,7 +172,7 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
     assert!(!list.contains(&secret), "keys list shows a whole key");
 
     assert_eq!(
-        keys(&db, &["revoke", &key_id]).trim(),
+        keys(db, &["revoke", &key_id]).trim(),
         format!("Revoked key {key_id}.")
     );
 
@@ -181,7 +182,7 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
         refused.json::<serde_json::Value>().await.unwrap()["errors"][0]["error_code"],
         "unauthorized"
     );
-    let list = keys(&db, &["list"]);
+    let list = keys(db, &["list"]);
     let row = list
         .lines()
         .find(|l| l.starts_with(&format!("{key_id} ")))
@@ -191,13 +192,16 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
 
 #[tokio::test]
 async fn a_second_key_for_an_account_sees_the_same_data() {
-    let (_dir, db) = database();
-    let (_, account, first) = created_key(&keys(&db, &["create"]));
-    let (_, same_account, second) = created_key(&keys(&db, &["create", "--account", &account]));
-    let (_, other_account, third) = created_key(&keys(&db, &["create"]));
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let db = database.url.as_str();
+    let (_, account, first) = created_key(&keys(db, &["create"]));
+    let (_, same_account, second) = created_key(&keys(db, &["create", "--account", &account]));
+    let (_, other_account, third) = created_key(&keys(db, &["create"]));
     assert_eq!(same_account, account);
     assert_ne!(other_account, account);
-    let server = Server::start(&db);
+    let server = Server::start(db);
 
     let created = reqwest::Client::new()
         .post(format!("{}/v2/suppliers", server.address))
@@ -226,7 +230,10 @@ async fn a_second_key_for_an_account_sees_the_same_data() {
 
 #[tokio::test]
 async fn revoking_or_adding_to_something_that_does_not_exist_fails_saying_so() {
-    let (_dir, db) = database();
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let db = database.url.as_str();
 
     for (args, says) in [
         (&["revoke", "se-999"][..], "key se-999 does not exist"),
@@ -236,7 +243,7 @@ async fn revoking_or_adding_to_something_that_does_not_exist_fails_saying_so() {
         ),
         (&["revoke", "key-1"][..], "'key-1' is not a key id"),
     ] {
-        let output = procura(&db).arg("keys").args(args).output().unwrap();
+        let output = procura(db).arg("keys").args(args).output().unwrap();
         assert!(!output.status.success(), "{args:?}: {}", describe(&output));
         assert!(
             String::from_utf8_lossy(&output.stderr).contains(says),
@@ -248,9 +255,12 @@ async fn revoking_or_adding_to_something_that_does_not_exist_fails_saying_so() {
 
 #[tokio::test]
 async fn serve_on_an_empty_database_prints_a_key_once() {
-    let (_dir, db) = database();
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let db = database.url.as_str();
 
-    let first = Server::start(&db);
+    let first = Server::start(db);
     assert_eq!(first.banner.len(), 2, "{:?}", first.banner);
     assert!(first.banner[0].contains("API key"), "{:?}", first.banner);
     let secret = first.banner[1].trim().to_owned();
@@ -280,7 +290,7 @@ async fn serve_on_an_empty_database_prints_a_key_once() {
     );
     drop(first);
 
-    let second = Server::start(&db);
+    let second = Server::start(db);
     assert_eq!(second.banner, Vec::<String>::new());
     assert_eq!(
         second

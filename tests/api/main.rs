@@ -1,8 +1,14 @@
-//! The HTTP API, tested through a real server and a real client. One binary, so that it is
-//! linked once.
+//! The HTTP API, tested through a real server and a real client, on SQLite. One binary, so that it
+//! is linked once; `tests/api_postgres` runs the same modules on PostgreSQL.
 
 // Helpers outside `#[test]` functions unwrap too: a failed unwrap in a test is a failed test.
 #![expect(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+/// Every test of this binary runs on a fresh SQLite file.
+const DATABASE: helpers::Database = helpers::Database::Sqlite;
+
+#[path = "../support/fresh_database.rs"]
+mod fresh_database;
 
 mod auth;
 mod cli;

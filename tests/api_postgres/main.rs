@@ -1,0 +1,51 @@
+//! The API tests of `tests/api` (the same files) on PostgreSQL, each in a fresh database created
+//! on the server `PROCURA_TEST_POSTGRES_URL` names, plus the tests only PostgreSQL can run: several
+//! server processes on one database, and a database that goes away and comes back.
+//!
+//! With the variable unset every test returns at once, after one "SKIPPED" line on standard
+//! error; with it set and the server unreachable, every test fails.
+
+#![expect(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+/// Every test of this binary runs on a fresh PostgreSQL database.
+const DATABASE: helpers::Database = helpers::Database::Postgres;
+
+#[path = "../support/fresh_database.rs"]
+mod fresh_database;
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+#[path = "../api/auth.rs"]
+mod auth;
+#[path = "../api/cli.rs"]
+mod cli;
+#[path = "../api/concurrency.rs"]
+mod concurrency;
+#[path = "../api/documents.rs"]
+mod documents;
+#[path = "../api/errors.rs"]
+mod errors;
+#[path = "../api/filters.rs"]
+mod filters;
+#[path = "../api/locations.rs"]
+mod locations;
+#[path = "../api/openapi.rs"]
+mod openapi;
+#[path = "../api/pagination.rs"]
+mod pagination;
+#[path = "../api/purchase_orders.rs"]
+mod purchase_orders;
+#[path = "../api/receiving.rs"]
+mod receiving;
+#[path = "../api/status.rs"]
+mod status;
+#[path = "../api/suppliers.rs"]
+mod suppliers;
+#[path = "../api/validation.rs"]
+mod validation;
+#[path = "../api/warehouses.rs"]
+mod warehouses;
+
+mod multiprocess;
+mod outage;
