@@ -57,7 +57,7 @@ fn send(tx: &Sender, message: Message) -> Result<(), Stopped> {
 
 fn read_all(path: &Path, checks: &[Check], tx: &Sender) -> Result<(), CopyError> {
     let source = |e: rusqlite::Error| CopyError::Source(e.to_string());
-    // Read-only: the file is never written (SQLite may still create its -shm index for WAL).
+    // Read-only: the file is never written (SQLite may leave an empty -wal and a -shm beside it).
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
