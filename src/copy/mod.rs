@@ -10,7 +10,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
@@ -49,6 +49,13 @@ fn target(context: &str) -> impl Fn(sqlx::Error) -> CopyError + '_ {
 /// Copies the SQLite database at `from` into the PostgreSQL database `to` names. With
 /// `progress`, draws a bar per table on standard error when it is a terminal.
 pub async fn copy(from: &Path, to: &str, progress: bool) -> Result<Report, CopyError> {
+    // Before touching PostgreSQL, so that a mistyped path is reported as such.
+    if !from.is_file() {
+        return Err(CopyError::Source(format!(
+            "{} does not exist or is not a file",
+            from.display()
+        )));
+    }
     let options: PgConnectOptions = to
         .parse()
         .map_err(|e| CopyError::Target(format!("invalid PostgreSQL URL: {e}")))?;
@@ -116,9 +123,10 @@ async fn fill(tx: &mut PgConnection, from: &Path, progress: bool) -> Result<Repo
         _ => return Err(stopped()),
     };
 
+    let bars = bars(progress);
     let mut copied = Vec::with_capacity(TABLES.len());
     for (table, expected) in TABLES.iter().zip(&sqlite) {
-        let bar = bar(table.name, *expected, progress);
+        let bar = bars.add(bar(table.name, *expected));
         let mut n = 0i64;
         loop {
             match rows.recv().await {
@@ -202,13 +210,18 @@ async fn insert(
     Ok(())
 }
 
-fn bar(table: &str, len: i64, progress: bool) -> ProgressBar {
+/// One line per table, each kept when done; drawn only on a terminal.
+fn bars(progress: bool) -> MultiProgress {
     let draw = if progress && std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     };
-    let bar = ProgressBar::with_draw_target(Some(len.max(0) as u64), draw);
+    MultiProgress::with_draw_target(draw)
+}
+
+fn bar(table: &str, len: i64) -> ProgressBar {
+    let bar = ProgressBar::new(len.max(0) as u64);
     bar.set_style(
         ProgressStyle::with_template("{prefix:<24} [{bar:40}] {pos:>10}/{len:<10} {elapsed}")
             .map(|style| style.progress_chars("=> "))

@@ -26,12 +26,6 @@ pub type Receiver = mpsc::Receiver<Result<Message, CopyError>>;
 
 /// Starts the reader thread on the SQLite file at `path`.
 pub fn start(path: &Path, checks: Vec<Check>) -> Result<Receiver, CopyError> {
-    if !path.is_file() {
-        return Err(CopyError::Source(format!(
-            "{} does not exist or is not a file",
-            path.display()
-        )));
-    }
     let (tx, rx) = mpsc::channel(4);
     let path: PathBuf = path.to_owned();
     std::thread::Builder::new()
