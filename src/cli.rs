@@ -9,6 +9,7 @@ use crate::domain::account::NewApiKey;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::startup::{self, Application, DbOptions, Settings};
 use crate::store::StoreError;
+use crate::store::{postgres, sqlite};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,6 +97,19 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Copy a SQLite database into an empty PostgreSQL database, verified by counts and sums.
+    ///
+    /// Stop the server using the SQLite file first. The file is opened read-only; on PostgreSQL
+    /// everything happens in one transaction, committed only if the verification passes.
+    Copy {
+        /// The SQLite database to copy: a file path or `sqlite:PATH`.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database to copy into, `postgres://user@host/db`; its schema is created
+        /// if needed and it must hold no account yet.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +130,10 @@ pub enum KeysCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Opens its two databases itself; `--database` plays no part.
+    if let Command::Copy { from, to } = &cli.command {
+        return copy(from, to).await;
+    }
     let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
     match cli.command {
         Command::Serve {
@@ -203,5 +221,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("The database schema is up to date.");
             Ok(())
         }
+        Command::Copy { .. } => Ok(()),
+    }
+}
+
+async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
+    if postgres::is_postgres_url(from) {
+        anyhow::bail!("--from must name a SQLite database (a file path or sqlite:PATH)");
+    }
+    if !postgres::is_postgres_url(to) {
+        anyhow::bail!("--to must be a postgres:// or postgresql:// URL");
+    }
+    let path = sqlite::path_from_url(from);
+    println!(
+        "Copying {} to PostgreSQL {}",
+        path.display(),
+        without_password(to)
+    );
+    let report = crate::copy::copy(&path, to, true).await?;
+    print!("{report}");
+    println!("Verified: every row count and sum above is equal on both sides. Committed.");
+    Ok(())
+}
+
+/// `url` with any password replaced by `***`, fit for printing.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn printed_urls_hide_the_password() {
+        assert_eq!(
+            without_password("postgres://app:s3cret@db.example:5432/procura?sslmode=require"),
+            "postgres://app:***@db.example:5432/procura?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(without_password("postgresql://h/db"), "postgresql://h/db");
     }
 }

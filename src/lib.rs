@@ -1,6 +1,7 @@
 //! Procura: a purchase-order service that speaks the ShipStation API v2 purchase-order dialect.
 
 pub mod cli;
+pub mod copy;
 pub mod documents;
 pub mod domain;
 pub mod http;

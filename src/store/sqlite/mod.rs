@@ -23,7 +23,7 @@ use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse}
 
 mod accounts;
 mod engine;
-mod migrate;
+pub(crate) mod migrate;
 mod purchase_orders;
 mod receiving;
 mod suppliers;

@@ -1,0 +1,316 @@
+//! What `procura copy` copies: every table, column by column, in foreign-key order, and the
+//! counts and sums that must come out equal on both sides.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The schema version (both databases) these tables describe. A new migration must update the
+/// tables below and this number; the tests below fail until it does.
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// How a column is stored in SQLite and what it becomes in PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// INTEGER -> BIGINT (ids, quantities, money micros).
+    Int,
+    OptInt,
+    Text,
+    OptText,
+    /// BLOB -> BYTEA.
+    Bytes,
+    /// INTEGER microseconds since the epoch -> timestamptz.
+    Time,
+    OptTime,
+    /// TEXT `YYYY-MM-DD` -> DATE.
+    Day,
+}
+
+/// One column value, already converted to its PostgreSQL type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bytes(Vec<u8>),
+    Time(Option<DateTime<Utc>>),
+    Day(NaiveDate),
+}
+
+pub type Row = Vec<Value>;
+
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, Kind)],
+    /// The primary key, which is also the order rows are read and written in.
+    pub key: &'static str,
+    /// Whether `id` is an identity column whose sequence must move past the copied ids.
+    pub identity: bool,
+}
+
+impl Table {
+    pub fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+use Kind::{Bytes, Day, Int, OptInt, OptText, OptTime, Text, Time};
+
+/// Every table of the schema, parents before children.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "accounts",
+        columns: &[("id", Int), ("created_at", Time)],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "api_keys",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("key_hash", Bytes),
+            ("hint", Text),
+            ("created_at", Time),
+            ("revoked_at", OptTime),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "suppliers",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("name", Text),
+            ("name_key", Text),
+            ("email", OptText),
+            ("address_line_1", OptText),
+            ("address_line_2", OptText),
+            ("city", OptText),
+            ("state", OptText),
+            ("postal_code", OptText),
+            ("country_code", OptText),
+            ("contact_name", OptText),
+            ("contact_phone", OptText),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "inventory_warehouses",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("name", Text),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "inventory_locations",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("warehouse_id", Int),
+            ("name", Text),
+            ("barcode", OptText),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "order_number_sequences",
+        columns: &[("account_id", Int), ("day", Day), ("last_value", Int)],
+        key: "account_id, day",
+        identity: false,
+    },
+    Table {
+        name: "purchase_orders",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("order_number", Text),
+            ("supplier_id", Int),
+            ("warehouse_id", Int),
+            ("status", Text),
+            ("order_date", OptTime),
+            ("expected_delivery_date", OptTime),
+            ("payment_terms", Text),
+            ("payment_status", Text),
+            ("currency_code", Text),
+            ("shipping_carrier", OptText),
+            ("tracking_number", OptText),
+            ("reference_number", OptText),
+            ("note_to_supplier", OptText),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "purchase_order_lines",
+        columns: &[
+            ("purchase_order_id", Int),
+            ("line_no", Int),
+            ("sku", Text),
+            ("supplier_sku", OptText),
+            ("quantity", Int),
+            ("cost_micros", OptInt),
+            ("received_quantity", Int),
+            ("rejected_quantity", Int),
+        ],
+        key: "purchase_order_id, line_no",
+        identity: false,
+    },
+    Table {
+        name: "purchase_order_counts",
+        columns: &[("account_id", Int), ("status", Text), ("n", Int)],
+        key: "account_id, status",
+        identity: false,
+    },
+    Table {
+        name: "receipts",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("purchase_order_id", Int),
+            ("request_id", Text),
+            ("received_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
+    Table {
+        name: "receipt_lines",
+        columns: &[
+            ("receipt_id", Int),
+            ("line_no", Int),
+            ("sku", Text),
+            ("location_id", Int),
+            ("received_quantity", Int),
+            ("rejected_quantity", Int),
+            ("lot", OptText),
+            ("expiration_date", OptTime),
+        ],
+        key: "receipt_id, line_no",
+        identity: false,
+    },
+    Table {
+        name: "inventory_levels",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("sku", Text),
+            ("warehouse_id", Int),
+            ("location_id", Int),
+            ("lot", Text),
+            ("on_hand", Int),
+            ("cost_units", Int),
+            ("cost_total_micros", Int),
+            ("currency_code", OptText),
+        ],
+        key: "id",
+        identity: true,
+    },
+];
+
+/// A figure computed by the same SQL on both databases after the copy; each must be equal.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub label: String,
+    pub sql: String,
+}
+
+/// The row count of every table, then the sums that matter.
+pub fn checks() -> Vec<Check> {
+    let mut checks: Vec<Check> = TABLES
+        .iter()
+        .map(|t| Check {
+            label: format!("{} rows", t.name),
+            sql: format!("SELECT COUNT(*) FROM {}", t.name),
+        })
+        .collect();
+    let sums: &[(&str, &str)] = &[
+        ("purchase_order_lines", "quantity"),
+        ("purchase_order_lines", "received_quantity"),
+        ("purchase_order_lines", "rejected_quantity"),
+        ("purchase_order_lines", "cost_micros"),
+        ("receipt_lines", "received_quantity"),
+        ("receipt_lines", "rejected_quantity"),
+        ("inventory_levels", "on_hand"),
+        ("inventory_levels", "cost_units"),
+        ("inventory_levels", "cost_total_micros"),
+        ("order_number_sequences", "last_value"),
+        ("purchase_order_counts", "n"),
+    ];
+    checks.extend(sums.iter().map(|(table, column)| Check {
+        label: format!("sum of {table}.{column}"),
+        // CAST: PostgreSQL's SUM of a BIGINT is a NUMERIC; SQLite's is already an integer.
+        sql: format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) FROM {table}"),
+    }));
+    checks.push(Check {
+        label: "api_keys not revoked".into(),
+        sql: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL".into(),
+    });
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_describe_the_newest_schema_of_both_databases() {
+        let sqlite = crate::store::sqlite::migrate::MIGRATIONS
+            .last()
+            .map(|m| m.version);
+        let postgres = crate::store::postgres::migrate::MIGRATIONS
+            .last()
+            .map(|m| m.0);
+        assert_eq!(sqlite, Some(SCHEMA_VERSION));
+        assert_eq!(postgres, Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn every_sqlite_table_and_column_is_copied_in_order() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::sqlite::migrate::run(&mut conn).unwrap();
+        let mut names: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND name NOT IN ('schema_migrations') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut copied: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
+        copied.sort();
+        names.sort();
+        assert_eq!(names, copied);
+        for table in TABLES {
+            let columns: Vec<String> = conn
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    table.name
+                ))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let expected: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+            assert_eq!(columns, expected, "columns of {}", table.name);
+        }
+    }
+}
