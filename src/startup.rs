@@ -60,11 +60,11 @@ pub async fn ensure_first_account(
     }
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
-    let (account, _) = store
-        .create_account(key)
+    let created = store
+        .create_first_account(key)
         .await
         .map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
-    Ok(Some((account, secret)))
+    Ok(created.map(|(account, _)| (account, secret)))
 }
 
 pub struct Application {

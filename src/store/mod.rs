@@ -97,6 +97,12 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>>;
     async fn has_accounts(&self) -> StoreResult<bool>;
+    /// Creates an account with `key` only if there is no account at all, atomically: of several
+    /// servers starting at once on an empty database, exactly one creates it.
+    async fn create_first_account(
+        &self,
+        key: NewApiKey,
+    ) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
 
     // Suppliers.
     async fn create_supplier(

@@ -13,7 +13,36 @@ contract_tests!(
     concurrent_creates_get_distinct_consecutive_order_numbers,
     racing_conflicting_status_changes_have_one_winner,
     racing_suppliers_with_one_name_have_one_winner,
+    racing_first_starts_create_exactly_one_account,
 );
+
+async fn racing_first_starts_create_exactly_one_account(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_first_account(procura::domain::account::NewApiKey::generate())
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        if task
+            .await
+            .expect("the task")
+            .expect("no store error")
+            .is_some()
+        {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.list_keys().await.unwrap().len(), 1);
+    let again = store.create_first_account(procura::domain::account::NewApiKey::generate());
+    assert_eq!(again.await.unwrap(), None);
+}
 
 async fn concurrent_creates_get_distinct_consecutive_order_numbers(store: Arc<dyn Store>) {
     let (account, supplier, warehouse) = setup(store.as_ref()).await;

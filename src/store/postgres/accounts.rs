@@ -20,6 +20,22 @@ pub async fn create_account(
     Ok((account, key_id))
 }
 
+/// Creates the first account, unless one exists. The table lock (which conflicts with itself and
+/// with inserts) makes servers starting at once take turns, so only one of them creates it.
+pub async fn create_first_account(
+    conn: &mut PgConnection,
+    key: &NewApiKey,
+) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+    sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if has_accounts(conn).await? {
+        return Ok(None);
+    }
+    create_account(conn, key).await.map(Some)
+}
+
 pub async fn create_key(
     conn: &mut PgConnection,
     account: AccountId,

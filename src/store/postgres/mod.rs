@@ -164,6 +164,14 @@ impl Store for PgStore {
         write_tx!(self, |tx| accounts::create_account(&mut tx, &key).await)
     }
 
+    async fn create_first_account(
+        &self,
+        key: NewApiKey,
+    ) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+        write_tx!(self, |tx| accounts::create_first_account(&mut tx, &key)
+            .await)
+    }
+
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
         write_tx!(self, |tx| accounts::create_key(&mut tx, account, &key)
             .await)

@@ -157,6 +157,21 @@ impl Store for SqliteStore {
             .read_now(move |c| accounts::account_for_key(c, &hash))
     }
 
+    async fn create_first_account(
+        &self,
+        key: NewApiKey,
+    ) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+        // The write transaction (BEGIN IMMEDIATE) excludes every other writer, in any process.
+        self.engine
+            .write(move |c| {
+                if accounts::has_accounts(c)? {
+                    return Ok(None);
+                }
+                accounts::create_account(c, &key).map(Some)
+            })
+            .await
+    }
+
     async fn has_accounts(&self) -> StoreResult<bool> {
         self.engine.read(accounts::has_accounts).await
     }
