@@ -105,7 +105,7 @@ impl Engine {
                     entry.insert(open(&self.path, true)?)
                 }
             };
-            f(conn)
+            snapshot(conn, f)
         })
     }
 
@@ -117,7 +117,7 @@ impl Engine {
     {
         let (tx, rx) = oneshot::channel();
         let job: ReadJob = Box::new(move |conn| {
-            let _ = tx.send(f(conn));
+            let _ = tx.send(snapshot(conn, f));
         });
         self.readers
             .send(job)
@@ -168,6 +168,19 @@ pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
     }
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Runs a read job in one read transaction: all its queries see the same snapshot (a list's total
+/// and its rows agree), and the WAL read lock, which costs system calls, is taken once per job
+/// instead of once per query.
+fn snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    run(conn, "BEGIN").map_err(super::unavailable)?;
+    let result = f(conn);
+    if let Err(err) = run(conn, "COMMIT") {
+        let _ = run(conn, "ROLLBACK");
+        return Err(super::unavailable(err));
+    }
+    result
 }
 
 /// How many committed groups between two checkpoint requests.
