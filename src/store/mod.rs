@@ -20,6 +20,7 @@ use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
 pub mod postgres;
+pub mod receiving_rules;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;

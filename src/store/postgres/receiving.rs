@@ -17,13 +17,8 @@ use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
 use crate::domain::status::Status;
-use crate::store::{Problem, Rule, StoreError, StoreResult, now};
-
-struct OrderLine {
-    quantity: i64,
-    done: i64,
-    cost_micros: Option<i64>,
-}
+use crate::store::receiving_rules::{self, OrderLine};
+use crate::store::{Rule, StoreError, StoreResult, now};
 
 pub async fn receive(
     conn: &mut PgConnection,
@@ -80,15 +75,14 @@ pub async fn receive(
     .collect::<Result<_, sqlx::Error>>()
     .map_err(db)?;
 
-    let problems = check(
-        conn,
-        account,
+    let locations = location_warehouses(conn, account, lines).await?;
+    let problems = receiving_rules::check(
         id,
         WarehouseId(warehouse),
         lines,
+        &locations,
         &mut order_lines,
-    )
-    .await?;
+    );
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
     }
@@ -172,7 +166,7 @@ pub async fn receive(
         }
     }
 
-    let complete = order_lines.values().all(|l| l.done == l.quantity);
+    let complete = receiving_rules::complete(&order_lines);
     let next = if complete {
         Status::Received
     } else {
@@ -191,21 +185,16 @@ pub async fn receive(
     Ok(next)
 }
 
-/// Checks every entry against the stored order and adds each entry's units to `order_lines`.
+/// The warehouse of each entry's location (`None` when it is not a location of the account).
 /// Each location is key-share locked, so it cannot be deleted before this receipt commits.
-async fn check(
+async fn location_warehouses(
     conn: &mut PgConnection,
     account: AccountId,
-    id: PurchaseOrderId,
-    warehouse: WarehouseId,
     lines: &[ReceiveLine],
-    order_lines: &mut HashMap<String, OrderLine>,
-) -> StoreResult<Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut over: Vec<&str> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let at = |field: &str| Some(format!("product_receives[{i}].{field}"));
-        let location: Option<i64> = sqlx::query_scalar(
+) -> StoreResult<Vec<Option<WarehouseId>>> {
+    let mut warehouses = Vec::with_capacity(lines.len());
+    for line in lines {
+        let warehouse: Option<i64> = sqlx::query_scalar(
             "SELECT warehouse_id FROM inventory_locations WHERE account_id = $1 AND id = $2 FOR KEY SHARE",
         )
         .bind(account.0)
@@ -213,55 +202,9 @@ async fn check(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?;
-        match location {
-            None => problems.push(Problem {
-                rule: Rule::UnknownReference,
-                field: at("inventory_location_id"),
-                value: Some(line.location_id.to_string()),
-                message: format!("inventory location {} does not exist", line.location_id),
-            }),
-            Some(other) if other != warehouse.0 => problems.push(Problem {
-                rule: Rule::WarehouseMismatch,
-                field: at("inventory_location_id"),
-                value: Some(line.location_id.to_string()),
-                message: format!(
-                    "inventory location {} is in warehouse {}, but purchase order {id} is received into warehouse {warehouse}",
-                    line.location_id,
-                    WarehouseId(other)
-                ),
-            }),
-            Some(_) => {}
-        }
-        let Some(order_line) = order_lines.get_mut(line.sku.as_str()) else {
-            problems.push(Problem {
-                rule: Rule::InvalidValue,
-                field: at("sku"),
-                value: Some(line.sku.as_str().to_owned()),
-                message: format!(
-                    "SKU '{}' is not a line of purchase order {id}",
-                    line.sku.as_str()
-                ),
-            });
-            continue;
-        };
-        let units = line.received_quantity + line.rejected_quantity;
-        let remaining = order_line.quantity - order_line.done;
-        if units > remaining && !over.contains(&line.sku.as_str()) {
-            over.push(line.sku.as_str());
-            problems.push(Problem {
-                rule: Rule::InvalidValue,
-                field: at("received_quantity"),
-                value: Some(units.to_string()),
-                message: format!(
-                    "SKU '{}' has {remaining} unit(s) remaining of the {} ordered; this request receives or rejects {units} more",
-                    line.sku.as_str(),
-                    order_line.quantity
-                ),
-            });
-        }
-        order_line.done += units;
+        warehouses.push(warehouse.map(WarehouseId));
     }
-    Ok(problems)
+    Ok(warehouses)
 }
 
 pub async fn list_receipts(

@@ -14,13 +14,8 @@ use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
 use crate::domain::status::Status;
-use crate::store::{Problem, Rule, StoreError, StoreResult};
-
-struct OrderLine {
-    quantity: i64,
-    done: i64,
-    cost_micros: Option<i64>,
-}
+use crate::store::receiving_rules::{self, OrderLine};
+use crate::store::{Rule, StoreError, StoreResult};
 
 pub fn receive(
     conn: &Connection,
@@ -70,14 +65,14 @@ pub fn receive(
         })
         .map_err(db)?;
 
-    let problems = check(
-        conn,
-        account,
+    let locations = location_warehouses(conn, account, lines)?;
+    let problems = receiving_rules::check(
         id,
         WarehouseId(warehouse),
         lines,
+        &locations,
         &mut order_lines,
-    )?;
+    );
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
     }
@@ -154,7 +149,7 @@ pub fn receive(
         }
     }
 
-    let complete = order_lines.values().all(|l| l.done == l.quantity);
+    let complete = receiving_rules::complete(&order_lines);
     let next = if complete {
         Status::Received
     } else {
@@ -169,77 +164,26 @@ pub fn receive(
     Ok(next)
 }
 
-/// Checks every entry against the stored order and adds each entry's units to `order_lines`.
-fn check(
+/// The warehouse of each entry's location (`None` when it is not a location of the account).
+fn location_warehouses(
     conn: &Connection,
     account: AccountId,
-    id: PurchaseOrderId,
-    warehouse: WarehouseId,
     lines: &[ReceiveLine],
-    order_lines: &mut HashMap<String, OrderLine>,
-) -> StoreResult<Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut over: Vec<&str> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let at = |field: &str| Some(format!("product_receives[{i}].{field}"));
-        let location: Option<i64> = conn
-            .prepare_cached(
-                "SELECT warehouse_id FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![account.0, line.location_id.0], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(db)?;
-        match location {
-            None => problems.push(Problem {
-                rule: Rule::UnknownReference,
-                field: at("inventory_location_id"),
-                value: Some(line.location_id.to_string()),
-                message: format!("inventory location {} does not exist", line.location_id),
-            }),
-            Some(other) if other != warehouse.0 => problems.push(Problem {
-                rule: Rule::WarehouseMismatch,
-                field: at("inventory_location_id"),
-                value: Some(line.location_id.to_string()),
-                message: format!(
-                    "inventory location {} is in warehouse {}, but purchase order {id} is received into warehouse {warehouse}",
-                    line.location_id,
-                    WarehouseId(other)
-                ),
-            }),
-            Some(_) => {}
-        }
-        let Some(order_line) = order_lines.get_mut(line.sku.as_str()) else {
-            problems.push(Problem {
-                rule: Rule::InvalidValue,
-                field: at("sku"),
-                value: Some(line.sku.as_str().to_owned()),
-                message: format!(
-                    "SKU '{}' is not a line of purchase order {id}",
-                    line.sku.as_str()
-                ),
-            });
-            continue;
-        };
-        let units = line.received_quantity + line.rejected_quantity;
-        let remaining = order_line.quantity - order_line.done;
-        if units > remaining && !over.contains(&line.sku.as_str()) {
-            over.push(line.sku.as_str());
-            problems.push(Problem {
-                rule: Rule::InvalidValue,
-                field: at("received_quantity"),
-                value: Some(units.to_string()),
-                message: format!(
-                    "SKU '{}' has {remaining} unit(s) remaining of the {} ordered; this request receives or rejects {units} more",
-                    line.sku.as_str(),
-                    order_line.quantity
-                ),
-            });
-        }
-        order_line.done += units;
-    }
-    Ok(problems)
+) -> StoreResult<Vec<Option<WarehouseId>>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT warehouse_id FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
+        )
+        .map_err(db)?;
+    lines
+        .iter()
+        .map(|line| {
+            stmt.query_row(params![account.0, line.location_id.0], |r| r.get(0))
+                .optional()
+                .map(|w| w.map(WarehouseId))
+                .map_err(db)
+        })
+        .collect()
 }
 
 pub fn list_receipts(
