@@ -124,10 +124,8 @@ impl PgStore {
     }
 }
 
-type Tx = Transaction<'static, Postgres>;
-
 /// Commits `tx` when `result` is a success; otherwise drops it, which rolls it back.
-async fn finish<T>(tx: Tx, result: StoreResult<T>) -> StoreResult<T> {
+async fn finish<T>(tx: Transaction<'_, Postgres>, result: StoreResult<T>) -> StoreResult<T> {
     let value = result?;
     tx.commit().await.map_err(db)?;
     Ok(value)
@@ -335,8 +333,13 @@ impl Store for PgStore {
         account: AccountId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        write_tx!(self, |tx| purchase_orders::create(&mut tx, account, &input)
-            .await)
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let now = crate::store::now();
+        let number =
+            purchase_orders::allocate_order_number(&mut conn, account, &input, now).await?;
+        let mut tx = sqlx::Acquire::begin(&mut conn).await.map_err(db)?;
+        let result = purchase_orders::create(&mut tx, account, &input, now, number).await;
+        finish(tx, result).await
     }
 
     async fn get_purchase_order(

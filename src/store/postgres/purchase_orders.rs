@@ -17,14 +17,16 @@ const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po
     po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
     po.tracking_number, po.reference_number, po.note_to_supplier, po.created_at, po.updated_at";
 
+/// Creates an order in the transaction `conn`, with the number allocated beforehand by
+/// [`allocate_order_number`].
 pub async fn create(
     conn: &mut PgConnection,
     account: AccountId,
     input: &PurchaseOrderInput,
+    now: DateTime<Utc>,
+    order_number: String,
 ) -> StoreResult<PurchaseOrder> {
     let supplier_name = check_references(conn, account, input).await?;
-    let now = now();
-    let order_number = next_order_number(conn, account, now).await?;
     let d = &input.details;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status, order_date,
@@ -292,33 +294,36 @@ pub async fn change_status(
     Ok(to)
 }
 
-/// Moves one order from `from` (none for a new order) to `to` in the per-status counts. The two
-/// rows are written in status-name order, so concurrent moves lock them in the same order and
-/// cannot deadlock.
+/// Shards per (account, status) count; see `migrations/postgres/0003_order_counts.sql`.
+const COUNT_SHARDS: i16 = 16;
+
+/// Moves one order from `from` (none for a new order) to `to` in the per-status counts, each on
+/// a shard picked at random. The rows are written in (status, shard) order, so concurrent moves
+/// lock them in the same order and cannot deadlock.
 pub async fn count_status(
     conn: &mut PgConnection,
     account: AccountId,
     from: Option<Status>,
     to: Status,
 ) -> StoreResult<()> {
-    let mut deltas = vec![(to.as_str(), 1_i64)];
+    let shard = || rand::random_range(0..COUNT_SHARDS);
+    let mut deltas = vec![(to.as_str(), shard(), 1_i64)];
     if let Some(from) = from {
-        deltas.push((from.as_str(), -1));
+        deltas.push((from.as_str(), shard(), -1));
     }
     deltas.sort_unstable();
-    for (status, delta) in deltas {
-        let sql = if delta > 0 {
-            "INSERT INTO purchase_order_counts (account_id, status, n) VALUES ($1, $2, 1)
-             ON CONFLICT (account_id, status) DO UPDATE SET n = purchase_order_counts.n + 1"
-        } else {
-            "UPDATE purchase_order_counts SET n = n - 1 WHERE account_id = $1 AND status = $2"
-        };
-        sqlx::query(sql)
-            .bind(account.0)
-            .bind(status)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+    for (status, shard, delta) in deltas {
+        sqlx::query(
+            "INSERT INTO purchase_order_counts (account_id, status, shard, n) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + excluded.n",
+        )
+        .bind(account.0)
+        .bind(status)
+        .bind(shard)
+        .bind(delta)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     }
     Ok(())
 }
@@ -383,6 +388,33 @@ async fn check_references(
 /// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`. The upsert locks
 /// the counter row until commit: concurrent creates of one account and day queue on it, in this
 /// process or any other, and a rolled-back create gives its number back.
+/// Allocates the account's next order number for the UTC day of `now`, in a short transaction of
+/// its own (`conn` must not be in one). Inside the create's transaction, the sequence row's lock
+/// would be held until that transaction's commit and its fsync, so all the creates of an account
+/// would commit one at a time; here it is held for microseconds.
+///
+/// That transaction commits without waiting for its fsync: the create that uses the number
+/// commits synchronously later, which makes this earlier change durable too; if the server dies
+/// before that, no stored order carries the number, so handing it out again is harmless. A number
+/// whose create then fails is skipped: order numbers are unique and never reused, not gapless.
+pub async fn allocate_order_number(
+    conn: &mut PgConnection,
+    account: AccountId,
+    input: &PurchaseOrderInput,
+    now: DateTime<Utc>,
+) -> StoreResult<String> {
+    // Refuse unknown references before taking a number, so that a refused request skips none.
+    check_references(conn, account, input).await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let number = next_order_number(&mut tx, account, now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(number)
+}
+
 async fn next_order_number(
     conn: &mut PgConnection,
     account: AccountId,
