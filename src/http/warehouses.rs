@@ -141,6 +141,24 @@ pub struct LocationList {
     pub links: Links,
 }
 
+fn warehouse_id(raw: &str) -> ApiResult<WarehouseId> {
+    path_id(
+        raw,
+        WarehouseId::parse,
+        "inventory warehouse",
+        "inventory_warehouse_id",
+    )
+}
+
+fn location_id(raw: &str) -> ApiResult<LocationId> {
+    path_id(
+        raw,
+        LocationId::parse,
+        "inventory location",
+        "inventory_location_id",
+    )
+}
+
 fn read_name(body: &Value) -> ApiResult<String> {
     let mut f = Fields::default();
     let name = f.root(body).and_then(|o| {
@@ -223,12 +241,7 @@ pub async fn show_warehouse(
     Account(account): Account,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<WarehouseBody>> {
-    let id = path_id(
-        &raw,
-        WarehouseId::parse,
-        "inventory warehouse",
-        "inventory_warehouse_id",
-    )?;
+    let id = warehouse_id(&raw)?;
     let found = state.store.get_warehouse(account, id).await;
     Ok(Json(
         found
@@ -248,12 +261,7 @@ pub async fn update_warehouse(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(
-        &raw,
-        WarehouseId::parse,
-        "inventory warehouse",
-        "inventory_warehouse_id",
-    )?;
+    let id = warehouse_id(&raw)?;
     let name = read_name(&body)?;
     let renamed = state.store.rename_warehouse(account, id, name).await;
     renamed.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
@@ -274,12 +282,7 @@ pub async fn delete_warehouse(
     Path(raw): Path<String>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(
-        &raw,
-        WarehouseId::parse,
-        "inventory warehouse",
-        "inventory_warehouse_id",
-    )?;
+    let id = warehouse_id(&raw)?;
     let remove_inventory = read_remove_inventory(&query)?;
     let deleted = state
         .store
@@ -371,12 +374,7 @@ pub async fn show_location(
     Account(account): Account,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<LocationBody>> {
-    let id = path_id(
-        &raw,
-        LocationId::parse,
-        "inventory location",
-        "inventory_location_id",
-    )?;
+    let id = location_id(&raw)?;
     let found = state.store.get_location(account, id).await;
     Ok(Json(
         found
@@ -396,12 +394,7 @@ pub async fn update_location(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(
-        &raw,
-        LocationId::parse,
-        "inventory location",
-        "inventory_location_id",
-    )?;
+    let id = location_id(&raw)?;
     let mut f = Fields::default();
     let change = f.root(&body).map(|o| {
         let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
@@ -444,12 +437,7 @@ pub async fn delete_location(
     Path(raw): Path<String>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = path_id(
-        &raw,
-        LocationId::parse,
-        "inventory location",
-        "inventory_location_id",
-    )?;
+    let id = location_id(&raw)?;
     let remove_inventory = read_remove_inventory(&query)?;
     let deleted = state
         .store
