@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::error::{ApiResult, ErrorResponse};
+use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
@@ -121,6 +121,9 @@ pub struct CreateLocationRequest {
 pub struct UpdateLocationRequest {
     name: Option<String>,
     barcode: Option<String>,
+    /// Accepted when it is the location's own warehouse (so that GET, edit, PUT works);
+    /// a location cannot move to another warehouse.
+    inventory_warehouse_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -396,18 +399,18 @@ pub async fn update_location(
 ) -> ApiResult<StatusCode> {
     let id = location_id(&raw)?;
     let mut f = Fields::default();
+    let mut moved_to = None;
     let change = f.root(&body).map(|o| {
         let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
         let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
+        // Accepted so that GET, edit, PUT works, but a location never changes warehouse.
+        moved_to = f.optional(&o, "inventory_warehouse_id", |v| {
+            WarehouseId::parse_field(string(v)?)
+        });
         f.deny_unknown(
             &o,
-            &["name", "barcode"],
-            &[
-                "inventory_location_id",
-                "inventory_warehouse_id",
-                "created_at",
-                "updated_at",
-            ],
+            &["name", "barcode", "inventory_warehouse_id"],
+            &["inventory_location_id", "created_at", "updated_at"],
         );
         LocationChange {
             name,
@@ -418,6 +421,20 @@ pub async fn update_location(
         }
     });
     f.finish()?;
+    if let Some(warehouse) = moved_to {
+        let current = state.store.get_location(account, id).await;
+        let current = current.or_not_found("inventory location", "inventory_location_id", &raw)?;
+        if current.warehouse_id != warehouse {
+            return Err(ApiError::field(
+                "inventory_warehouse_id",
+                Some(warehouse.to_string()),
+                &Invalid::value(format!(
+                    "cannot change: location {id} belongs to warehouse {}; create a location in the other warehouse instead",
+                    current.warehouse_id
+                )),
+            ));
+        }
+    }
     let change = change.unwrap_or_default();
     let updated = state.store.update_location(account, id, change).await;
     updated.or_not_found("inventory location", "inventory_location_id", &raw)?;

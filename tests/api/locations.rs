@@ -143,6 +143,49 @@ async fn updating_a_location_changes_only_the_fields_sent_and_null_clears_the_ba
 }
 
 #[tokio::test]
+async fn a_location_keeps_its_warehouse_and_a_put_of_its_own_representation_works() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let warehouse = app.warehouse("Main").await;
+    let other = app.warehouse("Other").await;
+    let created = ok_json(
+        app.create_location(&json!({ "name": "A-01", "inventory_warehouse_id": warehouse }))
+            .await,
+    )
+    .await;
+    let id = created["inventory_location_id"].as_str().unwrap();
+
+    // GET, edit, PUT: the location's own warehouse id is accepted.
+    let mut edited = created.clone();
+    edited["name"] = json!("A-09");
+    assert_no_content(app.put_location(id, &edited).await).await;
+    assert_eq!(ok_json(app.get_location(id).await).await["name"], "A-09");
+
+    // Another warehouse is refused, and nothing changes.
+    assert_error(
+        app.put_location(
+            id,
+            &json!({ "name": "B-01", "inventory_warehouse_id": other }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        &[error("validation", "invalid_field_value")
+            .field("inventory_warehouse_id", &other)
+            .says(&format!("belongs to warehouse {warehouse}"))],
+    )
+    .await;
+    let stored = ok_json(app.get_location(id).await).await;
+    assert_eq!(
+        (
+            stored["name"].clone(),
+            stored["inventory_warehouse_id"].clone()
+        ),
+        (json!("A-09"), json!(warehouse))
+    );
+}
+
+#[tokio::test]
 async fn locations_are_listed_newest_first_and_filtered_by_warehouse() {
     let Some(app) = spawn_app().await else {
         return;
