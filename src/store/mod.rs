@@ -73,6 +73,37 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The verdict on a purchase order's references, given what the store found: the supplier's
+/// name (`None` when it is not in the account) and whether the warehouse is. Returns the name,
+/// or every missing reference at once.
+pub fn references_verdict(
+    input: &PurchaseOrderInput,
+    supplier: Option<String>,
+    warehouse_exists: bool,
+) -> StoreResult<String> {
+    let mut problems = Vec::new();
+    if supplier.is_none() {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("supplier_id".into()),
+            value: Some(input.supplier_id.to_string()),
+            message: format!("supplier {} does not exist", input.supplier_id),
+        });
+    }
+    if !warehouse_exists {
+        problems.push(Problem {
+            rule: Rule::UnknownReference,
+            field: Some("warehouse_id".into()),
+            value: Some(input.warehouse_id.to_string()),
+            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
+        });
+    }
+    match supplier {
+        Some(name) if problems.is_empty() => Ok(name),
+        _ => Err(StoreError::Rejected(problems)),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// A field names an object that does not exist in the caller's account.

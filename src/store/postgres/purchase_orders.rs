@@ -11,7 +11,7 @@ use crate::domain::purchase_order::{
     PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
 };
 use crate::domain::status::Status;
-use crate::store::{Problem, Rule, StoreError, StoreResult, now};
+use crate::store::{Rule, StoreError, StoreResult, now};
 
 const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
     po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
@@ -362,27 +362,7 @@ async fn check_references(
     .await
     .map_err(db)?;
     let warehouse = warehouses::exists_locked(conn, account, input.warehouse_id).await?;
-    let mut problems = Vec::new();
-    if supplier.is_none() {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("supplier_id".into()),
-            value: Some(input.supplier_id.to_string()),
-            message: format!("supplier {} does not exist", input.supplier_id),
-        });
-    }
-    if !warehouse {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("warehouse_id".into()),
-            value: Some(input.warehouse_id.to_string()),
-            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
-        });
-    }
-    match supplier {
-        Some(name) if problems.is_empty() => Ok(name),
-        _ => Err(StoreError::Rejected(problems)),
-    }
+    crate::store::references_verdict(input, supplier, warehouse)
 }
 
 /// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`. The upsert locks

@@ -11,7 +11,7 @@ use crate::domain::purchase_order::{
     PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
 };
 use crate::domain::status::Status;
-use crate::store::{Problem, Rule, StoreError, StoreResult};
+use crate::store::{Rule, StoreError, StoreResult};
 
 pub fn create(
     conn: &Connection,
@@ -390,27 +390,7 @@ fn check_references(
         )
         .and_then(|mut s| s.query_row(params![account.0, input.warehouse_id.0], |r| r.get(0)))
         .map_err(db)?;
-    let mut problems = Vec::new();
-    if supplier.is_none() {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("supplier_id".into()),
-            value: Some(input.supplier_id.to_string()),
-            message: format!("supplier {} does not exist", input.supplier_id),
-        });
-    }
-    if !warehouse {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("warehouse_id".into()),
-            value: Some(input.warehouse_id.to_string()),
-            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
-        });
-    }
-    match supplier {
-        Some(name) if problems.is_empty() => Ok(name),
-        _ => Err(StoreError::Rejected(problems)),
-    }
+    crate::store::references_verdict(input, supplier, warehouse)
 }
 
 /// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`.
