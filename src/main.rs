@@ -5,14 +5,23 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    procura::telemetry::init();
-    match procura::cli::run(procura::cli::Cli::parse()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+fn main() -> std::process::ExitCode {
+    let cli = procura::cli::Cli::parse();
+    let runtime = match procura::startup::runtime() {
+        Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
         }
-    }
+    };
+    runtime.block_on(async {
+        procura::telemetry::init();
+        match procura::cli::run(cli).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
 }

@@ -25,6 +25,17 @@ pub struct Settings {
     pub public_url: Option<String>,
 }
 
+/// The runtime `procura serve` runs on: tokio's multi-threaded scheduler, whose workers keep
+/// their SQLite read snapshot from one request to the next while they are busy and give it back
+/// whenever they go idle (see `store::sqlite::engine`).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_unpark(sqlite::keep_read_snapshots)
+        .on_thread_park(sqlite::release_read_snapshots)
+        .build()
+}
+
 /// Opens the store a database URL names, with the default pool settings.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     open_store_with(database_url, &DbOptions::default()).await

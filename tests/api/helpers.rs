@@ -160,6 +160,10 @@ impl Deref for TestApp {
     }
 }
 
+/// The runtime SQLite test servers run on: the one `procura serve` uses.
+static SERVER_RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =
+    std::sync::LazyLock::new(|| procura::startup::runtime().expect("the server runtime starts"));
+
 /// The app on a fresh database; `None` when the test is to be skipped (see [`test_database`]).
 pub async fn spawn_app() -> Option<TestApp> {
     spawn_app_with_rate_limit(0).await
@@ -183,14 +187,39 @@ pub async fn spawn_app_on(
         rate_limit_per_minute,
         public_url: None,
     };
-    let app = Application::build(&settings, store.clone())
-        .await
-        .expect("the application builds");
-    let address = format!("http://{}", app.local_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let serve = {
+        let store = store.clone();
+        async move {
+            let app = Application::build(&settings, store)
+                .await
+                .expect("the application builds");
+            let address = app.local_addr();
+            (
+                address,
+                app.run_until(async move {
+                    let _ = stopped.await;
+                }),
+            )
+        }
+    };
+    let address = if db.postgres().is_some() {
+        // The pool belongs to this test's runtime, so the server runs on it too.
+        let (address, run) = serve.await;
+        tokio::spawn(run);
+        address
+    } else {
+        // On SQLite the server runs as `procura serve` runs it: on the server runtime, whose
+        // workers keep their read snapshot from one request to the next.
+        let (ready, address) = tokio::sync::oneshot::channel();
+        SERVER_RUNTIME.spawn(async move {
+            let (address, run) = serve.await;
+            let _ = ready.send(address);
+            run.await
+        });
+        address.await.expect("the server starts")
+    };
+    let address = format!("http://{address}");
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()

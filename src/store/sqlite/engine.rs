@@ -5,11 +5,24 @@
 //! that is waiting, runs them one after the other in one transaction, and commits once: a single
 //! fsync (`synchronous=FULL`) makes the whole group durable before any of them is answered.
 //! A job that fails rolls back to its savepoint and never disturbs its neighbours.
+//!
+//! Reads run in read transactions. Taking SQLite's WAL read lock costs system calls and a
+//! process-wide mutex, so a thread that opts in with [`keep_read_snapshots`] keeps its read
+//! transaction open from one read to the next, for as long as it is still current: the writer
+//! counts its commits, and a snapshot is reused only while no commit has happened since it was
+//! taken, and for at most [`SNAPSHOT_REUSE`] (which bounds how late a write from another process,
+//! such as `procura keys revoke`, is seen). An idle thread gives its snapshot back with
+//! [`release_read_snapshots`].
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -19,7 +32,33 @@ use crate::store::{StoreError, StoreResult};
 /// Most write jobs committed together; bounds the latency one group adds to its first member.
 const MAX_GROUP: usize = 512;
 
-type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+/// Longest a read snapshot is reused. Commits made through this engine end a snapshot at once;
+/// this bounds how late a reader sees a write made by another process.
+pub const SNAPSHOT_REUSE: Duration = Duration::from_millis(1);
+
+/// From this many frames (of one page each, 4 KiB) on, the writer restarts the WAL from its
+/// beginning: about 64 MiB. Restarting waits a moment for readers to leave the WAL, so it is
+/// done seldom, not at every checkpoint.
+const RESTART_FRAMES: i64 = 16_384;
+
+/// The engine's knobs; tests turn them.
+struct Tuning {
+    reuse: Duration,
+    restart_frames: i64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            reuse: SNAPSHOT_REUSE,
+            restart_frames: RESTART_FRAMES,
+        }
+    }
+}
+
+/// A read job gets a reader, the writer's commit count read just before it runs, and how long
+/// a snapshot may be reused.
+type ReadJob = Box<dyn FnOnce(&mut Reader, u64, Duration) + Send>;
 type WriteJob = Box<dyn FnOnce(&Connection) -> Finished + Send>;
 type Answer = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
@@ -33,53 +72,231 @@ struct Finished {
 pub struct Engine {
     writer: mpsc::Sender<WriteJob>,
     readers: crossbeam_channel::Sender<ReadJob>,
+    /// How many groups the writer has committed: a read snapshot taken when this was `n` sees
+    /// every write answered so far as long as it is still `n`.
+    commits: Arc<AtomicU64>,
+    gate: Arc<Gate>,
+    /// Longest a read snapshot is reused: [`SNAPSHOT_REUSE`] but in tests.
+    reuse: Duration,
     /// Identifies this engine's connections in each thread's [`LOCAL_READERS`].
     id: u64,
-    path: std::path::PathBuf,
+    path: PathBuf,
 }
 
-static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// Read connections of the calling thread, one per engine, opened on first use.
-    static LOCAL_READERS: std::cell::RefCell<std::collections::HashMap<u64, Connection>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static LOCAL_READERS: RefCell<HashMap<u64, Reader>> = RefCell::new(HashMap::new());
+    /// Whether this thread keeps its read transactions open between reads.
+    static KEEP_SNAPSHOTS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// From now on, reads on the calling thread reuse their read transaction while it is current.
+/// The thread must call [`release_read_snapshots`] whenever it goes idle, so that an idle thread
+/// never holds back checkpoints.
+pub fn keep_read_snapshots() {
+    KEEP_SNAPSHOTS.with(|keep| keep.set(true));
+}
+
+/// Ends the read transactions the calling thread keeps open, if any.
+pub fn release_read_snapshots() {
+    // Never panics, even while the thread is being torn down.
+    let _ = LOCAL_READERS.try_with(|readers| {
+        if let Ok(mut readers) = readers.try_borrow_mut() {
+            for reader in readers.values_mut() {
+                reader.end_snapshot();
+            }
+        }
+    });
+}
+
+/// Counts the engine's open read transactions, and lets the writer stop new ones for a moment:
+/// restarting the WAL needs every reader off it, and SQLite's own wait (polling every few
+/// milliseconds) almost never finds that moment when readers are busy.
+#[derive(Default)]
+struct Gate {
+    closed: AtomicBool,
+    open_snapshots: AtomicUsize,
+}
+
+impl Gate {
+    /// Counts a new read transaction in; waits while the gate is closed.
+    fn enter(&self) {
+        loop {
+            while self.closed.load(Ordering::SeqCst) {
+                thread::sleep(GATE_POLL);
+            }
+            self.open_snapshots.fetch_add(1, Ordering::SeqCst);
+            if !self.closed.load(Ordering::SeqCst) {
+                return;
+            }
+            self.open_snapshots.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn leave(&self) {
+        self.open_snapshots.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Closes the gate and waits up to `patience` for the open read transactions to end; whether
+    /// they did. The gate stays closed until [`Self::open`] either way.
+    fn close(&self, patience: Duration) -> bool {
+        self.closed.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + patience;
+        while self.open_snapshots.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(GATE_POLL);
+        }
+        true
+    }
+
+    fn open(&self) {
+        self.closed.store(false, Ordering::SeqCst);
+    }
+}
+
+/// How often a reader waiting at the closed gate, or the writer waiting for readers, looks again.
+const GATE_POLL: Duration = Duration::from_micros(50);
+
+/// A read connection and the read transaction it keeps open, if any.
+struct Reader {
+    conn: Connection,
+    gate: Arc<Gate>,
+    /// When the open read transaction began, and the commit count just before.
+    snapshot: Option<(u64, Instant)>,
+}
+
+impl Reader {
+    fn new(conn: Connection, gate: Arc<Gate>) -> Self {
+        Self {
+            conn,
+            gate,
+            snapshot: None,
+        }
+    }
+
+    /// Runs `f` in a read transaction that sees every commit counted in `commits`: the open one
+    /// when it is still current (taken at most `reuse` ago), a new one otherwise. With `reuse`,
+    /// the transaction stays open after a successful `f` for the next read.
+    fn read<T>(
+        &mut self,
+        commits: u64,
+        reuse: Option<Duration>,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let current = matches!((self.snapshot, reuse), (Some((n, since)), Some(reuse))
+            if n == commits && since.elapsed() < reuse && !self.conn.is_autocommit());
+        if !current {
+            self.end_snapshot();
+            self.gate.enter();
+            if let Err(err) = run(&self.conn, "BEGIN") {
+                self.gate.leave();
+                return Err(super::unavailable(err));
+            }
+            // The snapshot itself is taken by the first query, which comes after `commits` was read.
+            self.snapshot = Some((commits, Instant::now()));
+        }
+        let result = f(&self.conn);
+        if reuse.is_none() || result.is_err() {
+            if let Some(err) = self.end_snapshot() {
+                return result.and(Err(super::unavailable(err)));
+            }
+        }
+        result
+    }
+
+    /// Ends the open read transaction; returns the error if it could not be ended cleanly.
+    fn end_snapshot(&mut self) -> Option<rusqlite::Error> {
+        self.snapshot.take()?;
+        let failed = if self.conn.is_autocommit() {
+            None
+        } else {
+            run(&self.conn, "COMMIT").err().inspect(|_| {
+                let _ = run(&self.conn, "ROLLBACK");
+            })
+        };
+        self.gate.leave();
+        failed
+    }
 }
 
 impl Engine {
     /// Opens `path` with one writer and `readers` reader connections. The schema must already be
     /// migrated (see [`super::migrate`]).
     pub fn start(path: &Path, readers: usize) -> StoreResult<Self> {
+        Self::start_with(path, readers, Tuning::default())
+    }
+
+    fn start_with(path: &Path, readers: usize, tuning: Tuning) -> StoreResult<Self> {
+        let reuse = tuning.reuse;
         let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let gate = Arc::new(Gate::default());
         let writer = open(path, false)?;
         // Checkpoints (copying the WAL back into the database file, with its own fsync) run on
         // a thread of their own, so that the writer only ever appends to the WAL.
+        // When the writer restarts the WAL from its beginning (see `write_loop`), a WAL file that
+        // grew past this size is cut back to it.
         writer
-            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .execute_batch(
+                "PRAGMA wal_autocheckpoint = 0;
+                 PRAGMA journal_size_limit = 67108864;",
+            )
             .map_err(super::unavailable)?;
         let (checkpoint_tx, checkpoint_rx) = mpsc::sync_channel::<()>(1);
         let checkpointer = open(path, false)?;
+        let wal_frames = Arc::new(AtomicI64::new(0));
+        let checkpointed = Arc::clone(&wal_frames);
         thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, checkpoint_rx))
+            .spawn(move || checkpoint_loop(checkpointer, checkpoint_rx, &checkpointed))
             .map_err(|e| {
                 StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
             })?;
+        let counted = Arc::clone(&commits);
+        let writer_gate = Arc::clone(&gate);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(writer, write_rx, checkpoint_tx))
+            .spawn(move || {
+                let checkpoints = Checkpoints {
+                    requests: checkpoint_tx,
+                    gate: writer_gate,
+                    wal_frames,
+                    restart_frames: tuning.restart_frames,
+                };
+                write_loop(writer, write_rx, &checkpoints, &counted);
+            })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
 
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
         for n in 0..readers.max(1) {
-            let conn = open(path, true)?;
+            let mut reader = Reader::new(open(path, true)?, Arc::clone(&gate));
             let jobs = read_rx.clone();
+            let commits = Arc::clone(&commits);
             thread::Builder::new()
                 .name(format!("sqlite-reader-{n}"))
                 .spawn(move || {
-                    for job in jobs {
-                        if catch_unwind(AssertUnwindSafe(|| job(&conn))).is_err() {
+                    loop {
+                        // Keep the snapshot while jobs are waiting; give it back before sleeping.
+                        let job = match jobs.try_recv() {
+                            Ok(job) => job,
+                            Err(_) => {
+                                reader.end_snapshot();
+                                match jobs.recv() {
+                                    Ok(job) => job,
+                                    Err(_) => return,
+                                }
+                            }
+                        };
+                        let commits = commits.load(Ordering::Acquire);
+                        let ran =
+                            catch_unwind(AssertUnwindSafe(|| job(&mut reader, commits, reuse)));
+                        if ran.is_err() {
                             tracing::error!("a read job panicked");
+                            reader.end_snapshot();
                         }
                     }
                 })
@@ -88,6 +305,9 @@ impl Engine {
         Ok(Self {
             writer: write_tx,
             readers: read_tx,
+            commits,
+            gate,
+            reuse,
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             path: path.to_owned(),
         })
@@ -97,15 +317,17 @@ impl Engine {
     /// read connection: no hand-off to a reader thread and back. Longer reads (lists) use
     /// [`Self::read`] so that they never hold up an async worker.
     pub fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let commits = self.commits.load(Ordering::Acquire);
+        let reuse = KEEP_SNAPSHOTS.with(Cell::get).then_some(self.reuse);
         LOCAL_READERS.with(|readers| {
             let mut readers = readers.borrow_mut();
-            let conn = match readers.entry(self.id) {
+            let reader = match readers.entry(self.id) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
-                    entry.insert(open(&self.path, true)?)
+                    entry.insert(Reader::new(open(&self.path, true)?, Arc::clone(&self.gate)))
                 }
             };
-            snapshot(conn, f)
+            reader.read(commits, reuse, f)
         })
     }
 
@@ -116,8 +338,8 @@ impl Engine {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let _ = tx.send(snapshot(conn, f));
+        let job: ReadJob = Box::new(move |reader, commits, reuse| {
+            let _ = tx.send(reader.read(commits, Some(reuse), f));
         });
         self.readers
             .send(job)
@@ -151,17 +373,21 @@ impl Engine {
     }
 }
 
+/// How long a connection waits for a lock another connection holds before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(super::unavailable)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;
          PRAGMA cache_size = -16000;
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(super::unavailable)?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(super::unavailable)?;
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON;")
             .map_err(super::unavailable)?;
@@ -170,36 +396,76 @@ pub fn open(path: &Path, read_only: bool) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-/// Runs a read job in one read transaction: all its queries see the same snapshot (a list's total
-/// and its rows agree), and the WAL read lock, which costs system calls, is taken once per job
-/// instead of once per query.
-fn snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-    run(conn, "BEGIN").map_err(super::unavailable)?;
-    let result = f(conn);
-    if let Err(err) = run(conn, "COMMIT") {
-        let _ = run(conn, "ROLLBACK");
-        return Err(super::unavailable(err));
-    }
-    result
-}
-
 /// How many committed groups between two checkpoint requests.
 const GROUPS_PER_CHECKPOINT: u32 = 64;
 
-fn checkpoint_loop(conn: Connection, requests: mpsc::Receiver<()>) {
+/// Longest the writer waits for readers to leave the WAL when it restarts it: this process's
+/// readers at the [`Gate`], then another process's (a backup, say) in SQLite's busy wait. A reader
+/// that stays longer only postpones the restart.
+const RESTART_WAIT: Duration = Duration::from_millis(20);
+
+/// The writer's side of checkpointing.
+struct Checkpoints {
+    /// Asks the checkpoint thread for a checkpoint; never blocks.
+    requests: mpsc::SyncSender<()>,
+    /// How many frames the WAL held at the last checkpoint, which copied what it could:
+    /// everything up to the oldest snapshot still in use.
+    wal_frames: Arc<AtomicI64>,
+    /// From how many frames on the writer restarts the WAL.
+    restart_frames: i64,
+    gate: Arc<Gate>,
+}
+
+/// Copies the WAL into the database file, off the writer. Under steady reads and writes such a
+/// checkpoint never catches up (it stops at the oldest snapshot in use, and the writer keeps
+/// appending), so the WAL would only grow; after each one, the writer, between two groups, copies
+/// the little that is left and restarts the WAL from its beginning (see [`restart_wal`]).
+fn checkpoint_loop(conn: Connection, requests: mpsc::Receiver<()>, wal_frames: &AtomicI64) {
     // A request arrives every few dozen commits; a quiet store is checkpointed once a second.
     loop {
-        match requests.recv_timeout(std::time::Duration::from_secs(1)) {
+        match requests.recv_timeout(Duration::from_secs(1)) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "checkpoint failed; the next one will retry");
+        match checkpoint(&conn, "PASSIVE") {
+            Ok((_, log, _)) => wal_frames.store(log, Ordering::Release),
+            Err(err) => tracing::warn!(error = %err, "checkpoint failed; the next one will retry"),
         }
     }
 }
 
-fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, checkpoints: mpsc::SyncSender<()>) {
+/// Runs `PRAGMA wal_checkpoint(mode)`: whether it was blocked, the WAL's frames, and how many of
+/// them are now copied into the database file.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64, i64)> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        Ok((r.get::<_, i64>(0)? != 0, r.get(1)?, r.get(2)?))
+    })
+}
+
+/// Copies what is left of the WAL and waits (at most [`RESTART_WAIT`]) until no reader uses it,
+/// so that the next group writes the WAL from its beginning again.
+fn restart_wal(conn: &Connection) {
+    let restarted = conn
+        .busy_timeout(RESTART_WAIT)
+        .and_then(|()| checkpoint(conn, "RESTART"));
+    if let Err(err) = conn.busy_timeout(BUSY_TIMEOUT) {
+        tracing::error!(error = %err, "cannot reset the writer's busy timeout");
+    }
+    match restarted {
+        Ok((true, _, _)) => tracing::debug!("readers kept the WAL busy; restart postponed"),
+        Ok(_) => {}
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot restart the WAL; the next checkpoint will retry")
+        }
+    }
+}
+
+fn write_loop(
+    conn: Connection,
+    jobs: mpsc::Receiver<WriteJob>,
+    checkpoints: &Checkpoints,
+    commits: &AtomicU64,
+) {
     let mut groups = 0u32;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -217,13 +483,27 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, checkpoints: mps
             tracing::error!(error = %err, jobs = answers.len(), "group commit failed; rolling back");
             let _ = conn.execute_batch("ROLLBACK");
         }
+        // Counted before anyone is answered: a read that starts after an answer sees a new count
+        // and takes a new snapshot, which holds this group.
+        commits.fetch_add(1, Ordering::Release);
         for answer in answers {
             answer(committed.clone());
         }
         groups += 1;
         if groups % GROUPS_PER_CHECKPOINT == 0 {
             // Never blocks: a request already pending is enough.
-            let _ = checkpoints.try_send(());
+            let _ = checkpoints.requests.try_send(());
+        }
+        if checkpoints.wal_frames.load(Ordering::Acquire) >= checkpoints.restart_frames {
+            checkpoints.wal_frames.store(0, Ordering::Release);
+            // Readers drop their kept snapshots at their next read instead of reusing them.
+            commits.fetch_add(1, Ordering::Release);
+            if checkpoints.gate.close(RESTART_WAIT) {
+                restart_wal(&conn);
+            } else {
+                tracing::debug!("readers stayed on the WAL; restart postponed");
+            }
+            checkpoints.gate.open();
         }
     }
 }
@@ -278,6 +558,136 @@ fn rollback_savepoint(conn: &Connection) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn count(engine: &Engine) -> i64 {
+        engine
+            .read_now(|c| {
+                c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                    .map_err(super::super::db)
+            })
+            .unwrap()
+    }
+
+    /// An engine over a table `t`, and a connection of its own standing for another process.
+    fn engine_and_outsider(dir: &tempfile::TempDir, tuning: Tuning) -> (Engine, Connection) {
+        let path = dir.path().join("t.db");
+        let outsider = open(&path, false).unwrap();
+        outsider
+            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        (Engine::start_with(&path, 1, tuning).unwrap(), outsider)
+    }
+
+    #[tokio::test]
+    async fn a_kept_snapshot_never_hides_a_write_that_was_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        // Snapshots that never expire: only the commit count can end them.
+        let tuning = Tuning {
+            reuse: Duration::from_secs(3600),
+            ..Tuning::default()
+        };
+        let (engine, _) = engine_and_outsider(&dir, tuning);
+        keep_read_snapshots();
+        for n in 1..=50 {
+            engine
+                .write(|c| {
+                    c.execute("INSERT INTO t VALUES (1)", [])
+                        .map(drop)
+                        .map_err(super::super::db)
+                })
+                .await
+                .unwrap();
+            assert_eq!(count(&engine), n, "the read right after write {n}");
+            let listed = engine
+                .read(|c| {
+                    c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+                        .map_err(super::super::db)
+                })
+                .await
+                .unwrap();
+            assert_eq!(listed, n, "a reader thread's read right after write {n}");
+        }
+        release_read_snapshots();
+    }
+
+    #[tokio::test]
+    async fn the_wal_stays_small_under_steady_writes_and_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let tuning = Tuning {
+            restart_frames: 256,
+            ..Tuning::default()
+        };
+        let (engine, _) = engine_and_outsider(&dir, tuning);
+        let engine = Arc::new(engine);
+        let stop = Arc::new(AtomicBool::new(false));
+        // A reader that always holds a snapshot, as a busy server's workers do.
+        let reader = std::thread::spawn({
+            let (engine, stop) = (Arc::clone(&engine), Arc::clone(&stop));
+            move || {
+                keep_read_snapshots();
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    count(&engine);
+                    reads += 1;
+                }
+                release_read_snapshots();
+                reads
+            }
+        });
+        // Each write fills about a page: 2,000 groups write at least 8 MB of WAL frames.
+        for _ in 0..2_000 {
+            engine
+                .write(|c| {
+                    c.execute("INSERT INTO t VALUES (randomblob(3000))", [])
+                        .map(drop)
+                        .map_err(super::super::db)
+                })
+                .await
+                .unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+        let wal = std::fs::metadata(dir.path().join("t.db-wal"))
+            .unwrap()
+            .len();
+        assert!(wal < 3_000_000, "the WAL grew to {wal} bytes");
+    }
+
+    #[test]
+    fn another_processs_write_is_seen_once_the_snapshot_expires_or_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, outsider) = engine_and_outsider(&dir, Tuning::default());
+
+        // Without keeping snapshots, every read is fresh.
+        assert_eq!(count(&engine), 0);
+        outsider.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        assert_eq!(count(&engine), 1);
+
+        keep_read_snapshots();
+        assert_eq!(count(&engine), 1);
+        outsider.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        // Within SNAPSHOT_REUSE the kept snapshot may still answer; after it, never.
+        std::thread::sleep(SNAPSHOT_REUSE * 2);
+        assert_eq!(count(&engine), 2, "seen once the snapshot is too old");
+
+        outsider.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        release_read_snapshots();
+        assert_eq!(
+            count(&engine),
+            3,
+            "seen at once after the snapshot is released"
+        );
+
+        // A released snapshot no longer holds back a checkpoint: it can copy every frame.
+        release_read_snapshots();
+        let (busy, log, copied): (i64, i64, i64) = outsider
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!((busy, log), (0, copied));
+        KEEP_SNAPSHOTS.with(|keep| keep.set(false));
+    }
 
     #[test]
     fn every_connection_is_durable_wal_with_fsync_on_commit() {
