@@ -34,7 +34,7 @@ const MAX_GROUP: usize = 512;
 
 /// Longest a read snapshot is reused. Commits made through this engine end a snapshot at once;
 /// this bounds how late a reader sees a write made by another process.
-pub const SNAPSHOT_REUSE: Duration = Duration::from_millis(1);
+const SNAPSHOT_REUSE: Duration = Duration::from_millis(1);
 
 /// From this many frames (of one page each, 4 KiB) on, the writer restarts the WAL from its
 /// beginning: about 64 MiB, the `journal_size_limit` too, so that the WAL file neither shrinks

@@ -24,7 +24,7 @@ use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse}
 mod accounts;
 mod engine;
 
-pub use engine::{SNAPSHOT_REUSE, keep_read_snapshots, release_read_snapshots};
+pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
 mod purchase_orders;
 mod receiving;
