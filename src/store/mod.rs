@@ -19,6 +19,7 @@ use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
+pub mod key_cache;
 pub mod postgres;
 pub mod receiving_rules;
 pub mod sqlite;

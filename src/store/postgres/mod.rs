@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, Postgres, Transaction};
 
+use super::key_cache::KeyCache;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{
@@ -69,6 +70,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 pub struct PgStore {
     pool: PgPool,
+    keys: KeyCache,
 }
 
 impl PgStore {
@@ -107,7 +109,10 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(db)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            keys: KeyCache::default(),
+        })
     }
 
     /// Closes every connection; later calls answer `Unavailable`.
@@ -180,12 +185,18 @@ impl Store for PgStore {
     }
 
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
-        write_tx!(self, |tx| accounts::revoke_key(&mut tx, id).await)
+        let revoked = write_tx!(self, |tx| accounts::revoke_key(&mut tx, id).await);
+        self.keys.forget_all();
+        revoked
     }
 
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
-        read!(self, |conn| accounts::account_for_key(&mut conn, &hash)
-            .await)
+        self.keys
+            .account_for(hash, async {
+                read!(self, |conn| accounts::account_for_key(&mut conn, &hash)
+                    .await)
+            })
+            .await
     }
 
     async fn has_accounts(&self) -> StoreResult<bool> {

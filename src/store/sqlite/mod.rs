@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode};
 
+use super::key_cache::KeyCache;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{
@@ -38,6 +39,7 @@ const READERS: usize = 3;
 
 pub struct SqliteStore {
     engine: Engine,
+    keys: KeyCache,
     path: PathBuf,
 }
 
@@ -54,6 +56,7 @@ impl SqliteStore {
         drop(conn);
         Ok(Self {
             engine: Engine::start(path, READERS)?,
+            keys: KeyCache::default(),
             path: path.to_owned(),
         })
     }
@@ -149,14 +152,21 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
-        self.engine
+        let revoked = self
+            .engine
             .write(move |c| accounts::revoke_key(c, id))
-            .await
+            .await;
+        self.keys.forget_all();
+        revoked
     }
 
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
-        self.engine
-            .read_now(move |c| accounts::account_for_key(c, &hash))
+        self.keys
+            .account_for(hash, async {
+                self.engine
+                    .read_now(move |c| accounts::account_for_key(c, &hash))
+            })
+            .await
     }
 
     async fn create_first_account(
