@@ -696,6 +696,27 @@ mod tests {
         KEEP_SNAPSHOTS.with(|keep| keep.set(false));
     }
 
+    /// The build options of `.cargo/config.toml` (a build without them still works, slower).
+    #[test]
+    fn sqlite_is_built_without_global_allocation_and_page_cache_mutexes() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
+
     #[test]
     fn a_new_limit_does_not_prepare_the_statement_again() {
         let dir = tempfile::tempdir().unwrap();
