@@ -578,6 +578,14 @@ mod tests {
             .unwrap()
     }
 
+    /// Runs one statement as a write job, answered once its group is on disk.
+    async fn write(engine: &Engine, sql: &'static str) {
+        engine
+            .write(move |c| c.execute(sql, []).map(drop).map_err(super::super::db))
+            .await
+            .unwrap();
+    }
+
     /// An engine over a table `t`, and a connection of its own standing for another process.
     fn engine_and_outsider(dir: &tempfile::TempDir, tuning: Tuning) -> (Engine, Connection) {
         let path = dir.path().join("t.db");
@@ -599,14 +607,7 @@ mod tests {
         let (engine, _) = engine_and_outsider(&dir, tuning);
         keep_read_snapshots();
         for n in 1..=50 {
-            engine
-                .write(|c| {
-                    c.execute("INSERT INTO t VALUES (1)", [])
-                        .map(drop)
-                        .map_err(super::super::db)
-                })
-                .await
-                .unwrap();
+            write(&engine, "INSERT INTO t VALUES (1)").await;
             assert_eq!(count(&engine), n, "the read right after write {n}");
             let listed = engine
                 .read(|c| {
@@ -646,14 +647,7 @@ mod tests {
         });
         // Each write fills about a page: 2,000 groups write at least 8 MB of WAL frames.
         for _ in 0..2_000 {
-            engine
-                .write(|c| {
-                    c.execute("INSERT INTO t VALUES (randomblob(3000))", [])
-                        .map(drop)
-                        .map_err(super::super::db)
-                })
-                .await
-                .unwrap();
+            write(&engine, "INSERT INTO t VALUES (randomblob(3000))").await;
         }
         stop.store(true, Ordering::Relaxed);
         assert!(reader.join().unwrap() > 0);
