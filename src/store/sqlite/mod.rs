@@ -290,7 +290,7 @@ impl Store for SqliteStore {
         change: LocationChange,
     ) -> StoreResult<()> {
         self.engine
-            .write(move |c| warehouses::update_location(c, account, id, change))
+            .write(move |c| warehouses::update_location(c, account, id, change.clone()))
             .await
     }
 
@@ -364,7 +364,7 @@ impl Store for SqliteStore {
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder> {
         self.engine
-            .write(move |c| purchase_orders::update_shipping_details(c, account, id, patch))
+            .write(move |c| purchase_orders::update_shipping_details(c, account, id, patch.clone()))
             .await
     }
 
