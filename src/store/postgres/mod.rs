@@ -358,14 +358,10 @@ impl Store for PgStore {
         account: AccountId,
         id: PurchaseOrderId,
     ) -> StoreResult<PurchaseOrder> {
-        // One snapshot for the header and its lines.
-        let mut tx = self.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let result = purchase_orders::get(&mut tx, account, id, false).await;
-        finish(tx, result).await
+        read!(self, |conn| purchase_orders::get(
+            &mut conn, account, id, false
+        )
+        .await)
     }
 
     async fn list_purchase_orders(

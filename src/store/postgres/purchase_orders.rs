@@ -77,28 +77,34 @@ pub async fn get(
     id: PurchaseOrderId,
     lock: bool,
 ) -> StoreResult<PurchaseOrder> {
-    let header = sqlx::query(&format!(
-        "SELECT {HEADER_COLUMNS}
+    // One statement, so one round trip and one snapshot: the header on every row, one row per
+    // line.
+    let rows = sqlx::query(&format!(
+        "SELECT {HEADER_COLUMNS}, l.sku, l.supplier_sku, l.quantity, l.cost_micros, l.received_quantity,
+                l.rejected_quantity
          FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
-         WHERE po.account_id = $1 AND po.id = $2 {}",
+              LEFT JOIN purchase_order_lines l ON l.purchase_order_id = po.id
+         WHERE po.account_id = $1 AND po.id = $2
+         ORDER BY l.line_no {}",
         if lock { "FOR UPDATE OF po" } else { "" }
     ))
     .bind(account.0)
     .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let lines = sqlx::query(
-        "SELECT sku, supplier_sku, quantity, cost_micros, received_quantity, rejected_quantity
-         FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY line_no",
-    )
-    .bind(id.0)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    into_order(&header, &lines)
+    let header = rows.first().ok_or(StoreError::NotFound)?;
+    // An order without lines comes back as one row whose line columns are all null.
+    let lines: &[PgRow] = if col::<Option<&str>>(header, LINE_COLUMNS)?.is_some() {
+        &rows
+    } else {
+        &[]
+    };
+    into_order(header, lines)
 }
+
+/// Where the line columns start in the rows of [`get`].
+const LINE_COLUMNS: usize = 17;
 
 pub async fn list(
     conn: &mut PgConnection,
@@ -549,18 +555,22 @@ fn into_order(h: &PgRow, lines: &[PgRow]) -> StoreResult<PurchaseOrder> {
         },
         create_date: col(h, 15)?,
         modify_date: col(h, 16)?,
-        products: lines.iter().map(line).collect::<StoreResult<_>>()?,
+        products: lines
+            .iter()
+            .map(|r| line(r, LINE_COLUMNS))
+            .collect::<StoreResult<_>>()?,
     })
 }
 
-fn line(r: &PgRow) -> StoreResult<Line> {
-    let sku: &str = col(r, 0)?;
+/// The line whose columns start at `at`.
+fn line(r: &PgRow, at: usize) -> StoreResult<Line> {
+    let sku: &str = col(r, at)?;
     Ok(Line {
         sku: Sku::parse(sku).map_err(|_| corrupt("sku", sku))?,
-        supplier_sku: col(r, 1)?,
-        quantity: col(r, 2)?,
-        cost: col::<Option<i64>>(r, 3)?.map(Money::from_micros),
-        received_quantity: col(r, 4)?,
-        rejected_quantity: col(r, 5)?,
+        supplier_sku: col(r, at + 1)?,
+        quantity: col(r, at + 2)?,
+        cost: col::<Option<i64>>(r, at + 3)?.map(Money::from_micros),
+        received_quantity: col(r, at + 4)?,
+        rejected_quantity: col(r, at + 5)?,
     })
 }
