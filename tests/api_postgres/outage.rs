@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use procura::store::Store;
-use procura::store::postgres::{DbOptions, PgStore};
+use procura::store::postgres::{DbOptions, PING_WHEN_IDLE_FOR, PgStore};
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
@@ -193,6 +193,41 @@ async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database
         ok_json(readyz(&app).await).await,
         json!({ "status": "ready" })
     );
+    let listed = ok_json(app.list_suppliers(&[]).await).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    app.supplier("Bolt").await;
+    relay.cut().await;
+}
+
+#[tokio::test]
+async fn connections_broken_while_the_pool_sat_idle_are_replaced_before_a_request_meets_them() {
+    let Some(db) = test_database().await else {
+        return;
+    };
+    let direct: PgConnectOptions = db.url.parse().unwrap();
+    let target = tokio::net::lookup_host((direct.get_host(), direct.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .expect("the PostgreSQL server's address");
+    let relay = Relay::start(SocketAddr::from(([127, 0, 0, 1], 0)), target).await;
+    let options = DbOptions {
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(1),
+        ..DbOptions::default()
+    };
+    let store = PgStore::connect(&through(&db.url, relay.address), &options)
+        .await
+        .unwrap();
+    let app = spawn_app_on(db, Arc::new(store), 0).await;
+    app.supplier("Acme").await;
+
+    // A restart while nothing is asked: every pooled connection is closed, the address answers
+    // again at once.
+    let (address, target) = relay.cut().await;
+    let relay = Relay::start(address, target).await;
+    tokio::time::sleep(PING_WHEN_IDLE_FOR + Duration::from_millis(100)).await;
+
     let listed = ok_json(app.list_suppliers(&[]).await).await;
     assert_eq!(listed["total"], 1, "{listed}");
     app.supplier("Bolt").await;
