@@ -830,7 +830,14 @@ mod tests {
         let (release, held) = mpsc::channel::<()>();
         let holder = tokio::spawn({
             let engine = Arc::clone(&engine);
-            async move { engine.write(move |_| Ok(held.recv().unwrap())).await }
+            async move {
+                engine
+                    .write(move |_| {
+                        held.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         let before = engine.commits.load(Ordering::Acquire);
