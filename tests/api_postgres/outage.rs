@@ -151,11 +151,10 @@ fn through(url: &str, address: SocketAddr) -> String {
     format!("{scheme}://{user}{address}/{path}")
 }
 
-#[tokio::test]
-async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database_returns() {
-    let Some(db) = test_database().await else {
-        return;
-    };
+/// An app whose store (a pool of two) reaches PostgreSQL through a [`Relay`]; `None` without
+/// PostgreSQL.
+async fn app_behind_relay() -> Option<(TestApp, Relay)> {
+    let db = test_database().await?;
     let direct: PgConnectOptions = db.url.parse().unwrap();
     let target = tokio::net::lookup_host((direct.get_host(), direct.get_port()))
         .await
@@ -171,7 +170,14 @@ async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database
     let store = PgStore::connect(&through(&db.url, relay.address), &options)
         .await
         .unwrap();
-    let app = spawn_app_on(db, Arc::new(store), 0).await;
+    Some((spawn_app_on(db, Arc::new(store), 0).await, relay))
+}
+
+#[tokio::test]
+async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database_returns() {
+    let Some((app, relay)) = app_behind_relay().await else {
+        return;
+    };
     assert_eq!(
         ok_json(readyz(&app).await).await,
         json!({ "status": "ready" })
@@ -201,25 +207,9 @@ async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database
 
 #[tokio::test]
 async fn connections_broken_while_the_pool_sat_idle_are_replaced_before_a_request_meets_them() {
-    let Some(db) = test_database().await else {
+    let Some((app, relay)) = app_behind_relay().await else {
         return;
     };
-    let direct: PgConnectOptions = db.url.parse().unwrap();
-    let target = tokio::net::lookup_host((direct.get_host(), direct.get_port()))
-        .await
-        .unwrap()
-        .next()
-        .expect("the PostgreSQL server's address");
-    let relay = Relay::start(SocketAddr::from(([127, 0, 0, 1], 0)), target).await;
-    let options = DbOptions {
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(1),
-        ..DbOptions::default()
-    };
-    let store = PgStore::connect(&through(&db.url, relay.address), &options)
-        .await
-        .unwrap();
-    let app = spawn_app_on(db, Arc::new(store), 0).await;
     app.supplier("Acme").await;
 
     // A restart while nothing is asked: every pooled connection is closed, the address answers
