@@ -555,15 +555,13 @@ fn into_order(h: &PgRow, lines: &[PgRow]) -> StoreResult<PurchaseOrder> {
         },
         create_date: col(h, 15)?,
         modify_date: col(h, 16)?,
-        products: lines
-            .iter()
-            .map(|r| line(r, LINE_COLUMNS))
-            .collect::<StoreResult<_>>()?,
+        products: lines.iter().map(line).collect::<StoreResult<_>>()?,
     })
 }
 
-/// The line whose columns start at `at`.
-fn line(r: &PgRow, at: usize) -> StoreResult<Line> {
+/// The line in a row of [`get`].
+fn line(r: &PgRow) -> StoreResult<Line> {
+    let at = LINE_COLUMNS;
     let sku: &str = col(r, at)?;
     Ok(Line {
         sku: Sku::parse(sku).map_err(|_| corrupt("sku", sku))?,
