@@ -326,7 +326,7 @@ fn rejected(problems: Vec<Problem>) -> ApiError {
 pub fn current_request_id() -> Uuid {
     REQUEST_ID
         .try_with(|id| *id)
-        .unwrap_or_else(|_| Uuid::new_v4())
+        .unwrap_or_else(|_| super::RequestId::generate())
 }
 
 impl IntoResponse for ApiError {

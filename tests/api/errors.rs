@@ -190,6 +190,8 @@ async fn every_answer_carries_a_fresh_request_id() {
             .get("x-request-id")
             .unwrap_or_else(|| panic!("no X-Request-Id on {}", answer.url()));
         let id = uuid::Uuid::parse_str(id.to_str().unwrap()).expect("X-Request-Id is a UUID");
+        assert_eq!(id.get_version(), Some(uuid::Version::Random), "{id}");
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122, "{id}");
         assert!(seen.insert(id), "request id {id} given twice");
     }
 }
