@@ -14,6 +14,7 @@ contract_tests!(
     racing_conflicting_status_changes_have_one_winner,
     racing_suppliers_with_one_name_have_one_winner,
     racing_first_starts_create_exactly_one_account,
+    creates_racing_a_warehouse_delete_never_leave_an_order_without_its_warehouse,
 );
 
 async fn racing_first_starts_create_exactly_one_account(store: Arc<dyn Store>) {
@@ -81,6 +82,59 @@ async fn concurrent_creates_get_distinct_consecutive_order_numbers(store: Arc<dy
             (1..=sequences.len() as u32).collect::<Vec<_>>(),
             "day {day}"
         );
+    }
+}
+
+async fn creates_racing_a_warehouse_delete_never_leave_an_order_without_its_warehouse(
+    store: Arc<dyn Store>,
+) {
+    let (account, supplier, _) = setup(store.as_ref()).await;
+    for round in 0..5 {
+        let warehouse = crate::harness::warehouse(store.as_ref(), account).await;
+        let creates: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                let input = order(
+                    supplier,
+                    warehouse,
+                    vec![line(&format!("R{round}-{i}"), 1, None)],
+                );
+                tokio::spawn(async move { store.create_purchase_order(account, input).await })
+            })
+            .collect();
+        let delete = {
+            let store = store.clone();
+            tokio::spawn(async move { store.delete_warehouse(account, warehouse, false).await })
+        };
+        let mut created = Vec::new();
+        for task in creates {
+            match task.await.expect("the task") {
+                Ok(po) => created.push(po.id),
+                Err(StoreError::Rejected(problems)) => {
+                    assert_eq!(problems.len(), 1, "{problems:?}");
+                    assert_eq!(problems[0].rule, Rule::UnknownReference);
+                    assert_eq!(problems[0].field.as_deref(), Some("warehouse_id"));
+                }
+                Err(other) => panic!("unexpected error: {other:?}"),
+            }
+        }
+        match delete.await.expect("the task") {
+            Ok(()) => assert!(
+                created.is_empty(),
+                "the warehouse was deleted under {} order(s)",
+                created.len()
+            ),
+            Err(StoreError::Rejected(problems)) => {
+                assert_eq!(problems[0].rule, Rule::InUse, "{problems:?}");
+                assert!(!created.is_empty(), "refused, yet no order refers to it");
+                store.get_warehouse(account, warehouse).await.unwrap();
+            }
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+        for id in created {
+            let po = store.get_purchase_order(account, id).await.unwrap();
+            assert_eq!(po.warehouse_id, warehouse);
+        }
     }
 }
 

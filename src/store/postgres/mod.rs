@@ -361,11 +361,10 @@ impl Store for PgStore {
     ) -> StoreResult<PurchaseOrder> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let now = crate::store::now();
+        // Two statements, each a transaction of its own: see `allocate_order_number`.
         let number =
             purchase_orders::allocate_order_number(&mut conn, account, &input, now).await?;
-        let mut tx = sqlx::Acquire::begin(&mut conn).await.map_err(db)?;
-        let result = purchase_orders::create(&mut tx, account, &input, now, number).await;
-        finish(tx, result).await
+        purchase_orders::create(&mut conn, account, &input, now, number).await
     }
 
     async fn get_purchase_order(

@@ -17,8 +17,13 @@ const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po
     po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
     po.tracking_number, po.reference_number, po.note_to_supplier, po.created_at, po.updated_at";
 
-/// Creates an order in the transaction `conn`, with the number allocated beforehand by
-/// [`allocate_order_number`].
+/// Creates an order, with the number allocated beforehand by [`allocate_order_number`], in one
+/// statement and so one round trip. `conn` must not be in a transaction: the statement is a
+/// transaction of its own, committed (and flushed to disk) before its answer comes back.
+///
+/// The statement key-share locks the supplier and the warehouse, so that a concurrent warehouse
+/// delete waits for it and then sees the order, and writes the order, its lines and its count
+/// only if both exist; otherwise it writes nothing and the answer says which one is missing.
 pub async fn create(
     conn: &mut PgConnection,
     account: AccountId,
@@ -26,14 +31,29 @@ pub async fn create(
     now: DateTime<Utc>,
     order_number: String,
 ) -> StoreResult<PurchaseOrder> {
-    let supplier_name = check_references(conn, account, input).await?;
     let d = &input.details;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status, order_date,
-             expected_delivery_date, payment_terms, payment_status, currency_code, shipping_carrier,
-             tracking_number, reference_number, note_to_supplier, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-         RETURNING id",
+    let lines = LineColumns::of(input);
+    let row = sqlx::query(
+        "WITH supplier AS (SELECT name FROM suppliers WHERE account_id = $1 AND id = $3 FOR KEY SHARE),
+              warehouse AS (SELECT FROM inventory_warehouses WHERE account_id = $1 AND id = $4 FOR KEY SHARE),
+              po AS (
+                  INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status,
+                      order_date, expected_delivery_date, payment_terms, payment_status, currency_code,
+                      shipping_carrier, tracking_number, reference_number, note_to_supplier, created_at,
+                      updated_at)
+                  SELECT $1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14
+                  WHERE EXISTS (SELECT FROM supplier) AND EXISTS (SELECT FROM warehouse)
+                  RETURNING id),
+              new_lines AS (
+                  INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity,
+                      cost_micros)
+                  SELECT po.id, l.* FROM po, UNNEST($15::bigint[], $16::text[], $17::text[], $18::bigint[],
+                      $19::bigint[]) AS l),
+              counted AS (
+                  INSERT INTO purchase_order_counts (account_id, status, shard, n)
+                  SELECT $1, 'draft', $20, 1 FROM po
+                  ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + 1)
+         SELECT (SELECT name FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT id FROM po)",
     )
     .bind(account.0)
     .bind(&order_number)
@@ -49,12 +69,17 @@ pub async fn create(
     .bind(&d.reference_number)
     .bind(&d.note_to_supplier)
     .bind(now)
+    .bind(lines.line_nos)
+    .bind(lines.skus)
+    .bind(lines.supplier_skus)
+    .bind(lines.quantities)
+    .bind(lines.costs)
+    .bind(count_shard())
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let id = PurchaseOrderId(id);
-    let products = insert_lines(conn, id, input).await?;
-    count_status(conn, account, None, Status::Draft).await?;
+    let supplier_name = crate::store::references_verdict(input, col(&row, 0)?, col(&row, 1)?)?;
+    let id = PurchaseOrderId(col(&row, 2)?);
     Ok(PurchaseOrder {
         id,
         order_number,
@@ -65,7 +90,7 @@ pub async fn create(
         details: input.details.clone(),
         create_date: now,
         modify_date: now,
-        products,
+        products: new_lines(input),
     })
 }
 
@@ -295,7 +320,7 @@ pub async fn change_status(
                 "status of {id} changed under its row lock"
             )));
         }
-        count_status(conn, account, Some(from), to).await?;
+        count_status(conn, account, from, to).await?;
     }
     Ok(to)
 }
@@ -303,20 +328,24 @@ pub async fn change_status(
 /// Shards per (account, status) count; see `migrations/postgres/0003_order_counts.sql`.
 const COUNT_SHARDS: i16 = 16;
 
-/// Moves one order from `from` (none for a new order) to `to` in the per-status counts, each on
-/// a shard picked at random. The rows are written in (status, shard) order, so concurrent moves
-/// lock them in the same order and cannot deadlock.
+/// A count shard picked at random, so that concurrent writers rarely wait on the same row.
+fn count_shard() -> i16 {
+    rand::random_range(0..COUNT_SHARDS)
+}
+
+/// Moves one order from `from` to `to` in the per-status counts, each on a shard picked at
+/// random. The rows are written in (status, shard) order, so concurrent moves lock them in the
+/// same order and cannot deadlock. (A create adds its order to the counts in its own statement.)
 pub async fn count_status(
     conn: &mut PgConnection,
     account: AccountId,
-    from: Option<Status>,
+    from: Status,
     to: Status,
 ) -> StoreResult<()> {
-    let shard = || rand::random_range(0..COUNT_SHARDS);
-    let mut deltas = vec![(to.as_str(), shard(), 1_i64)];
-    if let Some(from) = from {
-        deltas.push((from.as_str(), shard(), -1));
-    }
+    let mut deltas = [
+        (to.as_str(), count_shard(), 1_i64),
+        (from.as_str(), count_shard(), -1),
+    ];
     deltas.sort_unstable();
     for (status, shard, delta) in deltas {
         sqlx::query(
@@ -371,53 +400,48 @@ async fn check_references(
     crate::store::references_verdict(input, supplier, warehouse)
 }
 
-/// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`. The upsert locks
-/// the counter row until commit: concurrent creates of one account and day queue on it, in this
-/// process or any other, and a rolled-back create gives its number back.
-/// Allocates the account's next order number for the UTC day of `now`, in a short transaction of
-/// its own (`conn` must not be in one). Inside the create's transaction, the sequence row's lock
-/// would be held until that transaction's commit and its fsync, so all the creates of an account
-/// would commit one at a time; here it is held for microseconds.
+/// Allocates the account's next `MMDDYYYY-NN` order number for the UTC day of `now`, after
+/// checking that the supplier and the warehouse exist (so that a refused request skips no
+/// number), in one statement. `conn` must not be in a transaction.
 ///
-/// That transaction commits without waiting for its fsync: the create that uses the number
-/// commits synchronously later, which makes this earlier change durable too; if the server dies
-/// before that, no stored order carries the number, so handing it out again is harmless. A number
-/// whose create then fails is skipped: order numbers are unique and never reused, not gapless.
+/// The statement is a transaction of its own, apart from the create's: inside the create's, the
+/// sequence row's lock would be held until that transaction's commit and its fsync, so all the
+/// creates of an account would commit one at a time; here it is held for microseconds. It also
+/// commits without waiting for its fsync (`set_config(..., true)` lasts until that commit): the
+/// create that uses the number commits synchronously later, which makes this earlier change
+/// durable too; if the server dies before that, no stored order carries the number, so handing
+/// it out again is harmless. A number whose create then fails is skipped: order numbers are
+/// unique and never reused, not gapless.
 pub async fn allocate_order_number(
     conn: &mut PgConnection,
     account: AccountId,
     input: &PurchaseOrderInput,
     now: DateTime<Utc>,
 ) -> StoreResult<String> {
-    // Refuse unknown references before taking a number, so that a refused request skips none.
-    check_references(conn, account, input).await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    let number = next_order_number(&mut tx, account, now).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(number)
-}
-
-async fn next_order_number(
-    conn: &mut PgConnection,
-    account: AccountId,
-    now: DateTime<Utc>,
-) -> StoreResult<String> {
     let day = now.date_naive();
-    let sequence: i64 = sqlx::query_scalar(
-        "INSERT INTO order_number_sequences (account_id, day, last_value) VALUES ($1, $2, 1)
-         ON CONFLICT (account_id, day) DO UPDATE SET last_value = order_number_sequences.last_value + 1
-         RETURNING last_value",
+    let row = sqlx::query(
+        "WITH commit_without_fsync AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+              supplier AS (SELECT FROM suppliers WHERE account_id = $1 AND id = $2),
+              warehouse AS (SELECT FROM inventory_warehouses WHERE account_id = $1 AND id = $3),
+              number AS (
+                  INSERT INTO order_number_sequences (account_id, day, last_value)
+                  SELECT $1, $4, 1 FROM commit_without_fsync
+                  WHERE EXISTS (SELECT FROM supplier) AND EXISTS (SELECT FROM warehouse)
+                  ON CONFLICT (account_id, day)
+                  DO UPDATE SET last_value = order_number_sequences.last_value + 1
+                  RETURNING last_value)
+         SELECT EXISTS (SELECT FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT last_value FROM number)",
     )
     .bind(account.0)
+    .bind(input.supplier_id.0)
+    .bind(input.warehouse_id.0)
     .bind(day)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(format_order_number(day, sequence))
+    let supplier = col::<bool>(&row, 0)?.then(String::new);
+    crate::store::references_verdict(input, supplier, col(&row, 1)?)?;
+    Ok(format_order_number(day, col(&row, 2)?))
 }
 
 /// Inserts every line in one statement (`UNNEST` of one array per column).
@@ -426,27 +450,49 @@ async fn insert_lines(
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
 ) -> StoreResult<Vec<Line>> {
-    let products = &input.products;
-    let line_nos: Vec<i64> = (0..products.len() as i64).collect();
-    let skus: Vec<String> = products.iter().map(|p| p.sku.as_str().to_owned()).collect();
-    let supplier_skus: Vec<Option<String>> =
-        products.iter().map(|p| p.supplier_sku.clone()).collect();
-    let quantities: Vec<i64> = products.iter().map(|p| p.quantity.get()).collect();
-    let costs: Vec<Option<i64>> = products.iter().map(|p| p.cost.map(Money::micros)).collect();
+    let lines = LineColumns::of(input);
     sqlx::query(
         "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
          SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])",
     )
     .bind(id.0)
-    .bind(line_nos)
-    .bind(skus)
-    .bind(supplier_skus)
-    .bind(quantities)
-    .bind(costs)
+    .bind(lines.line_nos)
+    .bind(lines.skus)
+    .bind(lines.supplier_skus)
+    .bind(lines.quantities)
+    .bind(lines.costs)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(products
+    Ok(new_lines(input))
+}
+
+/// An order's lines as one array per column, for `UNNEST`.
+struct LineColumns {
+    line_nos: Vec<i64>,
+    skus: Vec<String>,
+    supplier_skus: Vec<Option<String>>,
+    quantities: Vec<i64>,
+    costs: Vec<Option<i64>>,
+}
+
+impl LineColumns {
+    fn of(input: &PurchaseOrderInput) -> Self {
+        let products = &input.products;
+        Self {
+            line_nos: (0..products.len() as i64).collect(),
+            skus: products.iter().map(|p| p.sku.as_str().to_owned()).collect(),
+            supplier_skus: products.iter().map(|p| p.supplier_sku.clone()).collect(),
+            quantities: products.iter().map(|p| p.quantity.get()).collect(),
+            costs: products.iter().map(|p| p.cost.map(Money::micros)).collect(),
+        }
+    }
+}
+
+/// The lines of a newly written order: as given, nothing received yet.
+fn new_lines(input: &PurchaseOrderInput) -> Vec<Line> {
+    input
+        .products
         .iter()
         .map(|product| Line {
             sku: product.sku.clone(),
@@ -456,7 +502,7 @@ async fn insert_lines(
             received_quantity: 0,
             rejected_quantity: 0,
         })
-        .collect())
+        .collect()
 }
 
 /// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the

@@ -180,7 +180,7 @@ pub async fn receive(
         .await
         .map_err(db)?;
     if next != status {
-        super::purchase_orders::count_status(conn, account, Some(status), next).await?;
+        super::purchase_orders::count_status(conn, account, status, next).await?;
     }
     Ok(next)
 }
