@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use procura::domain::page::PageRequest;
+use procura::domain::purchase_order::PurchaseOrderFilter;
 use procura::domain::status::Status;
 use procura::store::{Rule, Store, StoreError};
 
@@ -191,6 +193,21 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
                 .status,
             winner
         );
+    }
+    // The per-status counts behind list totals moved with every change, and only once.
+    for status in Status::ALL {
+        let page = store
+            .list_purchase_orders(
+                account,
+                PurchaseOrderFilter {
+                    status: Some(status),
+                    ..Default::default()
+                },
+                PageRequest::first(50),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total as usize, page.items.len(), "{status}");
     }
 }
 

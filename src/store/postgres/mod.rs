@@ -420,10 +420,9 @@ impl Store for PgStore {
         id: PurchaseOrderId,
         to: Status,
     ) -> StoreResult<Status> {
-        write_tx!(self, |tx| purchase_orders::change_status(
-            &mut tx, account, id, to
-        )
-        .await)
+        // Compare-and-set statements, each a transaction of its own: see `change_status`.
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        purchase_orders::change_status(&mut conn, account, id, to).await
     }
 
     async fn receive(

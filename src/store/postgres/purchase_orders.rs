@@ -286,43 +286,63 @@ pub async fn update_shipping_details(
     Ok(order)
 }
 
-/// The transition is checked against the status read under the row lock: a racing change waits
-/// for this transaction and is then checked against the status it leaves.
+/// Changes an order's status by compare-and-set, outside any transaction: read the status,
+/// check the move, then one statement that changes the order only if its status is still the
+/// one read, and moves it between the per-status counts. When another request changed the
+/// status in between, that statement changes nothing and the move is checked again against the
+/// new status. Statuses only move forward (they form a chain without cycles), so that can happen
+/// only a few times.
 pub async fn change_status(
     conn: &mut PgConnection,
     account: AccountId,
     id: PurchaseOrderId,
     to: Status,
 ) -> StoreResult<Status> {
-    let from = locked_status(conn, account, id).await?;
-    let to = from.transition(to).map_err(|err| {
-        StoreError::rejected(
-            Rule::InvalidStatus,
-            Some("status"),
-            Some(to.to_string()),
-            err.to_string(),
+    for _ in 0..=Status::ALL.len() {
+        let from = current_status(conn, account, id).await?;
+        let to = from.transition(to).map_err(|err| {
+            StoreError::rejected(
+                Rule::InvalidStatus,
+                Some("status"),
+                Some(to.to_string()),
+                err.to_string(),
+            )
+        })?;
+        if to == from {
+            return Ok(to);
+        }
+        let (statuses, shards, deltas) = count_moves(from, to);
+        let moved: bool = sqlx::query_scalar(
+            "WITH moved AS (
+                 UPDATE purchase_orders SET status = $4, updated_at = $5
+                 WHERE account_id = $1 AND id = $2 AND status = $3
+                 RETURNING id),
+             counted AS (
+                 INSERT INTO purchase_order_counts AS c (account_id, status, shard, n)
+                 SELECT $1, d.status, d.shard, d.n
+                 FROM moved, UNNEST($6::text[], $7::smallint[], $8::bigint[]) AS d (status, shard, n)
+                 ORDER BY d.status, d.shard
+                 ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n)
+             SELECT EXISTS (SELECT FROM moved)",
         )
-    })?;
-    if to != from {
-        let changed = sqlx::query(
-            "UPDATE purchase_orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
-        )
+        .bind(account.0)
         .bind(id.0)
         .bind(from.as_str())
         .bind(to.as_str())
         .bind(now())
-        .execute(&mut *conn)
+        .bind(statuses)
+        .bind(shards)
+        .bind(deltas)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(db)?
-        .rows_affected();
-        if changed != 1 {
-            return Err(StoreError::Internal(format!(
-                "status of {id} changed under its row lock"
-            )));
+        .map_err(db)?;
+        if moved {
+            return Ok(to);
         }
-        count_status(conn, account, from, to).await?;
     }
-    Ok(to)
+    Err(StoreError::Internal(format!(
+        "the status of purchase order {id} kept changing"
+    )))
 }
 
 /// Shards per (account, status) count; see `migrations/postgres/0003_order_counts.sql`.
@@ -333,34 +353,62 @@ fn count_shard() -> i16 {
     rand::random_range(0..COUNT_SHARDS)
 }
 
-/// Moves one order from `from` to `to` in the per-status counts, each on a shard picked at
-/// random. The rows are written in (status, shard) order, so concurrent moves lock them in the
-/// same order and cannot deadlock. (A create adds its order to the counts in its own statement.)
+/// Moves one order from `from` to `to` in the per-status counts, in the transaction `conn`.
 pub async fn count_status(
     conn: &mut PgConnection,
     account: AccountId,
     from: Status,
     to: Status,
 ) -> StoreResult<()> {
-    let mut deltas = [
+    let (statuses, shards, deltas) = count_moves(from, to);
+    sqlx::query(
+        "INSERT INTO purchase_order_counts AS c (account_id, status, shard, n)
+         SELECT $1, d.status, d.shard, d.n
+         FROM UNNEST($2::text[], $3::smallint[], $4::bigint[]) AS d (status, shard, n)
+         ORDER BY d.status, d.shard
+         ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n",
+    )
+    .bind(account.0)
+    .bind(statuses)
+    .bind(shards)
+    .bind(deltas)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The two count changes of a move from `from` to `to` (statuses, shards, deltas), each on a
+/// shard picked at random. They are written in (status, shard) order, so concurrent moves lock
+/// the count rows in the same order and cannot deadlock.
+fn count_moves(from: Status, to: Status) -> ([&'static str; 2], [i16; 2], [i64; 2]) {
+    let mut moves = [
         (to.as_str(), count_shard(), 1_i64),
         (from.as_str(), count_shard(), -1),
     ];
-    deltas.sort_unstable();
-    for (status, shard, delta) in deltas {
-        sqlx::query(
-            "INSERT INTO purchase_order_counts (account_id, status, shard, n) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + excluded.n",
-        )
-        .bind(account.0)
-        .bind(status)
-        .bind(shard)
-        .bind(delta)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
+    moves.sort_unstable();
+    (
+        moves.map(|(status, _, _)| status),
+        moves.map(|(_, shard, _)| shard),
+        moves.map(|(_, _, delta)| delta),
+    )
+}
+
+/// The order's status as of now, without a lock.
+async fn current_status(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<Status> {
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2")
+            .bind(account.0)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)?;
+    parse_status(&status)
 }
 
 async fn locked_status(
