@@ -17,6 +17,7 @@ contract_tests!(
     receipts_that_break_a_rule_are_refused_whole,
     a_location_with_receipts_cannot_be_deleted,
     concurrent_receipts_never_over_receive,
+    concurrent_receipts_of_the_same_stock_in_any_order_all_succeed,
 );
 
 fn receive(
@@ -94,19 +95,25 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
         (4, 1)
     );
 
+    // Two entries for one stock row (A, shelf, L1) in one receipt add up.
     let rest = vec![
         receive("A", bin, 3, 0, None),
-        receive("A", shelf, 2, 0, Some("L1")),
+        receive("A", shelf, 1, 0, Some("L1")),
+        receive("A", shelf, 1, 0, Some("L1")),
         receive("B", bin, 5, 0, None),
     ];
     assert_eq!(
         store.receive(s.0, po, rest, "req-2".into()).await.unwrap(),
         Status::Received
     );
-    assert_eq!(
-        store.get_purchase_order(s.0, po).await.unwrap().status,
-        Status::Received
-    );
+    let stored = store.get_purchase_order(s.0, po).await.unwrap();
+    assert_eq!(stored.status, Status::Received);
+    let counters: Vec<(i64, i64)> = stored
+        .products
+        .iter()
+        .map(|l| (l.received_quantity, l.rejected_quantity))
+        .collect();
+    assert_eq!(counters, [(9, 1), (5, 0)]);
 
     let receipts = store.list_receipts(s.0, po).await.unwrap();
     assert_eq!(
@@ -114,11 +121,12 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
             .iter()
             .map(|r| (r.request_id.as_str(), r.lines.len()))
             .collect::<Vec<_>>(),
-        [("req-1", 1), ("req-2", 3)]
+        [("req-1", 1), ("req-2", 4)]
     );
     assert_eq!(receipts[0].lines[0].location_name, "Shelf");
     assert_eq!(receipts[0].lines[0].lot.as_deref(), Some("L1"));
-    assert_eq!(receipts[1].lines[2].sku.as_str(), "B");
+    assert_eq!(receipts[1].lines[0].lot, None);
+    assert_eq!(receipts[1].lines[3].sku.as_str(), "B");
 
     let levels = store
         .list_inventory(s.0, InventoryFilter::default(), PageRequest::first(50))
@@ -369,4 +377,52 @@ async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(stock.items.iter().map(|l| l.on_hand).sum::<i64>(), 10);
+}
+
+/// Receipts of different orders that raise the same stock rows, listed in opposite orders, must
+/// not deadlock: each locks the rows in the same (key) order.
+async fn concurrent_receipts_of_the_same_stock_in_any_order_all_succeed(store: Arc<dyn Store>) {
+    let s = setup(store.as_ref()).await;
+    let (shelf, bin) = (
+        location(store.as_ref(), &s, "Shelf").await,
+        location(store.as_ref(), &s, "Bin").await,
+    );
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let po = open_order(store.as_ref(), &s).await;
+        let mut lines = vec![
+            receive("A", shelf, 1, 0, None),
+            receive("A", bin, 1, 0, None),
+            receive("B", shelf, 1, 0, None),
+            receive("B", bin, 1, 0, None),
+        ];
+        if i % 2 == 1 {
+            lines.reverse();
+        }
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.receive(s.0, po, lines, format!("req-{i}")).await
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Status::Receiving);
+    }
+    let stock = store
+        .list_inventory(s.0, InventoryFilter::default(), PageRequest::first(50))
+        .await
+        .unwrap();
+    let mut on_hand: Vec<(String, Option<LocationId>, i64)> = stock
+        .items
+        .iter()
+        .map(|l| (l.sku.as_str().to_owned(), l.location_id, l.on_hand))
+        .collect();
+    on_hand.sort();
+    let mut expected = vec![
+        ("A".to_owned(), Some(shelf), 16),
+        ("A".to_owned(), Some(bin), 16),
+        ("B".to_owned(), Some(shelf), 16),
+        ("B".to_owned(), Some(bin), 16),
+    ];
+    expected.sort();
+    assert_eq!(on_hand, expected);
 }

@@ -27,21 +27,8 @@ pub async fn receive(
     lines: &[ReceiveLine],
     request_id: &str,
 ) -> StoreResult<Status> {
-    let header = sqlx::query(
-        "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = $1 AND id = $2 FOR UPDATE",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let status: String = header.try_get(0).map_err(db)?;
-    let warehouse: i64 = header.try_get(1).map_err(db)?;
-    let currency: String = header.try_get(2).map_err(db)?;
-    let status: Status = status
-        .parse()
-        .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?;
+    let order = lock_order(conn, account, id).await?;
+    let status = order.status;
     if !matches!(status, Status::Open | Status::Receiving) {
         return Err(StoreError::rejected(
             Rule::InvalidStatus,
@@ -76,94 +63,9 @@ pub async fn receive(
     .map_err(db)?;
 
     let locations = location_warehouses(conn, account, lines).await?;
-    let problems = receiving_rules::check(
-        id,
-        WarehouseId(warehouse),
-        lines,
-        &locations,
-        &mut order_lines,
-    );
+    let problems = receiving_rules::check(id, order.warehouse, lines, &locations, &mut order_lines);
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
-    }
-
-    let now = now();
-    let receipt: i64 = sqlx::query_scalar(
-        "INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at) VALUES ($1, $2, $3, $4)
-         RETURNING id",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .bind(request_id)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-
-    for (line_no, line) in lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO receipt_lines (receipt_id, line_no, sku, location_id, received_quantity, rejected_quantity,
-                                        lot, expiration_date)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(receipt)
-        .bind(line_no as i64)
-        .bind(line.sku.as_str())
-        .bind(line.location_id.0)
-        .bind(line.received_quantity)
-        .bind(line.rejected_quantity)
-        .bind(&line.lot)
-        .bind(line.expiration_date)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        sqlx::query(
-            "UPDATE purchase_order_lines
-             SET received_quantity = received_quantity + $3, rejected_quantity = rejected_quantity + $4
-             WHERE purchase_order_id = $1 AND sku = $2",
-        )
-        .bind(id.0)
-        .bind(line.sku.as_str())
-        .bind(line.received_quantity)
-        .bind(line.rejected_quantity)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        if line.received_quantity > 0 {
-            let cost = order_lines
-                .get(line.sku.as_str())
-                .and_then(|l| l.cost_micros);
-            let (cost_units, cost_total) = match cost {
-                Some(unit) => (line.received_quantity, line.received_quantity * unit),
-                None => (0, 0),
-            };
-            sqlx::query(
-                "INSERT INTO inventory_levels AS il (account_id, sku, warehouse_id, location_id, lot, on_hand,
-                                                     cost_units, cost_total_micros, currency_code)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $7 > 0 THEN $9::text END)
-                 ON CONFLICT (account_id, location_id, sku, lot) DO UPDATE SET
-                     on_hand = il.on_hand + excluded.on_hand,
-                     cost_units = il.cost_units + excluded.cost_units,
-                     cost_total_micros = il.cost_total_micros + excluded.cost_total_micros,
-                     currency_code = CASE
-                         WHEN excluded.currency_code IS NULL THEN il.currency_code
-                         WHEN il.currency_code IS NULL OR il.currency_code = excluded.currency_code
-                             THEN excluded.currency_code
-                         ELSE '*' END",
-            )
-            .bind(account.0)
-            .bind(line.sku.as_str())
-            .bind(warehouse)
-            .bind(line.location_id.0)
-            .bind(line.lot.as_deref().unwrap_or(""))
-            .bind(line.received_quantity)
-            .bind(cost_units)
-            .bind(cost_total)
-            .bind(&currency)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        }
     }
 
     let complete = receiving_rules::complete(&order_lines);
@@ -172,39 +74,158 @@ pub async fn receive(
     } else {
         Status::Receiving
     };
-    sqlx::query("UPDATE purchase_orders SET status = $2, updated_at = $3 WHERE id = $1")
-        .bind(id.0)
-        .bind(next.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    write_receipt(conn, account, &order, lines, request_id, &order_lines, next).await?;
     if next != status {
         super::purchase_orders::count_status(conn, account, status, next).await?;
     }
     Ok(next)
 }
 
-/// The warehouse of each entry's location (`None` when it is not a location of the account).
-/// Each location is key-share locked, so it cannot be deleted before this receipt commits.
+/// The order a receipt is for, locked (`FOR UPDATE`) until the transaction ends.
+struct LockedOrder {
+    id: PurchaseOrderId,
+    status: Status,
+    warehouse: WarehouseId,
+    currency: String,
+}
+
+async fn lock_order(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<LockedOrder> {
+    let row = sqlx::query(
+        "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let status: String = row.try_get(0).map_err(db)?;
+    Ok(LockedOrder {
+        id,
+        status: status
+            .parse()
+            .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?,
+        warehouse: WarehouseId(row.try_get(1).map_err(db)?),
+        currency: row.try_get(2).map_err(db)?,
+    })
+}
+
+/// Writes a checked receipt in one statement: the receipt and its entries, the order lines'
+/// counters, the stock at each (location, SKU, lot), and the order's new status. Entries of one
+/// SKU, or of one stock row, are summed first, since one statement may change a row only once;
+/// stock rows are written in key order, so concurrent receipts lock them in the same order.
+async fn write_receipt(
+    conn: &mut PgConnection,
+    account: AccountId,
+    order: &LockedOrder,
+    lines: &[ReceiveLine],
+    request_id: &str,
+    order_lines: &HashMap<String, OrderLine>,
+    next: Status,
+) -> StoreResult<()> {
+    // The units of an entry that count toward the stock's average cost: those with a unit cost.
+    let (cost_units, cost_totals): (Vec<i64>, Vec<i64>) = lines
+        .iter()
+        .map(|line| {
+            match order_lines
+                .get(line.sku.as_str())
+                .and_then(|l| l.cost_micros)
+            {
+                Some(unit) => (line.received_quantity, line.received_quantity * unit),
+                None => (0, 0),
+            }
+        })
+        .unzip();
+    sqlx::query(
+        "WITH receipt AS (
+             INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at)
+             VALUES ($1, $2, $3, $4)
+             RETURNING id),
+         entry AS (
+             SELECT * FROM UNNEST($5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],
+                 $10::timestamptz[], $11::bigint[], $12::bigint[])
+                 WITH ORDINALITY AS e (sku, location_id, received, rejected, lot, expiration_date, cost_units,
+                     cost_total, n)),
+         entries AS (
+             INSERT INTO receipt_lines (receipt_id, line_no, sku, location_id, received_quantity,
+                 rejected_quantity, lot, expiration_date)
+             SELECT receipt.id, e.n - 1, e.sku, e.location_id, e.received, e.rejected, e.lot, e.expiration_date
+             FROM receipt, entry e),
+         counters AS (
+             UPDATE purchase_order_lines l
+             SET received_quantity = l.received_quantity + t.received,
+                 rejected_quantity = l.rejected_quantity + t.rejected
+             FROM (SELECT sku, SUM(received) AS received, SUM(rejected) AS rejected FROM entry GROUP BY sku) t
+             WHERE l.purchase_order_id = $2 AND l.sku = t.sku),
+         stock AS (
+             INSERT INTO inventory_levels AS il (account_id, sku, warehouse_id, location_id, lot, on_hand,
+                 cost_units, cost_total_micros, currency_code)
+             SELECT $1, sku, $13, location_id, COALESCE(lot, ''), SUM(received), SUM(cost_units),
+                 SUM(cost_total), CASE WHEN SUM(cost_units) > 0 THEN $14::text END
+             FROM entry
+             WHERE received > 0
+             GROUP BY location_id, sku, COALESCE(lot, '')
+             ORDER BY location_id, sku, COALESCE(lot, '')
+             ON CONFLICT (account_id, location_id, sku, lot) DO UPDATE SET
+                 on_hand = il.on_hand + excluded.on_hand,
+                 cost_units = il.cost_units + excluded.cost_units,
+                 cost_total_micros = il.cost_total_micros + excluded.cost_total_micros,
+                 currency_code = CASE
+                     WHEN excluded.currency_code IS NULL THEN il.currency_code
+                     WHEN il.currency_code IS NULL OR il.currency_code = excluded.currency_code
+                         THEN excluded.currency_code
+                     ELSE '*' END)
+         UPDATE purchase_orders SET status = $15, updated_at = $4 WHERE id = $2",
+    )
+    .bind(account.0)
+    .bind(order.id.0)
+    .bind(request_id)
+    .bind(now())
+    .bind(lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.location_id.0).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.received_quantity).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.rejected_quantity).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.lot.as_deref()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.expiration_date).collect::<Vec<_>>())
+    .bind(cost_units)
+    .bind(cost_totals)
+    .bind(order.warehouse.0)
+    .bind(&order.currency)
+    .bind(next.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The warehouse of each entry's location (`None` when it is not a location of the account), in
+/// one statement. Each location is key-share locked, so it cannot be deleted before this receipt
+/// commits.
 async fn location_warehouses(
     conn: &mut PgConnection,
     account: AccountId,
     lines: &[ReceiveLine],
 ) -> StoreResult<Vec<Option<WarehouseId>>> {
-    let mut warehouses = Vec::with_capacity(lines.len());
-    for line in lines {
-        let warehouse: Option<i64> = sqlx::query_scalar(
-            "SELECT warehouse_id FROM inventory_locations WHERE account_id = $1 AND id = $2 FOR KEY SHARE",
-        )
-        .bind(account.0)
-        .bind(line.location_id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-        warehouses.push(warehouse.map(WarehouseId));
-    }
-    Ok(warehouses)
+    let ids: Vec<i64> = lines.iter().map(|line| line.location_id.0).collect();
+    let found: HashMap<i64, i64> = sqlx::query_as(
+        "SELECT id, warehouse_id FROM inventory_locations WHERE account_id = $1 AND id = ANY($2)
+         ORDER BY id FOR KEY SHARE",
+    )
+    .bind(account.0)
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .collect();
+    Ok(ids
+        .iter()
+        .map(|id| found.get(id).copied().map(WarehouseId))
+        .collect())
 }
 
 pub async fn list_receipts(
