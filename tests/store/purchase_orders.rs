@@ -160,6 +160,18 @@ async fn unknown_supplier_and_warehouse_are_both_reported(store: Arc<dyn Store>)
         .await
         .unwrap();
     assert_eq!(listed.total, 0, "a refused create writes nothing");
+    let next = store
+        .create_purchase_order(
+            account,
+            order(supplier, warehouse, vec![line("A", 1, None)]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        next.order_number.ends_with("-01"),
+        "a refused create takes no order number, got {}",
+        next.order_number
+    );
 }
 
 async fn ids(

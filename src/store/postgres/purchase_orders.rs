@@ -469,7 +469,7 @@ pub async fn allocate_order_number(
     let day = now.date_naive();
     let row = sqlx::query(
         "WITH commit_without_fsync AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
-              supplier AS (SELECT FROM suppliers WHERE account_id = $1 AND id = $2),
+              supplier AS (SELECT name FROM suppliers WHERE account_id = $1 AND id = $2),
               warehouse AS (SELECT FROM inventory_warehouses WHERE account_id = $1 AND id = $3),
               number AS (
                   INSERT INTO order_number_sequences (account_id, day, last_value)
@@ -478,7 +478,7 @@ pub async fn allocate_order_number(
                   ON CONFLICT (account_id, day)
                   DO UPDATE SET last_value = order_number_sequences.last_value + 1
                   RETURNING last_value)
-         SELECT EXISTS (SELECT FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT last_value FROM number)",
+         SELECT (SELECT name FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT last_value FROM number)",
     )
     .bind(account.0)
     .bind(input.supplier_id.0)
@@ -487,8 +487,7 @@ pub async fn allocate_order_number(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let supplier = col::<bool>(&row, 0)?.then(String::new);
-    crate::store::references_verdict(input, supplier, col(&row, 1)?)?;
+    crate::store::references_verdict(input, col(&row, 0)?, col(&row, 1)?)?;
     Ok(format_order_number(day, col(&row, 2)?))
 }
 
