@@ -74,6 +74,19 @@ pub struct Problem {
     pub message: String,
 }
 
+/// Checks a requested status change against the order's current status: the new status, or
+/// the refusal that names `status`.
+pub fn check_transition(from: Status, to: Status) -> StoreResult<Status> {
+    from.transition(to).map_err(|err| {
+        StoreError::rejected(
+            Rule::InvalidStatus,
+            Some("status"),
+            Some(to.to_string()),
+            err.to_string(),
+        )
+    })
+}
+
 /// The verdict on a purchase order's references, given what the store found: the supplier's
 /// name (`None` when it is not in the account) and whether the warehouse is. Returns the name,
 /// or every missing reference at once.

@@ -225,7 +225,7 @@ pub async fn replace(
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
 ) -> StoreResult<PurchaseOrder> {
-    let status = locked_status(conn, account, id).await?;
+    let status = order_status(conn, account, id, true).await?;
     if status != Status::Draft {
         return Err(StoreError::rejected(
             Rule::InvalidStatus,
@@ -299,15 +299,8 @@ pub async fn change_status(
     to: Status,
 ) -> StoreResult<Status> {
     for _ in 0..=Status::ALL.len() {
-        let from = current_status(conn, account, id).await?;
-        let to = from.transition(to).map_err(|err| {
-            StoreError::rejected(
-                Rule::InvalidStatus,
-                Some("status"),
-                Some(to.to_string()),
-                err.to_string(),
-            )
-        })?;
+        let from = order_status(conn, account, id, false).await?;
+        let to = crate::store::check_transition(from, to)?;
         if to == from {
             return Ok(to);
         }
@@ -394,31 +387,18 @@ fn count_moves(from: Status, to: Status) -> ([&'static str; 2], [i16; 2], [i64; 
     )
 }
 
-/// The order's status as of now, without a lock.
-async fn current_status(
+/// The order's status; with `lock`, holds the order row (`FOR UPDATE`) until the transaction
+/// ends.
+async fn order_status(
     conn: &mut PgConnection,
     account: AccountId,
     id: PurchaseOrderId,
+    lock: bool,
 ) -> StoreResult<Status> {
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2")
-            .bind(account.0)
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound)?;
-    parse_status(&status)
-}
-
-async fn locked_status(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: PurchaseOrderId,
-) -> StoreResult<Status> {
-    let status: String = sqlx::query_scalar(
-        "SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2 FOR UPDATE",
-    )
+    let status: String = sqlx::query_scalar(&format!(
+        "SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2 {}",
+        if lock { "FOR UPDATE" } else { "" }
+    ))
     .bind(account.0)
     .bind(id.0)
     .fetch_optional(&mut *conn)

@@ -277,14 +277,7 @@ pub fn change_status(
     to: Status,
 ) -> StoreResult<Status> {
     let from = current_status(conn, account, id)?;
-    let to = from.transition(to).map_err(|err| {
-        StoreError::rejected(
-            Rule::InvalidStatus,
-            Some("status"),
-            Some(to.to_string()),
-            err.to_string(),
-        )
-    })?;
+    let to = crate::store::check_transition(from, to)?;
     if to != from {
         // Conditional on the status just read, so the change applies to exactly that state.
         let changed = conn
