@@ -568,7 +568,7 @@ async fn write_details(
     Ok(now)
 }
 
-fn parse_status(raw: &str) -> StoreResult<Status> {
+pub(super) fn parse_status(raw: &str) -> StoreResult<Status> {
     raw.parse()
         .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
 }

@@ -106,9 +106,7 @@ async fn lock_order(
     let status: String = row.try_get(0).map_err(db)?;
     Ok(LockedOrder {
         id,
-        status: status
-            .parse()
-            .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?,
+        status: super::purchase_orders::parse_status(&status)?,
         warehouse: WarehouseId(row.try_get(1).map_err(db)?),
         currency: row.try_get(2).map_err(db)?,
     })
