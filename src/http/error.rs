@@ -335,7 +335,7 @@ impl IntoResponse for ApiError {
             request_id: current_request_id(),
             errors: self.errors,
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, super::json::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -1,10 +1,11 @@
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiResult;
+use super::json::Json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,8 +1,8 @@
 //! `GET /v2/inventory`: stock levels, raised by receipts.
 
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -10,6 +10,7 @@ use super::AppState;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, QueryObject};
 use super::fields::{Fields, Obj, string};
+use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};

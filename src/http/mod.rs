@@ -23,6 +23,7 @@ pub mod extract;
 pub mod fields;
 mod health;
 mod inventory;
+pub mod json;
 pub mod openapi;
 pub mod pagination;
 mod purchase_orders;

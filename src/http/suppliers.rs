@@ -1,8 +1,8 @@
 //! `/v2/suppliers`: who purchase orders buy from.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
+use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;

@@ -1,9 +1,9 @@
 //! `/v2/inventory_warehouses` and `/v2/inventory_locations`: where purchase orders are received.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
+use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
 use super::{AppState, OrNotFound, path_id, timestamp};
 use crate::domain::Invalid;

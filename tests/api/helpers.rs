@@ -476,10 +476,20 @@ pub async fn ok_json(response: Response) -> Value {
     assert_status_json(response, StatusCode::OK).await
 }
 
+/// Asserts the status and that the body is JSON sent as `application/json`; returns the body.
 pub async fn assert_status_json(response: Response, status: StatusCode) -> Value {
     let actual = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_owned());
     let text = response.text().await.expect("a readable body");
     assert_eq!(actual, status, "unexpected status; body: {text}");
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json"),
+        "Content-Type of {text}"
+    );
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
 }
 
@@ -574,12 +584,7 @@ pub async fn assert_error(response: Response, status: StatusCode, expected: &[Ex
         .get("x-request-id")
         .map(|v| v.to_str().expect("an ASCII header").to_owned())
         .expect("an X-Request-Id header");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap_or("").to_owned());
     let body = assert_status_json(response, status).await;
-    assert_eq!(content_type.as_deref(), Some("application/json"), "{body}");
     let object = body
         .as_object()
         .unwrap_or_else(|| panic!("the envelope is an object: {body}"));

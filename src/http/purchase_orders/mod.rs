@@ -1,12 +1,13 @@
 //! `/v2/purchase_orders`: create, read, edit and move purchase orders through their statuses.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
+use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS, read_page};
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::Invalid;

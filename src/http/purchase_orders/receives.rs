@@ -1,6 +1,5 @@
 //! `POST /v2/purchase_orders/{id}/receives` and the receipt ledger (`GET` of the same path).
 
-use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::Value;
@@ -9,6 +8,7 @@ use utoipa::ToSchema;
 use super::super::error::{ApiResult, ErrorResponse, current_request_id};
 use super::super::extract::{Account, JsonBody};
 use super::super::fields::{Fields, Obj, date_time, integer, string};
+use super::super::json::Json;
 use super::super::{AppState, OrNotFound, timestamp};
 use super::po_id;
 use crate::domain::Invalid;
