@@ -8,7 +8,8 @@
 It builds the release binary and the seeder, loads a fresh database (bench_seed), starts
 `procura serve` on it, runs each workload with wrk (2 threads, 64 connections by default, the
 load generator on the same machine), and prints requests/s, latency percentiles, errors and the
-server's peak RSS. Every figure is also given as a ratio to /healthz measured in the same run.
+server's peak RSS. Every figure is also given as a ratio to /healthz, measured in the same run
+right before and right after that workload.
 Needs: cargo, wrk (Debian package `wrk`).
 """
 
@@ -93,9 +94,9 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def wrk(url, script, script_args, args, path="/"):
+def wrk(url, script, script_args, args):
     cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-           "--latency", "-s", os.path.join("bench", "lua", script), url + path, "--"] + [str(a) for a in script_args]
+           "--latency", "-s", os.path.join("bench", "lua", script), url + "/", "--"] + [str(a) for a in script_args]
     out = sh(cmd, stdout=subprocess.PIPE, text=True).stdout
     for line in out.splitlines():
         if line.startswith("BENCH "):
@@ -115,15 +116,40 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
-def table(title, rows, baseline):
+def table(title, baseline, rows):
+    """`baseline` sums up every /healthz run; each row's ratio is to the baseline runs around it."""
     print(f"\n{title}")
     print("| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/req "
           "| peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, r in rows:
+    for name, r in [("baseline GET /healthz", baseline)] + rows:
         cpu = f"{r['cpu_us']:.0f}" if "cpu_us" in r else "-"
-        print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / baseline:.2f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+        print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / r['baseline']:.2f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
               f"{ms(r['p999_us'])} | {r['errors']} | {cpu} | {r['rss']:.0f} |")
+    runs = baseline["runs"]
+    print(f"\n/healthz ran {len(runs)} times, before each workload and after the last: "
+          f"{min(runs):,.0f} to {max(runs):,.0f} requests/s. Each ratio is to the mean of the two runs around "
+          "its workload, so that the machine's drift during the run cancels out.")
+
+
+def bracketed(measure, steps):
+    """Measures /healthz before each step and after the last. Returns the baseline summed up and
+    the steps' results, each with `baseline`: the mean of the two /healthz runs around it."""
+    before = measure("baseline GET /healthz", "healthz.lua", [])
+    baselines, rows = [before], []
+    for name, script, script_args in steps:
+        r = measure(name, script, script_args)
+        after = measure("baseline GET /healthz", "healthz.lua", [])
+        r["baseline"] = (before["rps"] + after["rps"]) / 2
+        rows.append((name, r))
+        baselines.append(after)
+        before = after
+    mean = lambda field: sum(b[field] for b in baselines) / len(baselines)
+    summary = {field: mean(field) for field in ("rps", "p50_us", "p99_us", "p999_us", "cpu_us") if field in before}
+    summary.update(baseline=summary["rps"], runs=[b["rps"] for b in baselines],
+                   errors=sum(b["errors"] for b in baselines), rss=baselines[0]["rss"],
+                   peak_rss=max(b["rss"] for b in baselines))
+    return summary, rows
 
 
 def workloads(args, workdir):
@@ -134,33 +160,31 @@ def workloads(args, workdir):
     print(f"seeded {drafts:,} orders ({args.open:,} open) in {info['seconds']:.1f} s", file=sys.stderr)
     server = Server(database)
     key = info["key"]
-    rows = []
 
-    def run(name, script, script_args, path="/"):
+    def measure(name, script, script_args):
         cpu = server.cpu_seconds()
-        r = wrk(server.url, script, [key] + script_args, args, path)
+        r = wrk(server.url, script, [key] + script_args, args)
         r["cpu_us"] = (server.cpu_seconds() - cpu) / max(r["requests"], 1) * 1e6
         r["rss"] = server.peak_rss_mb()
-        rows.append((name, r))
         print(f"  {name}: {r['rps']:,.0f} req/s, p99 {ms(r['p99_us'])} ms, errors {r['errors']}, "
               f"{r['cpu_us']:.0f} us CPU/req", file=sys.stderr)
+        return r
 
     try:
-        run("baseline GET /healthz", "healthz.lua", [])
-        run("create PO (3 lines)", "create.lua", [info["supplier_id"], info["warehouse_id"]])
-        run("get PO by id", "get.lua", [info["open_first"], info["draft_last"]])
-        run("list page of 50 (status=draft)", "list.lua", [])
-        run("status change (draft -> open)", "status.lua",
-            [info["draft_first"], info["draft_last"], args.threads])
-        run("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]])
-        run("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
-                               info["open_first"], info["open_last"], info["location_id"]])
+        baseline, rows = bracketed(measure, [
+            ("create PO (3 lines)", "create.lua", [info["supplier_id"], info["warehouse_id"]]),
+            ("get PO by id", "get.lua", [info["open_first"], info["draft_last"]]),
+            ("list page of 50 (status=draft)", "list.lua", []),
+            ("status change (draft -> open)", "status.lua", [info["draft_first"], info["draft_last"], args.threads]),
+            ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),
+            ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
+                                info["open_first"], info["open_last"], info["location_id"]]),
+        ])
     finally:
         server.stop()
         drop()
-    baseline = rows[0][1]["rps"]
     table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
-          f"{args.duration} s each)", rows, baseline)
+          f"{args.duration} s each)", baseline, rows)
 
 
 def scale(args, workdir):
@@ -179,30 +203,31 @@ def scale(args, workdir):
             for _ in range(999):
                 href = get_json(href, key)["links"]["next"]["href"]
             page_1000 = href[len(server.url):]
-            rows = []
-            for name, script, sargs, path in [
-                ("baseline GET /healthz", "healthz.lua", [], "/"),
-                ("get PO by id", "get.lua", [info["draft_first"], info["draft_last"]], "/"),
-                ("first list page (50)", "list.lua", ["/v2/purchase_orders?page_size=50"], "/"),
-                (f"page 1,000 via links.next ({page_size})", "list.lua", [page_1000], "/"),
-            ]:
-                r = wrk(server.url, script, [key] + sargs, args, path)
+
+            def measure(name, script, script_args):
+                r = wrk(server.url, script, [key] + script_args, args)
                 r["rss"] = server.peak_rss_mb()
-                rows.append((name, r))
                 print(f"  {orders:,}: {name}: {r['rps']:,.0f} req/s", file=sys.stderr)
-            results[orders] = rows
-            table(f"{orders:,} orders ({args.label})", rows, rows[0][1]["rps"])
+                return r
+
+            baseline, rows = bracketed(measure, [
+                ("get PO by id", "get.lua", [info["draft_first"], info["draft_last"]]),
+                ("first list page (50)", "list.lua", ["/v2/purchase_orders?page_size=50"]),
+                (f"page 1,000 via links.next ({page_size})", "list.lua", [page_1000]),
+            ])
+            results[orders] = (baseline, rows)
+            table(f"{orders:,} orders ({args.label})", baseline, rows)
         finally:
             server.stop()
             drop()
     print("\nFlat cost: each figure at 1,000,000 orders relative to 10,000 (both as ratios to their /healthz)")
     print("| workload | ratio at 10k | ratio at 1M | 1M / 10k |")
     print("|---|---:|---:|---:|")
-    small, large = results[10_000], results[1_000_000]
-    for (name, s), (_, l) in zip(small[1:], large[1:]):
-        rs, rl = s["rps"] / small[0][1]["rps"], l["rps"] / large[0][1]["rps"]
+    (_, small), (large_baseline, large) = results[10_000], results[1_000_000]
+    for (name, s), (_, l) in zip(small, large):
+        rs, rl = s["rps"] / s["baseline"], l["rps"] / l["baseline"]
         print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} |")
-    print(f"| peak RSS at 1M | | {large[-1][1]['rss']:.0f} MB | |")
+    print(f"| peak RSS at 1M | | {large_baseline['peak_rss']:.0f} MB | |")
 
 
 def main():
@@ -221,7 +246,7 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not args.no_build:
-        sh(["cargo", "build", "--release", "--bin", "procura", "--example", "bench_seed"])
+        sh(["cargo", "build", "--release", "--locked", "--bin", "procura", "--example", "bench_seed"])
     print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:
