@@ -68,10 +68,11 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
+                    // Formatted only when the span is recorded: not at all under `RUST_LOG=warn`.
                     let id = req
                         .extensions()
                         .get::<RequestId>()
-                        .map(|id| id.0.to_string())
+                        .map(|id| id.0)
                         .unwrap_or_default();
                     tracing::info_span!(
                         "request",
