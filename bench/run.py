@@ -117,7 +117,8 @@ def ms(us):
 
 
 def table(title, baseline, rows):
-    """`baseline` sums up every /healthz run; each row's ratio is to the baseline runs around it."""
+    """`baseline` sums up every /healthz run; each row's ratio is to the baseline runs around it.
+    Returns how many requests failed."""
     print(f"\n{title}")
     print("| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/req "
           "| peak RSS MB |")
@@ -130,6 +131,7 @@ def table(title, baseline, rows):
     print(f"\n/healthz ran {len(runs)} times, before each workload and after the last: "
           f"{min(runs):,.0f} to {max(runs):,.0f} requests/s. Each ratio is to the mean of the two runs around "
           "its workload, so that the machine's drift during the run cancels out.")
+    return baseline["errors"] + sum(r["errors"] for _, r in rows)
 
 
 def bracketed(measure, steps):
@@ -183,13 +185,13 @@ def workloads(args, workdir):
     finally:
         server.stop()
         drop()
-    table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
-          f"{args.duration} s each)", baseline, rows)
+    return table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
+                 f"{args.duration} s each)", baseline, rows)
 
 
 def scale(args, workdir):
     """get-by-id, first list page and page 1,000 (by links.next) at 10,000 vs 1,000,000 orders."""
-    results = {}
+    results, errors = {}, 0
     for orders in (10_000, 1_000_000):
         database, drop = fresh_database(args, workdir, f"scale{orders}")
         info = seed(database, orders, 0)
@@ -216,7 +218,7 @@ def scale(args, workdir):
                 (f"page 1,000 via links.next ({page_size})", "list.lua", [page_1000]),
             ])
             results[orders] = (baseline, rows)
-            table(f"{orders:,} orders ({args.label})", baseline, rows)
+            errors += table(f"{orders:,} orders ({args.label})", baseline, rows)
         finally:
             server.stop()
             drop()
@@ -228,6 +230,7 @@ def scale(args, workdir):
         rs, rl = s["rps"] / s["baseline"], l["rps"] / l["baseline"]
         print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} |")
     print(f"| peak RSS at 1M | | {large_baseline['peak_rss']:.0f} MB | |")
+    return errors
 
 
 def main():
@@ -250,10 +253,9 @@ def main():
     print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:
-        if args.scale:
-            scale(args, workdir)
-        else:
-            workloads(args, workdir)
+        errors = scale(args, workdir) if args.scale else workloads(args, workdir)
+    if errors:
+        raise SystemExit(f"{errors:,} requests failed (non-2xx answers or socket errors); there must be none")
 
 
 if __name__ == "__main__":
