@@ -177,7 +177,7 @@ def workloads(args, workdir):
             ("create PO (3 lines)", "create.lua", [info["supplier_id"], info["warehouse_id"]]),
             ("get PO by id", "get.lua", [info["open_first"], info["draft_last"]]),
             ("list page of 50 (status=draft)", "list.lua", []),
-            ("status change (draft -> open)", "status.lua", [info["draft_first"], info["draft_last"], args.threads]),
+            ("status change (draft -> open, then -> cancelled)", "status.lua", [info["draft_first"], info["draft_last"], args.threads]),
             ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),
             ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
                                 info["open_first"], info["open_last"], info["location_id"]]),
