@@ -244,13 +244,17 @@ def main():
     p.add_argument("--orders", type=int, default=50_000, help="orders seeded before the workloads")
     p.add_argument("--open", type=int, default=2_000, help="open orders to receive against")
     p.add_argument("--scale", action="store_true", help="measure flat cost at 10k vs 1M orders instead")
-    p.add_argument("--no-build", action="store_true")
+    p.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
     args = p.parse_args()
     args.label = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not args.no_build:
         sh(["cargo", "build", "--release", "--locked", "--bin", "procura", "--example", "bench_seed"])
+    missing = [path for path in (BIN, SEED) if not os.path.exists(path)]
+    if missing:
+        raise SystemExit(f"not built: {', '.join(missing)}; run without --no-build, or "
+                         "cargo build --release --bin procura --example bench_seed")
     print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:
