@@ -116,9 +116,9 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
-def table(title, baseline, rows):
+def table(title, baseline, rows, how=None):
     """`baseline` sums up every /healthz run; each row's ratio is to the baseline runs around it.
-    Returns how many requests failed."""
+    `how` says where /healthz ran, when not before each workload and after the last."""
     print(f"\n{title}")
     print("| workload | requests/s | ratio to /healthz | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/req "
           "| peak RSS MB |")
@@ -128,9 +128,13 @@ def table(title, baseline, rows):
         print(f"| {name} | {r['rps']:,.0f} | {r['rps'] / r['baseline']:.2f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
               f"{ms(r['p999_us'])} | {r['errors']} | {cpu} | {r['rss']:.0f} |")
     runs = baseline["runs"]
-    print(f"\n/healthz ran {len(runs)} times, before each workload and after the last: "
-          f"{min(runs):,.0f} to {max(runs):,.0f} requests/s. Each ratio is to the mean of the two runs around "
-          "its workload, so that the machine's drift during the run cancels out.")
+    how = how or ("before each workload and after the last. Each ratio is to the mean of the two runs around "
+                  "its workload, so that the machine's drift during the run cancels out")
+    print(f"\n/healthz ran {len(runs)} times, {min(runs):,.0f} to {max(runs):,.0f} requests/s, {how}.")
+
+
+def failed(baseline, rows):
+    """How many requests failed in these runs."""
     return baseline["errors"] + sum(r["errors"] for _, r in rows)
 
 
@@ -186,52 +190,99 @@ def workloads(args, workdir):
     finally:
         server.stop()
         drop()
-    return table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
-                 f"{args.duration} s each)", baseline, rows)
+    table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
+          f"{args.duration} s each)", baseline, rows)
+    return failed(baseline, rows)
 
 
-def scale(args, workdir):
-    """get-by-id, first list page and page 1,000 (by links.next) at 10,000 vs 1,000,000 orders."""
-    results, errors = {}, 0
-    for orders in (10_000, 1_000_000):
-        database, drop = fresh_database(args, workdir, f"scale{orders}")
-        info = seed(database, orders, 0)
-        print(f"seeded {orders:,} orders in {info['seconds']:.1f} s", file=sys.stderr)
-        server = Server(database)
-        key = info["key"]
-        try:
-            # Walk links.next to page 1,000 of 10 (10,000 orders) to get its cursor.
-            page_size = 10
+def scale(args, workdir, rounds=2):
+    """get-by-id, first list page and page 1,000 (by links.next) at 10,000 vs 1,000,000 orders.
+
+    Both databases are served at once, and each workload runs on one right after the other,
+    between two /healthz runs that both share: the machine's drift then falls on both sizes
+    alike. The order of the two sizes alternates from one round to the next."""
+    sizes = (10_000, 1_000_000)
+    page_size = 10
+    servers, drops = {}, []
+    try:
+        for orders in sizes:
+            database, drop = fresh_database(args, workdir, f"scale{orders}")
+            drops.append(drop)
+            info = seed(database, orders, 0)
+            print(f"seeded {orders:,} orders in {info['seconds']:.1f} s", file=sys.stderr)
+            server = Server(database)
+            # Walk links.next to page 1,000 of 10 to get its cursor.
             href = f"{server.url}/v2/purchase_orders?page_size={page_size}"
             for _ in range(999):
-                href = get_json(href, key)["links"]["next"]["href"]
-            page_1000 = href[len(server.url):]
+                href = get_json(href, info["key"])["links"]["next"]["href"]
+            servers[orders] = (server, info, href[len(server.url):])
 
-            def measure(name, script, script_args):
-                r = wrk(server.url, script, [key] + script_args, args)
-                r["rss"] = server.peak_rss_mb()
-                print(f"  {orders:,}: {name}: {r['rps']:,.0f} req/s", file=sys.stderr)
-                return r
+        def measure(orders, name, script, script_args):
+            server, info, _ = servers[orders]
+            r = wrk(server.url, script, [info["key"]] + script_args, args)
+            r["rss"] = server.peak_rss_mb()
+            print(f"  {orders:,}: {name}: {r['rps']:,.0f} req/s", file=sys.stderr)
+            return r
 
-            baseline, rows = bracketed(measure, [
-                ("get PO by id", "get.lua", [info["draft_first"], info["draft_last"]]),
-                ("first list page (50)", "list.lua", ["/v2/purchase_orders?page_size=50"]),
-                (f"page 1,000 via links.next ({page_size})", "list.lua", [page_1000]),
-            ])
-            results[orders] = (baseline, rows)
-            errors += table(f"{orders:,} orders ({args.label})", baseline, rows)
-        finally:
+        steps = [
+            ("get PO by id", lambda info, _: ("get.lua", [info["draft_first"], info["draft_last"]])),
+            ("first list page (50)", lambda info, _: ("list.lua", ["/v2/purchase_orders?page_size=50"])),
+            (f"page 1,000 via links.next ({page_size})", lambda info, page_1000: ("list.lua", [page_1000])),
+        ]
+        baselines = []
+        results = {orders: [] for orders in sizes}
+        flat = []
+        for name, workload in steps:
+            runs = {orders: [] for orders in sizes}
+            for n in range(rounds):
+                order = sizes if n % 2 == 0 else sizes[::-1]
+                before = measure(order[0], "baseline GET /healthz", "healthz.lua", [])
+                measured = {}
+                for orders in order:
+                    _, info, page_1000 = servers[orders]
+                    script, script_args = workload(info, page_1000)
+                    measured[orders] = measure(orders, name, script, script_args)
+                after = measure(order[-1], "baseline GET /healthz", "healthz.lua", [])
+                baselines += [before, after]
+                for orders, r in measured.items():
+                    r["baseline"] = (before["rps"] + after["rps"]) / 2
+                    runs[orders].append(r)
+            for orders in sizes:
+                results[orders].append((name, combined(runs[orders])))
+            flat.append((name, [large["rps"] / small["rps"] for small, large in zip(runs[sizes[0]], runs[sizes[1]])]))
+        baseline = combined(baselines)
+        baseline.update(baseline=baseline["rps"], runs=[b["rps"] for b in baselines],
+                        peak_rss=servers[sizes[1]][0].peak_rss_mb())
+        errors = failed(baseline, results[sizes[0]] + results[sizes[1]])
+        for orders in sizes:
+            server = servers[orders][0]
+            table(f"{orders:,} orders ({args.label}; each workload {rounds} times, means)",
+                  dict(baseline, rss=server.peak_rss_mb()), results[orders], how="before and after each workload's runs at both sizes, which share "
+                  "them. Each ratio is to the mean of the two runs around its round")
+    finally:
+        for server, _, _ in servers.values():
             server.stop()
+        for drop in drops:
             drop()
-    print("\nFlat cost: each figure at 1,000,000 orders relative to 10,000 (both as ratios to their /healthz)")
-    print("| workload | ratio at 10k | ratio at 1M | 1M / 10k |")
-    print("|---|---:|---:|---:|")
-    (_, small), (large_baseline, large) = results[10_000], results[1_000_000]
-    for (name, s), (_, l) in zip(small, large):
-        rs, rl = s["rps"] / s["baseline"], l["rps"] / l["baseline"]
-        print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} |")
-    print(f"| peak RSS at 1M | | {large_baseline['peak_rss']:.0f} MB | |")
+    print("\nFlat cost: each figure at 1,000,000 orders relative to 10,000 (both as ratios to the same /healthz "
+          "runs, so the 1M / 10k column is the ratio of their requests/s)")
+    print("| workload | ratio at 10k | ratio at 1M | 1M / 10k | each round |")
+    print("|---|---:|---:|---:|---|")
+    for (name, small), (_, large), (_, each) in zip(results[sizes[0]], results[sizes[1]], flat):
+        rs, rl = small["rps"] / small["baseline"], large["rps"] / large["baseline"]
+        print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} | {', '.join(f'{x:.2f}' for x in each)} |")
+    print(f"| peak RSS at 1M | | {baseline['peak_rss']:.0f} MB | | |")
     return errors
+
+
+def combined(runs):
+    """Several runs of one workload as one row: mean rates and latencies, summed errors, peak RSS."""
+    mean = lambda field: sum(r[field] for r in runs) / len(runs)
+    row = {field: mean(field) for field in ("rps", "p50_us", "p99_us", "p999_us") if field in runs[0]}
+    row.update(errors=sum(r["errors"] for r in runs), rss=max(r["rss"] for r in runs))
+    if "baseline" in runs[0]:
+        row["baseline"] = mean("baseline")
+    return row
 
 
 def main():
