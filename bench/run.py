@@ -150,12 +150,25 @@ def bracketed(measure, steps):
         rows.append((name, r))
         baselines.append(after)
         before = after
-    mean = lambda field: sum(b[field] for b in baselines) / len(baselines)
-    summary = {field: mean(field) for field in ("rps", "p50_us", "p99_us", "p999_us", "cpu_us") if field in before}
-    summary.update(baseline=summary["rps"], runs=[b["rps"] for b in baselines],
-                   errors=sum(b["errors"] for b in baselines), rss=baselines[0]["rss"],
-                   peak_rss=max(b["rss"] for b in baselines))
-    return summary, rows
+    # The RSS before any workload ran.
+    return baseline_summary(baselines, rss=baselines[0]["rss"]), rows
+
+
+def baseline_summary(baselines, **extra):
+    """Every /healthz run as one row, its own baseline, with the rates of the runs."""
+    summary = combined(baselines)
+    summary.update(baseline=summary["rps"], runs=[b["rps"] for b in baselines], **extra)
+    return summary
+
+
+def combined(runs):
+    """Several runs of one workload as one row: mean rates, latencies and CPU, summed errors, peak
+    RSS."""
+    mean = lambda field: sum(r[field] for r in runs) / len(runs)
+    row = {field: mean(field) for field in ("rps", "p50_us", "p99_us", "p999_us", "cpu_us", "baseline")
+           if field in runs[0]}
+    row.update(errors=sum(r["errors"] for r in runs), rss=max(r["rss"] for r in runs))
+    return row
 
 
 def workloads(args, workdir):
@@ -250,15 +263,14 @@ def scale(args, workdir, rounds=2):
             for orders in sizes:
                 results[orders].append((name, combined(runs[orders])))
             flat.append((name, [large["rps"] / small["rps"] for small, large in zip(runs[sizes[0]], runs[sizes[1]])]))
-        baseline = combined(baselines)
-        baseline.update(baseline=baseline["rps"], runs=[b["rps"] for b in baselines],
-                        peak_rss=servers[sizes[1]][0].peak_rss_mb())
+        baseline = baseline_summary(baselines)
         errors = failed(baseline, results[sizes[0]] + results[sizes[1]])
+        peak_rss = {orders: servers[orders][0].peak_rss_mb() for orders in sizes}
         for orders in sizes:
-            server = servers[orders][0]
             table(f"{orders:,} orders ({args.label}; each workload {rounds} times, means)",
-                  dict(baseline, rss=server.peak_rss_mb()), results[orders], how="before and after each workload's runs at both sizes, which share "
-                  "them. Each ratio is to the mean of the two runs around its round")
+                  dict(baseline, rss=peak_rss[orders]), results[orders],
+                  how="before and after each workload's runs at both sizes, which share them. Each ratio is "
+                  "to the mean of the two runs around its round")
     finally:
         for server, _, _ in servers.values():
             server.stop()
@@ -271,18 +283,8 @@ def scale(args, workdir, rounds=2):
     for (name, small), (_, large), (_, each) in zip(results[sizes[0]], results[sizes[1]], flat):
         rs, rl = small["rps"] / small["baseline"], large["rps"] / large["baseline"]
         print(f"| {name} | {rs:.2f} | {rl:.2f} | {rl / rs:.2f} | {', '.join(f'{x:.2f}' for x in each)} |")
-    print(f"| peak RSS at 1M | | {baseline['peak_rss']:.0f} MB | | |")
+    print(f"| peak RSS at 1M | | {peak_rss[sizes[1]]:.0f} MB | | |")
     return errors
-
-
-def combined(runs):
-    """Several runs of one workload as one row: mean rates and latencies, summed errors, peak RSS."""
-    mean = lambda field: sum(r[field] for r in runs) / len(runs)
-    row = {field: mean(field) for field in ("rps", "p50_us", "p99_us", "p999_us") if field in runs[0]}
-    row.update(errors=sum(r["errors"] for r in runs), rss=max(r["rss"] for r in runs))
-    if "baseline" in runs[0]:
-        row["baseline"] = mean("baseline")
-    return row
 
 
 def main():
