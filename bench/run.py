@@ -4,6 +4,7 @@
     python3 bench/run.py                      # SQLite, self-started server
     python3 bench/run.py --database postgres://postgres@127.0.0.1:5432/bench
     python3 bench/run.py --scale              # flat cost: 10,000 vs 1,000,000 orders
+    python3 bench/run.py --load-policy batch  # wrk as SCHED_BATCH: the load generator's share
 
 It builds the release binary and the seeder, loads a fresh database (bench_seed), starts
 `procura serve` on it, runs each workload with wrk (2 threads, 64 connections by default, the
@@ -29,6 +30,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "procura")
 SEED = os.path.join(ROOT, "target", "release", "examples", "bench_seed")
 
+
+def batch_policy():
+    """Runs the load generator as a batch job (`SCHED_BATCH`): woken by an answer, it waits for
+    its turn instead of preempting the server in the middle of the next request. With both on the
+    same two cores, those preemptions (a thread switch each way) are part of every figure; this
+    shows how large a part (docs/performance.md, "The load generator's share")."""
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
+# How wrk is scheduled (--load-policy).
+LOAD_POLICIES = {"batch": batch_policy, "normal": None}
 
 # Seconds of each workload run unmeasured on each server before a --scale run.
 WARM_UP = 3
@@ -101,7 +113,7 @@ class Server:
 def wrk(url, script, script_args, args, duration=None):
     cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration or args.duration}s",
            "--latency", "-s", os.path.join("bench", "lua", script), url + "/", "--"] + [str(a) for a in script_args]
-    out = sh(cmd, stdout=subprocess.PIPE, text=True).stdout
+    out = sh(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=LOAD_POLICIES[args.load_policy]).stdout
     for line in out.splitlines():
         if line.startswith("BENCH "):
             r = json.loads(line[len("BENCH "):])
@@ -308,9 +320,15 @@ def main():
     p.add_argument("--orders", type=int, default=50_000, help="orders seeded before the workloads")
     p.add_argument("--open", type=int, default=2_000, help="open orders to receive against")
     p.add_argument("--scale", action="store_true", help="measure flat cost at 10k vs 1M orders instead")
+    p.add_argument("--load-policy", choices=sorted(LOAD_POLICIES), default="normal",
+                   help="scheduling policy of wrk: 'normal' (the default), or 'batch', which keeps it from "
+                   "preempting the server whenever an answer wakes it (how much of a figure is that "
+                   "interference; docs/performance.md)")
     p.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
     args = p.parse_args()
     args.label = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
+    if args.load_policy != "normal":
+        args.label += f"; wrk as SCHED_{args.load_policy.upper()}"
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not args.no_build:
