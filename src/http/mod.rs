@@ -29,7 +29,10 @@ pub mod pagination;
 mod purchase_orders;
 pub mod rate_limit;
 mod suppliers;
+mod timestamp;
 mod warehouses;
+
+pub(crate) use timestamp::timestamp;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -175,9 +178,4 @@ pub(crate) fn path_id<T>(
     field: &str,
 ) -> ApiResult<T> {
     parse(raw).ok_or_else(|| ApiError::not_found(kind, field, raw))
-}
-
-/// RFC 3339 in UTC with `Z`, with fractional seconds only when there are any.
-pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
