@@ -121,10 +121,10 @@ impl Drop for Server {
     }
 }
 
-fn read_lines(stdout: std::process::ChildStdout) -> Receiver<String> {
+fn read_lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     let (send, receive) = channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if send.send(line).is_err() {
                 break;
             }
@@ -298,5 +298,45 @@ async fn serve_on_an_empty_database_prints_a_key_once() {
             .await
             .status(),
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_are_plain_text() {
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let mut child = procura(database.url.as_str())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .env_remove("PROCURA_LOG_FORMAT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("procura serve starts");
+    let lines = read_lines(child.stderr.take().expect("a stderr pipe"));
+    let mut seen = Vec::new();
+    let listening = loop {
+        match lines.recv_timeout(WAIT) {
+            Ok(line) if line.contains("procura listening") => break line,
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("procura serve logged no 'procura listening' line; it logged {seen:?}");
+            }
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    seen.push(listening.clone());
+    assert!(
+        seen.iter().all(|line| !line.contains('\u{1b}')),
+        "colour codes in a piped log: {seen:?}"
+    );
+    assert!(
+        listening.contains(" INFO procura::cli: procura listening address=127.0.0.1:"),
+        "{listening:?}"
     );
 }
