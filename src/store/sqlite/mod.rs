@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::types::Type;
+use rusqlite::{Connection, ErrorCode, Row};
 
 use super::key_cache::KeyCache;
 use super::{Store, StoreError, StoreResult};
@@ -92,6 +93,24 @@ fn db(err: rusqlite::Error) -> StoreError {
         ) => StoreError::Unavailable(err.to_string()),
         _ => StoreError::Internal(err.to_string()),
     }
+}
+
+/// Parses a text column where it lies in SQLite's row, without copying it into a `String`
+/// first. A value `parse` refuses is one this program never writes: a damaged database.
+fn parse_text<T, E>(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> rusqlite::Result<T> {
+    let conversion = |message: String| {
+        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, message.into())
+    };
+    let raw = row
+        .get_ref(idx)?
+        .as_str()
+        .map_err(|e| conversion(format!("{what}: {e}")))?;
+    parse(raw).map_err(|_| conversion(format!("bad {what} '{raw}' in the database")))
 }
 
 fn micros(at: DateTime<Utc>) -> i64 {
@@ -415,5 +434,29 @@ impl Store for SqliteStore {
         self.engine
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_column_is_parsed_in_place_and_a_bad_one_named_in_the_error() {
+        let conn = Connection::open_in_memory().unwrap();
+        let parsed = |sql: &str| -> Result<Status, String> {
+            conn.query_row(sql, [], |r| {
+                parse_text(r, 0, "status", str::parse::<Status>)
+            })
+            .map_err(|e| db(e).to_string())
+        };
+        assert_eq!(parsed("SELECT 'open'"), Ok(Status::Open));
+        let bogus = parsed("SELECT 'opened'").unwrap_err();
+        assert!(
+            bogus.contains("bad status 'opened' in the database"),
+            "{bogus}"
+        );
+        let number = parsed("SELECT 7").unwrap_err();
+        assert!(number.contains("status: "), "{number}");
     }
 }

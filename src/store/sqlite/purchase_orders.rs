@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::{db, micros, opt_time, page_bounds, time};
+use super::{db, micros, opt_time, page_bounds, parse_text, time};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
@@ -160,7 +160,7 @@ pub fn list(
                     r.get::<_, i64>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, i64>(4)?,
-                    r.get::<_, String>(5)?,
+                    parse_text(r, 5, "status", str::parse::<Status>)?,
                     r.get::<_, Option<i64>>(6)?,
                     r.get::<_, Option<i64>>(7)?,
                     r.get::<_, Option<String>>(8)?,
@@ -193,7 +193,7 @@ pub fn list(
                     supplier_id: SupplierId(supplier),
                     supplier_name,
                     warehouse_id: WarehouseId(warehouse),
-                    status: parse_status(&status)?,
+                    status,
                     order_date: opt_time(order)?,
                     expected_delivery_date: opt_time(expected)?,
                     reference_number: reference,
@@ -353,15 +353,15 @@ fn current_status(
     account: AccountId,
     id: PurchaseOrderId,
 ) -> StoreResult<Status> {
-    let status: String = conn
-        .prepare_cached("SELECT status FROM purchase_orders WHERE account_id = ?1 AND id = ?2")
+    conn.prepare_cached("SELECT status FROM purchase_orders WHERE account_id = ?1 AND id = ?2")
         .and_then(|mut s| {
-            s.query_row(params![account.0, id.0], |r| r.get(0))
-                .optional()
+            s.query_row(params![account.0, id.0], |r| {
+                parse_text(r, 0, "status", str::parse::<Status>)
+            })
+            .optional()
         })
         .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
-    parse_status(&status)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
@@ -476,27 +476,18 @@ fn write_details(
     Ok(now)
 }
 
-fn parse_status(raw: &str) -> StoreResult<Status> {
-    raw.parse()
-        .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
-}
-
-fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Internal(format!("bad {what} '{raw}' in the database"))
-}
-
 struct RawOrder {
     id: i64,
     order_number: String,
     supplier_id: i64,
     supplier_name: String,
     warehouse_id: i64,
-    status: String,
+    status: Status,
     order_date: Option<i64>,
     expected_delivery_date: Option<i64>,
-    payment_terms: String,
-    payment_status: String,
-    currency_code: String,
+    payment_terms: PaymentTerms,
+    payment_status: PaymentStatus,
+    currency_code: CurrencyCode,
     shipping_carrier: Option<String>,
     tracking_number: Option<String>,
     reference_number: Option<String>,
@@ -513,12 +504,12 @@ impl RawOrder {
             supplier_id: r.get(2)?,
             supplier_name: r.get(3)?,
             warehouse_id: r.get(4)?,
-            status: r.get(5)?,
+            status: parse_text(r, 5, "status", str::parse)?,
             order_date: r.get(6)?,
             expected_delivery_date: r.get(7)?,
-            payment_terms: r.get(8)?,
-            payment_status: r.get(9)?,
-            currency_code: r.get(10)?,
+            payment_terms: parse_text(r, 8, "payment_terms", PaymentTerms::parse)?,
+            payment_status: parse_text(r, 9, "payment_status", PaymentStatus::parse)?,
+            currency_code: parse_text(r, 10, "currency_code", CurrencyCode::parse)?,
             shipping_carrier: r.get(11)?,
             tracking_number: r.get(12)?,
             reference_number: r.get(13)?,
@@ -535,16 +526,13 @@ impl RawOrder {
             supplier_id: SupplierId(self.supplier_id),
             supplier_name: self.supplier_name,
             warehouse_id: WarehouseId(self.warehouse_id),
-            status: parse_status(&self.status)?,
+            status: self.status,
             details: Details {
                 order_date: opt_time(self.order_date)?,
                 expected_delivery_date: opt_time(self.expected_delivery_date)?,
-                payment_terms: PaymentTerms::parse(&self.payment_terms)
-                    .map_err(|_| corrupt("payment_terms", &self.payment_terms))?,
-                payment_status: PaymentStatus::parse(&self.payment_status)
-                    .map_err(|_| corrupt("payment_status", &self.payment_status))?,
-                currency_code: CurrencyCode::parse(&self.currency_code)
-                    .map_err(|_| corrupt("currency_code", &self.currency_code))?,
+                payment_terms: self.payment_terms,
+                payment_status: self.payment_status,
+                currency_code: self.currency_code,
                 shipping_carrier: self.shipping_carrier,
                 tracking_number: self.tracking_number,
                 reference_number: self.reference_number,
@@ -561,7 +549,7 @@ impl RawOrder {
 }
 
 struct RawLine {
-    sku: String,
+    sku: Sku,
     supplier_sku: Option<String>,
     quantity: i64,
     cost_micros: Option<i64>,
@@ -572,7 +560,7 @@ struct RawLine {
 impl RawLine {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            sku: r.get(0)?,
+            sku: parse_text(r, 0, "sku", Sku::parse)?,
             supplier_sku: r.get(1)?,
             quantity: r.get(2)?,
             cost_micros: r.get(3)?,
@@ -583,7 +571,7 @@ impl RawLine {
 
     fn into_line(self) -> StoreResult<Line> {
         Ok(Line {
-            sku: Sku::parse(&self.sku).map_err(|_| corrupt("sku", &self.sku))?,
+            sku: self.sku,
             supplier_sku: self.supplier_sku,
             quantity: self.quantity,
             cost: self.cost_micros.map(Money::from_micros),
