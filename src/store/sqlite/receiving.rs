@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{db, micros, opt_time, page_bounds, time};
+use super::{db, micros, opt_time, page_bounds, parse_text, time};
 use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
@@ -24,16 +24,18 @@ pub fn receive(
     lines: &[ReceiveLine],
     request_id: &str,
 ) -> StoreResult<Status> {
-    let (status, warehouse, currency): (String, i64, String) = conn
+    let (status, warehouse, currency): (Status, i64, String) = conn
         .prepare_cached(
             "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = ?1 AND id = ?2",
         )
-        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .and_then(|mut s| {
+            s.query_row(params![account.0, id.0], |r| {
+                Ok((parse_text(r, 0, "status", str::parse)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
-    let status: Status = status
-        .parse()
-        .map_err(|()| StoreError::Internal(format!("bad status '{status}'")))?;
     if !matches!(status, Status::Open | Status::Receiving) {
         return Err(StoreError::rejected(
             Rule::InvalidStatus,
@@ -216,7 +218,7 @@ pub fn list_receipts(
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
+                    parse_text(r, 3, "sku", Sku::parse)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, i64>(6)?,
@@ -252,7 +254,7 @@ pub fn list_receipts(
             });
         }
         let line = ReceiptLine {
-            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            sku,
             location_id: LocationId(location),
             location_name,
             received_quantity: received,
@@ -307,7 +309,7 @@ pub fn list_inventory(
             s.query_map(params![args.0, args.1, args.2, args.3, after, limit, offset], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
+                    parse_text(r, 1, "sku", Sku::parse)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
@@ -345,7 +347,7 @@ pub fn list_inventory(
             _ => None,
         };
         let level = InventoryLevel {
-            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            sku,
             warehouse_id: WarehouseId(warehouse),
             location_id: (filter.group_by == GroupBy::Location).then_some(LocationId(location)),
             on_hand,
