@@ -110,6 +110,9 @@ pub struct ErrorResponse {
     pub errors: Vec<ErrorDetail>,
 }
 
+/// Most problems one error answer lists in full.
+pub const MAX_ERRORS: usize = 100;
+
 /// Marks a response whose body is already the envelope.
 #[derive(Clone, Copy)]
 pub struct Enveloped;
@@ -137,8 +140,29 @@ impl ApiError {
         }
     }
 
-    /// A 400 listing every problem found in a request.
+    /// A 400 listing the problems found in a request (at most [`MAX_ERRORS`]).
     pub fn validation(errors: Vec<ErrorDetail>) -> Self {
+        Self::validation_with_more(errors, 0)
+    }
+
+    /// A 400 listing at most [`MAX_ERRORS`] problems, then one entry that counts those not
+    /// listed: `more` found but not kept, and any past the limit in `errors`. A body of a
+    /// megabyte of mistakes must not become an answer fifty times its size.
+    pub fn validation_with_more(mut errors: Vec<ErrorDetail>, more: usize) -> Self {
+        let more = more + errors.len().saturating_sub(MAX_ERRORS);
+        errors.truncate(MAX_ERRORS);
+        if more > 0 {
+            errors.push(detail(
+                ErrorType::Validation,
+                ErrorCode::InvalidObject,
+                format!(
+                    "{more} more problem(s) in this request are not listed; fix the ones above and \
+                     send it again"
+                ),
+                None,
+                None,
+            ));
+        }
         Self {
             status: StatusCode::BAD_REQUEST,
             errors,

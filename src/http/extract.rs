@@ -54,12 +54,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ));
             }
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|err| {
+        let body = serde_json::from_slice(&bytes).map_err(|err| {
             ApiError::bad_request(
                 ErrorCode::InvalidObject,
                 format!("request body is not valid JSON: {err}"),
             )
-        })
+        })?;
+        if let Some(path) = super::unique_keys::first_repeated_key(&bytes) {
+            let mut err = ApiError::bad_request(
+                ErrorCode::InvalidFieldValue,
+                format!("{path} is given more than once; send each field once"),
+            );
+            err.errors[0].field_name = Some(path);
+            return Err(err);
+        }
+        Ok(JsonBody(body))
     }
 }
 
@@ -117,9 +126,17 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        let Some(key) = parts.headers.get("api-key") else {
+        let mut keys = parts.headers.get_all("api-key").iter();
+        let Some(key) = keys.next() else {
             return Err(ApiError::unauthorized("the API-Key header is missing"));
         };
+        // Two keys could name two accounts: which one a proxy or a server picks is not the
+        // client's to guess.
+        if keys.next().is_some() {
+            return Err(ApiError::unauthorized(
+                "the API-Key header is given more than once; send exactly one",
+            ));
+        }
         let key = key
             .to_str()
             .map_err(|_| ApiError::unauthorized("the API key is not valid"))?;

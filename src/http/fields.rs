@@ -1,10 +1,10 @@
 //! Reading request bodies field by field, so that every problem in a body is reported at once
 //! with its path (`products[2].quantity`) and the refused value.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
-use super::error::{ApiError, ErrorCode, ErrorDetail, ErrorType, detail, field_detail};
+use super::error::{ApiError, ErrorCode, ErrorDetail, ErrorType, MAX_ERRORS, detail, field_detail};
 use crate::domain::Invalid;
 use crate::domain::purchase_order::Patch;
 
@@ -29,10 +29,12 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// Collects the problems found while reading one body.
+/// Collects the problems found while reading one body: the first [`MAX_ERRORS`] in full, and a
+/// count of the rest, so that a body of a million bad fields costs no more than one of a hundred.
 #[derive(Default)]
 pub struct Fields {
     errors: Vec<ErrorDetail>,
+    more: usize,
 }
 
 impl Fields {
@@ -44,13 +46,15 @@ impl Fields {
                 path: String::new(),
             }),
             other => {
-                self.errors.push(detail(
-                    ErrorType::Validation,
-                    ErrorCode::InvalidObject,
-                    format!("request body must be a JSON object, not {}", kind(other)),
-                    None,
-                    None,
-                ));
+                self.record(|| {
+                    detail(
+                        ErrorType::Validation,
+                        ErrorCode::InvalidObject,
+                        format!("request body must be a JSON object, not {}", kind(other)),
+                        None,
+                        None,
+                    )
+                });
                 None
             }
         }
@@ -124,7 +128,7 @@ impl Fields {
                 return None;
             }
         };
-        let before = self.errors.len();
+        let before = self.count();
         let mut items = Vec::with_capacity(array.len());
         for (index, value) in array.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
@@ -147,7 +151,7 @@ impl Fields {
                 ),
             }
         }
-        (self.errors.len() == before).then_some(items)
+        (self.count() == before).then_some(items)
     }
 
     /// Refuses every field not in `known`; fields in `ignored` (read-only fields of the
@@ -155,36 +159,52 @@ impl Fields {
     pub fn deny_unknown(&mut self, obj: &Obj<'_>, known: &[&str], ignored: &[&str]) {
         for (key, value) in obj.map {
             if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
-                self.errors.push(detail(
-                    ErrorType::Validation,
-                    ErrorCode::InvalidFieldValue,
-                    format!(
-                        "{} is not a known field (allowed: {})",
-                        obj.field_path(key),
-                        known.join(", ")
-                    ),
-                    Some(obj.field_path(key)),
-                    Some(render(value)),
-                ));
+                self.record(|| {
+                    detail(
+                        ErrorType::Validation,
+                        ErrorCode::InvalidFieldValue,
+                        format!(
+                            "{} is not a known field (allowed: {})",
+                            obj.field_path(key),
+                            known.join(", ")
+                        ),
+                        Some(obj.field_path(key)),
+                        Some(render(value)),
+                    )
+                });
             }
         }
     }
 
     /// Adds a problem found after reading (e.g. a rule across fields).
     pub fn push(&mut self, path: &str, value: Option<String>, invalid: &Invalid) {
-        self.errors.push(field_detail(path, value, invalid));
+        self.record(|| field_detail(path, value, invalid));
+    }
+
+    /// Keeps a problem, built only while fewer than [`MAX_ERRORS`] are kept; counts it after.
+    fn record(&mut self, problem: impl FnOnce() -> ErrorDetail) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(problem());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// How many problems were found, kept or only counted.
+    fn count(&self) -> usize {
+        self.errors.len() + self.more
     }
 
     pub fn is_clean(&self) -> bool {
-        self.errors.is_empty()
+        self.count() == 0
     }
 
-    /// `Ok` when nothing was wrong, else the 400 listing every problem.
+    /// `Ok` when nothing was wrong, else the 400 listing the problems.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
+        if self.is_clean() {
             Ok(())
         } else {
-            Err(ApiError::validation(self.errors))
+            Err(ApiError::validation_with_more(self.errors, self.more))
         }
     }
 
@@ -266,9 +286,19 @@ pub fn date_time(value: &Value) -> Result<DateTime<Utc>, Invalid> {
 }
 
 pub fn parse_date_time(raw: &str) -> Result<DateTime<Utc>, Invalid> {
-    DateTime::parse_from_rfc3339(raw)
+    let at = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Invalid::value("must be an RFC 3339 date-time such as 2025-01-15T00:00:00Z"))
+        .map_err(|_| {
+            Invalid::value("must be an RFC 3339 date-time such as 2025-01-15T00:00:00Z")
+        })?;
+    // Answers give dates in UTC, and RFC 3339 has four-digit years: an offset that carries a date
+    // past 9999 or before year 0 could not be written back.
+    if !(0..=9999).contains(&at.year()) {
+        return Err(Invalid::value(
+            "must fall between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z once converted to UTC",
+        ));
+    }
+    Ok(at)
 }
 
 #[cfg(test)]

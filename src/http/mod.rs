@@ -30,6 +30,7 @@ mod purchase_orders;
 pub mod rate_limit;
 mod suppliers;
 mod timestamp;
+mod unique_keys;
 mod warehouses;
 
 pub(crate) use timestamp::timestamp;

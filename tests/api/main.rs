@@ -17,6 +17,7 @@ mod documents;
 mod errors;
 mod filters;
 mod helpers;
+mod hostile_input;
 mod locations;
 mod openapi;
 mod pagination;

@@ -28,6 +28,8 @@ mod documents;
 mod errors;
 #[path = "../api/filters.rs"]
 mod filters;
+#[path = "../api/hostile_input.rs"]
+mod hostile_input;
 #[path = "../api/locations.rs"]
 mod locations;
 #[path = "../api/openapi.rs"]
