@@ -1,6 +1,8 @@
 //! The one API error type. Every refusal, including the framework's own (malformed JSON, unknown
 //! route, wrong method, oversized body, timeout, panic), leaves as ShipStation's error envelope.
 
+use std::time::Duration;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -9,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::Invalid;
 use crate::store::{Problem, Rule, StoreError};
+use crate::telemetry::Throttle;
 
 tokio::task_local! {
     /// The id of the request being served, for the envelope and the logs.
@@ -230,7 +233,14 @@ impl ApiError {
 
     /// A 503: the database is out of reach; the client may retry.
     pub fn unavailable(detail: &str) -> Self {
-        tracing::error!(error = detail, "database unavailable");
+        static LOG: Throttle = Throttle::new(Duration::from_secs(10));
+        if let Some(held_back) = LOG.admit() {
+            tracing::error!(
+                error = detail,
+                held_back,
+                "database unavailable; like lines are held back for 10 s and counted in held_back"
+            );
+        }
         let mut err = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::System,

@@ -87,6 +87,8 @@ pub fn router(state: AppState) -> Router {
                     )
                 })
                 .on_request(())
+                // A failed request is logged once, where it fails, with its cause.
+                .on_failure(())
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
                     tracing::debug!(
                         status = res.status().as_u16(),

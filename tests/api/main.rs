@@ -24,6 +24,7 @@ mod pagination;
 mod purchase_orders;
 mod receiving;
 mod status;
+mod storage_faults;
 mod suppliers;
 mod validation;
 mod warehouses;

@@ -465,11 +465,21 @@ impl Store for PgStore {
         .await)
     }
 
+    /// The server answers and takes writes: a standby after a failover, or a database set
+    /// read-only, answers reads but refuses every change.
     async fn ping(&self) -> StoreResult<()> {
-        read!(self, |conn| sqlx::query("SELECT 1")
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-            .map_err(db))
+        let read_only: String = read!(self, |conn| sqlx::query_scalar(
+            "SELECT current_setting('transaction_read_only')"
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db))?;
+        if read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "the database is read-only (a standby, or default_transaction_read_only is on)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }

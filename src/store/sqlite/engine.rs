@@ -29,6 +29,7 @@ use rusqlite::config::DbConfig;
 use tokio::sync::oneshot;
 
 use crate::store::{StoreError, StoreResult};
+use crate::telemetry::Throttle;
 
 /// Most write jobs committed together; bounds the latency one group adds to its first member.
 const MAX_GROUP: usize = 512;
@@ -528,7 +529,9 @@ fn write_loop(
         };
         let committed = run(&conn, "COMMIT").map_err(super::unavailable);
         if let Err(err) = &committed {
-            tracing::error!(error = %err, jobs = group.len(), "group commit failed; rolling back");
+            if let Some(held_back) = STORAGE_LOG.admit() {
+                tracing::error!(error = %err, jobs = group.len(), held_back, "group commit failed; rolling back");
+            }
             let _ = conn.execute_batch("ROLLBACK");
         }
         // Counted before anyone is answered: a read that starts after an answer sees a new count
@@ -567,7 +570,10 @@ fn write_loop(
 /// changed rows moved), the transaction is rolled back and the group runs again, each job in its
 /// own savepoint, so that only the failed job's writes are undone.
 fn run_group(conn: &Connection, mut group: Vec<WriteJob>) -> Option<Vec<WriteJob>> {
-    begin(conn)?;
+    if let Err(err) = begin(conn) {
+        refuse_all(group, &err);
+        return None;
+    }
     if run_without_savepoints(conn, &mut group) {
         return Some(group);
     }
@@ -580,18 +586,31 @@ fn run_group(conn: &Connection, mut group: Vec<WriteJob>) -> Option<Vec<WriteJob
             tracing::error!(error = %err, "cannot roll a group back");
         }
     }
-    begin(conn)?;
+    if let Err(err) = begin(conn) {
+        refuse_all(group, &err);
+        return None;
+    }
     run_with_savepoints(conn, &mut group);
     Some(group)
 }
 
-fn begin(conn: &Connection) -> Option<()> {
-    match run(conn, "BEGIN IMMEDIATE") {
-        Ok(()) => Some(()),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot begin a write transaction");
-            None
+/// Log lines about the storage failing to write: one every 10 s, since the fault hits every write.
+static STORAGE_LOG: Throttle = Throttle::new(Duration::from_secs(10));
+
+fn begin(conn: &Connection) -> Result<(), StoreError> {
+    run(conn, "BEGIN IMMEDIATE").map_err(|err| {
+        if let Some(held_back) = STORAGE_LOG.admit() {
+            tracing::error!(error = %err, held_back, "cannot begin a write transaction");
         }
+        super::db(err)
+    })
+}
+
+/// Answers every job of a group that could not start with why: nothing of theirs was written.
+fn refuse_all(group: Vec<WriteJob>, err: &StoreError) {
+    for mut job in group {
+        job.fail(err.clone());
+        job.answer(Ok(()));
     }
 }
 

@@ -1,6 +1,8 @@
 //! The embedded default store: one SQLite file in WAL mode, fsynced on every commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -42,6 +44,26 @@ pub struct SqliteStore {
     engine: Engine,
     keys: KeyCache,
     path: PathBuf,
+    probe: WriteProbe,
+}
+
+/// The outcome of the last write probe of [`Store::ping`], and when it was taken.
+#[derive(Default)]
+struct WriteProbe(Mutex<Option<(Instant, StoreResult<()>)>>);
+
+impl WriteProbe {
+    const FRESH_FOR: Duration = Duration::from_secs(1);
+
+    fn fresh(&self) -> Option<StoreResult<()>> {
+        let last = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        last.as_ref()
+            .filter(|(at, _)| at.elapsed() < Self::FRESH_FOR)
+            .map(|(_, outcome)| outcome.clone())
+    }
+
+    fn keep(&self, outcome: StoreResult<()>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), outcome));
+    }
 }
 
 impl SqliteStore {
@@ -59,12 +81,47 @@ impl SqliteStore {
             engine: Engine::start(path, READERS)?,
             keys: KeyCache::default(),
             path: path.to_owned(),
+            probe: WriteProbe::default(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Free space below which `/readyz` reports the store as not ready: writes that fit in the WAL's
+/// space already on disk still pass, but a large one, or the next WAL growth, fails.
+pub const MIN_FREE_SPACE: u64 = 16 * 1024 * 1024;
+
+/// Whether the file system holding the database has [`MIN_FREE_SPACE`] left for unprivileged
+/// writers.
+fn enough_free_space(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let fs = rustix::fs::statvfs(dir).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot read the free space of {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+        if free < MIN_FREE_SPACE {
+            return Err(StoreError::Unavailable(format!(
+                "only {} KiB are free on the file system of {} (at least {} KiB needed)",
+                free / 1024,
+                dir.display(),
+                MIN_FREE_SPACE / 1024
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Turns a `sqlite:` URL or a plain path into a file path.
@@ -81,7 +138,10 @@ fn unavailable(err: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(err.to_string())
 }
 
-/// Maps an error from a query: busy and I/O conditions are `Unavailable`, anything else is a bug.
+/// Maps an error from a query: busy and storage conditions (locked, I/O error, full disk,
+/// read-only file or file system, file gone) are `Unavailable`, answered 503 with
+/// `Retry-After`, since they pass once the operator frees space or fixes the mount; anything
+/// else is a bug.
 fn db(err: rusqlite::Error) -> StoreError {
     match err.sqlite_error_code() {
         Some(
@@ -89,6 +149,7 @@ fn db(err: rusqlite::Error) -> StoreError {
             | ErrorCode::DatabaseLocked
             | ErrorCode::SystemIoFailure
             | ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
             | ErrorCode::CannotOpen,
         ) => StoreError::Unavailable(err.to_string()),
         _ => StoreError::Internal(err.to_string()),
@@ -430,16 +491,72 @@ impl Store for SqliteStore {
             .await
     }
 
+    /// Reads, then writes and commits: a full disk or a read-only file still reads fine, so
+    /// only a write tells that the store can take requests. The write rewrites the newest row
+    /// of `schema_migrations` as it is (a page into the WAL and an fsync, changing nothing);
+    /// its outcome is kept for a second, so that probes in a hurry cost one commit a second.
     async fn ping(&self) -> StoreResult<()> {
         self.engine
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
-            .await
+            .await?;
+        if let Some(fresh) = self.probe.fresh() {
+            return fresh;
+        }
+        let written = self
+            .engine
+            .write(|c| {
+                c.execute(
+                    "UPDATE schema_migrations SET version = version
+                      WHERE version = (SELECT MAX(version) FROM schema_migrations)",
+                    [],
+                )
+                .map(drop)
+                .map_err(db)
+            })
+            .await;
+        let outcome = written.and_then(|()| enough_free_space(&self.path));
+        self.probe.keep(outcome.clone());
+        outcome
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_faults_are_unavailable_and_other_failures_internal() {
+        let failure = |code: i32| {
+            db(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        for code in [
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_READONLY_DBMOVED,
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_IOERR_FSYNC,
+            rusqlite::ffi::SQLITE_IOERR_WRITE,
+            rusqlite::ffi::SQLITE_CANTOPEN,
+            rusqlite::ffi::SQLITE_BUSY,
+        ] {
+            assert!(
+                matches!(failure(code), StoreError::Unavailable(_)),
+                "code {code}"
+            );
+        }
+        for code in [
+            rusqlite::ffi::SQLITE_CONSTRAINT,
+            rusqlite::ffi::SQLITE_CORRUPT,
+        ] {
+            assert!(
+                matches!(failure(code), StoreError::Internal(_)),
+                "code {code}"
+            );
+        }
+    }
 
     #[test]
     fn a_text_column_is_parsed_in_place_and_a_bad_one_named_in_the_error() {
