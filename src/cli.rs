@@ -1,5 +1,6 @@
 //! The `procura` command line.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -97,6 +98,14 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Write a consistent, verified copy of the SQLite database to a new file, while a server
+    /// may be running and writing (restore: stop the server, put the copy in place of the
+    /// database file, remove any `-wal` and `-shm` files beside it, start the server).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Copy a SQLite database into an empty PostgreSQL database, verified by counts and sums.
     ///
     /// Stop the server using the SQLite file first. The file is opened read-only; on PostgreSQL
@@ -134,6 +143,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Copy { from, to } = &cli.command {
         return copy(from, to).await;
     }
+    if let Command::Backup { to } = &cli.command {
+        return backup(&cli.database_url, to);
+    }
+    let is_sqlite = !postgres::is_postgres_url(&cli.database_url);
+    let creates = matches!(cli.command, Command::Serve { .. } | Command::Migrate);
+    if is_sqlite && !creates {
+        let path = sqlite::path_from_url(&cli.database_url);
+        if !path.is_file() {
+            anyhow::bail!(
+                "there is no database at {}; check --database (only `serve` and `migrate` create one)",
+                path.display()
+            );
+        }
+    }
+    // Held until the process ends.
+    let _lock = match cli.command {
+        Command::Serve { .. } if is_sqlite => Some(sqlite::ServerLock::acquire(
+            &sqlite::path_from_url(&cli.database_url),
+        )?),
+        _ => None,
+    };
     let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
     match cli.command {
         Command::Serve {
@@ -151,10 +181,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 rate_limit_per_minute,
                 public_url,
             };
-            let app = Application::build(&settings, store).await?;
+            let app = Application::build(&settings, Arc::clone(&store)).await?;
             tracing::info!(address = %app.local_addr(), "procura listening");
             println!("Listening on http://{}", app.local_addr());
-            app.run_until_stopped().await
+            app.run_until_stopped().await?;
+            match store.close().await {
+                Ok(()) => tracing::info!("stopped; the database is checkpointed"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "stopped; the database could not be checkpointed")
+                }
+            }
+            Ok(())
         }
         Command::Keys {
             command: KeysCommand::Create { account },
@@ -221,8 +258,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("The database schema is up to date.");
             Ok(())
         }
-        Command::Copy { .. } => Ok(()),
+        Command::Copy { .. } | Command::Backup { .. } => Ok(()),
     }
+}
+
+fn backup(database_url: &str, to: &std::path::Path) -> anyhow::Result<()> {
+    if postgres::is_postgres_url(database_url) {
+        anyhow::bail!(
+            "procura backup copies SQLite files; for PostgreSQL use its own tools: \
+             `pg_dump --format=custom --file=procura.dump '{}'`, restored with \
+             `pg_restore --dbname=URL procura.dump` (see docs/deployment.md, Backups)",
+            without_password(database_url)
+        );
+    }
+    let from = sqlite::path_from_url(database_url);
+    println!("Backing up {} to {}", from.display(), to.display());
+    let report = crate::backup::backup_sqlite(&from, to)?;
+    print!("{report}");
+    Ok(())
 }
 
 async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
@@ -233,10 +286,21 @@ async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
         anyhow::bail!("--to must be a postgres:// or postgresql:// URL");
     }
     let path = sqlite::path_from_url(from);
+    if !path.is_file() {
+        anyhow::bail!(
+            "there is no database at {}; check --from (copy never creates one)",
+            path.display()
+        );
+    }
     println!(
         "Copying {} to PostgreSQL {}",
         path.display(),
         without_password(to)
+    );
+    println!(
+        "Reading one consistent snapshot of {}: a server still writing to it may go on, and what \
+         it writes from now on is not copied.",
+        path.display()
     );
     let report = crate::copy::copy(&path, to, true).await?;
     print!("{report}");

@@ -1,5 +1,6 @@
 //! Procura: a purchase-order service that speaks the ShipStation API v2 purchase-order dialect.
 
+pub mod backup;
 pub mod cli;
 pub mod copy;
 pub mod documents;

@@ -82,6 +82,13 @@ async fn post(
 async fn a_killed_server_loses_no_acknowledged_write_and_leaves_no_half_applied_request() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("procura.db");
+    assert!(
+        procura(&database)
+            .arg("migrate")
+            .status()
+            .unwrap()
+            .success()
+    );
     let output = procura(&database)
         .args(["keys", "create"])
         .output()

@@ -278,6 +278,12 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> StoreResult<Page<InventoryLevel>>;
 
-    /// Whether the database answers (for `/readyz`).
+    /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Called once the server has stopped serving: leaves the database in the state a copy of
+    /// its files can be taken in. Nothing to do for a database server.
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }

@@ -27,6 +27,20 @@ pub(crate) fn procura(database: &str) -> Command {
     command
 }
 
+/// Creates the database's schema (`procura migrate`), as an operator does before `keys`.
+pub(crate) fn migrated(database: &str) -> &str {
+    let output = procura(database)
+        .arg("migrate")
+        .output()
+        .expect("procura runs");
+    assert!(
+        output.status.success(),
+        "procura migrate failed: {}",
+        describe(&output)
+    );
+    database
+}
+
 /// Runs a `keys` command to its end; returns its standard output, failing on a non-zero exit.
 pub(crate) fn keys(database: &str, args: &[&str]) -> String {
     let output = procura(database)
@@ -103,6 +117,28 @@ impl Server {
         }
     }
 
+    #[allow(
+        dead_code,
+        reason = "used by the SQLite-only tests of operations.rs, not in the PostgreSQL binary"
+    )]
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to end.
+    #[allow(
+        dead_code,
+        reason = "used by the SQLite-only tests of operations.rs, not in the PostgreSQL binary"
+    )]
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        self.child.wait().expect("procura serve ends")
+    }
+
     pub(crate) async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
         let mut request = reqwest::Client::new()
             .get(format!("{}{path}", self.address))
@@ -138,7 +174,7 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
     let Some(database) = test_database().await else {
         return;
     };
-    let db = database.url.as_str();
+    let db = migrated(database.url.as_str());
     let (key_id, account, secret) = created_key(&keys(db, &["create"]));
     let server = Server::start(db);
     assert_eq!(
@@ -195,7 +231,7 @@ async fn a_second_key_for_an_account_sees_the_same_data() {
     let Some(database) = test_database().await else {
         return;
     };
-    let db = database.url.as_str();
+    let db = migrated(database.url.as_str());
     let (_, account, first) = created_key(&keys(db, &["create"]));
     let (_, same_account, second) = created_key(&keys(db, &["create", "--account", &account]));
     let (_, other_account, third) = created_key(&keys(db, &["create"]));
@@ -233,7 +269,7 @@ async fn revoking_or_adding_to_something_that_does_not_exist_fails_saying_so() {
     let Some(database) = test_database().await else {
         return;
     };
-    let db = database.url.as_str();
+    let db = migrated(database.url.as_str());
 
     for (args, says) in [
         (&["revoke", "se-999"][..], "key se-999 does not exist"),

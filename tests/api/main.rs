@@ -20,6 +20,7 @@ mod helpers;
 mod hostile_input;
 mod locations;
 mod openapi;
+mod operations;
 mod pagination;
 mod purchase_orders;
 mod receiving;

@@ -84,7 +84,10 @@ impl Server {
                 server.key = line.trim().to_owned();
             } else if let Some(address) = line.strip_prefix("Listening on ") {
                 server.address = address.trim().to_owned();
-                assert!(server.key.starts_with("pk_"), "the first start prints a key");
+                assert!(
+                    server.key.starts_with("pk_"),
+                    "the first start prints a key"
+                );
                 return server;
             }
         }

@@ -32,8 +32,11 @@ pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
 mod purchase_orders;
 mod receiving;
+mod server_lock;
 mod suppliers;
 mod warehouses;
+
+pub use server_lock::ServerLock;
 
 use engine::Engine;
 
@@ -489,6 +492,28 @@ impl Store for SqliteStore {
         self.engine
             .read(move |c| receiving::list_inventory(c, account, &filter, &page))
             .await
+    }
+
+    /// Copies the whole WAL into the database file and empties it, so that after a clean stop
+    /// `procura.db` alone holds every committed write: a copy of that one file is complete.
+    async fn close(&self) -> StoreResult<()> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = engine::open(&path, false)?;
+            let (busy, _, _): (bool, i64, i64) = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db)?;
+            if busy {
+                return Err(StoreError::Unavailable(
+                    "readers kept the WAL busy; it was not emptied".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("checkpoint task failed: {e}")))?
     }
 
     /// Reads, then writes and commits: a full disk or a read-only file still reads fine, so
