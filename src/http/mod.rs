@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::store::{Store, StoreError, StoreResult};
 use error::{ApiError, ApiResult, Enveloped, REQUEST_ID};
 
+mod docs;
 pub mod error;
 pub mod extract;
 pub mod fields;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(purchase_orders::routes())
         .merge(inventory::routes())
         .merge(health::routes())
+        .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

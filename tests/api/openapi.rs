@@ -111,3 +111,48 @@ async fn the_document_matches_the_snapshot() {
         path.display()
     );
 }
+
+#[tokio::test]
+async fn the_reference_page_and_its_script_are_served_from_the_binary() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+
+    let page = app.http.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<rapi-doc spec-url="/openapi.json""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<script type="module" src="/docs/rapidoc-min.js"></script>"#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("http"),
+        "nothing is fetched from elsewhere: {html}"
+    );
+
+    let script = app
+        .http
+        .get(app.url("/docs/rapidoc-min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let body = script.bytes().await.unwrap();
+    let shipped = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rapidoc/rapidoc-min.js"),
+    )
+    .unwrap();
+    assert_eq!(body.len(), shipped.len());
+    assert!(body == shipped);
+}
