@@ -25,6 +25,7 @@ pub mod fields;
 mod health;
 mod inventory;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 mod purchase_orders;
@@ -50,6 +51,8 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Installed before the first request records anything.
+    metrics::handle();
     let api = Router::new()
         .merge(suppliers::routes())
         .merge(warehouses::routes())
@@ -58,12 +61,14 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))
+        .route("/metrics", get(metrics::serve))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
 
     // Listed innermost first: a request passes them bottom to top.
-    api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+    api.layer(middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

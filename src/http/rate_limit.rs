@@ -27,6 +27,7 @@ impl RateLimiter {
     pub fn check(&self, account: AccountId) -> Result<(), ApiError> {
         self.limiter.check_key(&account.0).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
+            metrics::counter!("procura_rate_limited_total").increment(1);
             ApiError::rate_limited(wait.as_secs_f64().ceil().max(1.0) as u64)
         })
     }

@@ -281,6 +281,9 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Sets the gauges only the store can read (pool sizes), just before `/metrics` renders.
+    fn record_gauges(&self) {}
+
     /// Called once the server has stopped serving: leaves the database in the state a copy of
     /// its files can be taken in. Nothing to do for a database server.
     async fn close(&self) -> StoreResult<()> {

@@ -156,3 +156,75 @@ async fn the_reference_page_and_its_script_are_served_from_the_binary() {
     assert_eq!(body.len(), shipped.len());
     assert!(body == shipped);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_by_route_pattern_and_status() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let id = crate::helpers::ok_json(
+        app.create_supplier(&crate::helpers::supplier_body("Acme"))
+            .await,
+    )
+    .await["supplier_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get_supplier(&id).await.status(),
+        reqwest::StatusCode::OK
+    );
+    assert_eq!(
+        app.get_supplier("se-999999").await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+
+    let answer = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        answer.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer.text().await.unwrap();
+    // The format itself is checked by Prometheus's own Python parser in tests/conformance; here,
+    // what the lines say.
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    let by_id = r#"method="GET",route="/v2/suppliers/{supplier_id}""#;
+    assert!(
+        value(&format!(
+            "procura_http_requests_total{{{by_id},status=\"200\"}}"
+        )) >= 1.0
+    );
+    assert!(
+        value(&format!(
+            "procura_http_requests_total{{{by_id},status=\"404\"}}"
+        )) >= 1.0
+    );
+    assert!(
+        value(r#"procura_http_requests_total{method="POST",route="/v2/suppliers",status="200"}"#)
+            >= 1.0
+    );
+    assert!(text.contains("# TYPE procura_http_request_duration_seconds histogram"));
+    assert!(
+        value(&format!(
+            "procura_http_request_duration_seconds_bucket{{{by_id},status=\"200\",le=\"+Inf\"}}"
+        )) >= 1.0
+    );
+    assert!(
+        !text.contains(&id) && !text.contains("se-999999"),
+        "ids never become label values"
+    );
+    value("procura_http_requests_in_flight");
+    if matches!(crate::DATABASE, crate::helpers::Database::Sqlite) {
+        assert!(value("procura_sqlite_group_jobs_count") >= 1.0);
+        value("procura_sqlite_writer_queue");
+    } else {
+        value(r#"procura_db_pool_connections{state="idle"}"#);
+    }
+}

@@ -465,6 +465,13 @@ impl Store for PgStore {
         .await)
     }
 
+    fn record_gauges(&self) {
+        let size = self.pool.size() as f64;
+        let idle = self.pool.num_idle() as f64;
+        metrics::gauge!("procura_db_pool_connections", "state" => "idle").set(idle);
+        metrics::gauge!("procura_db_pool_connections", "state" => "in_use").set(size - idle);
+    }
+
     /// The server answers and takes writes: a standby after a failover, or a database set
     /// read-only, answers reads but refuses every change.
     async fn ping(&self) -> StoreResult<()> {

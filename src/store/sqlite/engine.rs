@@ -115,6 +115,8 @@ where
 
 pub struct Engine {
     writer: mpsc::Sender<WriteJob>,
+    /// Write jobs sent and not yet taken by the writer (the `procura_sqlite_writer_queue` gauge).
+    queued: Arc<AtomicUsize>,
     readers: crossbeam_channel::Sender<ReadJob>,
     /// How many groups the writer has committed: a read snapshot taken when this was `n` sees
     /// every write answered so far as long as it is still `n`.
@@ -302,6 +304,8 @@ impl Engine {
             })?;
         let counted = Arc::clone(&commits);
         let writer_gate = Arc::clone(&gate);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&queued);
         thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
@@ -311,7 +315,7 @@ impl Engine {
                     wal_frames,
                     restart_frames: tuning.restart_frames,
                 };
-                write_loop(writer, write_rx, &checkpoints, &counted);
+                write_loop(writer, write_rx, &checkpoints, &counted, &taken);
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
 
@@ -348,6 +352,7 @@ impl Engine {
         }
         Ok(Self {
             writer: write_tx,
+            queued,
             readers: read_tx,
             commits,
             gate,
@@ -407,11 +412,18 @@ impl Engine {
             result: None,
             reply,
         });
-        self.writer
-            .send(job)
-            .map_err(|_| StoreError::Unavailable("the store is shut down".into()))?;
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if self.writer.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Unavailable("the store is shut down".into()));
+        }
         rx.await
             .map_err(|_| StoreError::Internal("a write job was dropped".into()))?
+    }
+
+    /// Write jobs waiting for the writer.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 }
 
@@ -514,9 +526,11 @@ fn write_loop(
     jobs: mpsc::Receiver<WriteJob>,
     checkpoints: &Checkpoints,
     commits: &AtomicU64,
+    queued: &AtomicUsize,
 ) {
     let mut groups = 0u32;
     while let Ok(first) = jobs.recv() {
+        let started = Instant::now();
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
@@ -524,10 +538,15 @@ fn write_loop(
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(group.len(), Ordering::Relaxed);
+        // Looked up per group, not once: the recorder may be installed after the store opens.
+        metrics::histogram!("procura_sqlite_group_jobs").record(group.len() as f64);
         let Some(group) = run_group(&conn, group) else {
             continue;
         };
         let committed = run(&conn, "COMMIT").map_err(super::unavailable);
+        metrics::histogram!("procura_sqlite_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
         if let Err(err) = &committed {
             if let Some(held_back) = STORAGE_LOG.admit() {
                 tracing::error!(error = %err, jobs = group.len(), held_back, "group commit failed; rolling back");

@@ -494,6 +494,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn record_gauges(&self) {
+        metrics::gauge!("procura_sqlite_writer_queue").set(self.engine.queued() as f64);
+    }
+
     /// Copies the whole WAL into the database file and empties it, so that after a clean stop
     /// `procura.db` alone holds every committed write: a copy of that one file is complete.
     async fn close(&self) -> StoreResult<()> {
