@@ -11,6 +11,7 @@ pub mod page;
 pub mod purchase_order;
 pub mod receipt;
 pub mod status;
+pub mod stock;
 pub mod supplier;
 pub mod text;
 pub mod warehouse;

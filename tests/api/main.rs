@@ -18,6 +18,7 @@ mod errors;
 mod filters;
 mod helpers;
 mod locations;
+mod money;
 mod openapi;
 mod pagination;
 mod purchase_orders;

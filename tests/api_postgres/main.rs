@@ -30,6 +30,8 @@ mod errors;
 mod filters;
 #[path = "../api/locations.rs"]
 mod locations;
+#[path = "../api/money.rs"]
+mod money;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/pagination.rs"]

@@ -1,0 +1,224 @@
+//! Money and stock at the edges of the documented limits: quantities up to 10^9, unit costs below
+//! 10^9 with six decimals. Stock value is exact at every size; a bound is refused up front.
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{ApiClient, TestApp, assert_error, error, ok_json, spawn_app};
+
+const BILLION: i64 = 1_000_000_000;
+
+async fn location(client: &ApiClient, warehouse: &str, name: &str) -> String {
+    let body = json!({ "name": name, "inventory_warehouse_id": warehouse });
+    let location = ok_json(client.create_location(&body).await).await;
+    location["inventory_location_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An open order for `quantity` x `sku` at `cost` (the JSON number exactly as written).
+async fn open_order(
+    app: &TestApp,
+    supplier: &str,
+    warehouse: &str,
+    sku: &str,
+    quantity: i64,
+    cost: &str,
+) -> String {
+    let body: Value = serde_json::from_str(&format!(
+        r#"{{ "supplier_id": "{supplier}", "warehouse_id": "{warehouse}",
+             "products": [{{ "sku": "{sku}", "quantity": {quantity}, "cost": {cost} }}] }}"#
+    ))
+    .unwrap();
+    let po = app.po(&body).await["purchase_order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok_json(app.set_status(&po, "open").await).await;
+    po
+}
+
+async fn receive(client: &ApiClient, po: &str, sku: &str, location: &str, units: i64) -> Response {
+    let body = json!({ "product_receives": [
+        { "sku": sku, "inventory_location_id": location, "received_quantity": units },
+    ] });
+    client
+        .send(
+            Method::POST,
+            &format!("/v2/purchase_orders/{po}/receives"),
+            Some(&body),
+        )
+        .await
+}
+
+async fn inventory(client: &ApiClient, query: &str) -> Value {
+    ok_json(
+        client
+            .send(Method::GET, &format!("/v2/inventory{query}"), None)
+            .await,
+    )
+    .await
+}
+
+/// The one row `GET /v2/inventory{query}` lists: (on_hand, average cost as written).
+async fn only_row(client: &ApiClient, query: &str) -> (i64, String) {
+    let stock = inventory(client, query).await;
+    assert_eq!(stock["total"], 1, "{stock}");
+    let row = &stock["inventory"][0];
+    (
+        row["on_hand"].as_i64().unwrap(),
+        row["average_cost"]["amount"].to_string(),
+    )
+}
+
+#[tokio::test]
+async fn two_receipts_of_a_billion_units_at_5000_keep_an_exact_stock_value() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let loc = location(&app, &warehouse, "A - 01").await;
+    for _ in 0..2 {
+        let po = open_order(&app, &supplier, &warehouse, "BULK-1", BILLION, "5000").await;
+        let answer = receive(&app, &po, "BULK-1", &loc, BILLION).await;
+        assert_eq!(
+            ok_json(answer).await,
+            json!({ "purchase_order_id": po, "status": "received" })
+        );
+    }
+    let stock = inventory(&app, "?sku=BULK-1").await;
+    assert_eq!(stock["total"], 1);
+    assert_eq!(stock["inventory"][0]["on_hand"], 2 * BILLION);
+    assert_eq!(
+        stock["inventory"][0]["average_cost"],
+        json!({ "amount": 5000, "currency": "USD" })
+    );
+    assert_eq!(
+        only_row(&app, "?sku=BULK-1&group_by=warehouse").await,
+        (2 * BILLION, "5000".to_owned())
+    );
+    // The listing without a filter includes the row too, and answers.
+    assert_eq!(inventory(&app, "").await["total"], 1);
+}
+
+#[tokio::test]
+async fn a_billion_units_at_the_largest_cost_average_to_that_cost() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let loc_a = location(&app, &warehouse, "A - 01").await;
+    let loc_b = location(&app, &warehouse, "B - 01").await;
+    let po = open_order(
+        &app,
+        &supplier,
+        &warehouse,
+        "DEAR-1",
+        BILLION,
+        "999999999.999999",
+    )
+    .await;
+    let answer = receive(&app, &po, "DEAR-1", &loc_a, BILLION - 1).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer = receive(&app, &po, "DEAR-1", &loc_b, 1).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        only_row(&app, &format!("?sku=DEAR-1&inventory_location_id={loc_a}")).await,
+        (BILLION - 1, "999999999.999999".to_owned())
+    );
+    assert_eq!(
+        only_row(&app, "?sku=DEAR-1&group_by=warehouse").await,
+        (BILLION, "999999999.999999".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn averages_of_different_costs_round_half_up_to_micros() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let loc = location(&app, &warehouse, "A - 01").await;
+    // (2 x 0.000001 + 1 x 0.000002) / 3 = 0.00000133.. -> 0.000001;
+    // then + 1 x 0.000003: 7 / 4 = 1.75 micros -> 0.000002.
+    for (cost, units) in [("0.000001", 2), ("0.000002", 1)] {
+        let po = open_order(&app, &supplier, &warehouse, "TINY-1", units, cost).await;
+        assert_eq!(receive(&app, &po, "TINY-1", &loc, units).await.status(), 200);
+    }
+    assert_eq!(
+        only_row(&app, "?sku=TINY-1").await,
+        (3, "0.000001".to_owned())
+    );
+    let po = open_order(&app, &supplier, &warehouse, "TINY-1", 1, "0.000003").await;
+    assert_eq!(receive(&app, &po, "TINY-1", &loc, 1).await.status(), 200);
+    assert_eq!(
+        only_row(&app, "?sku=TINY-1").await,
+        (4, "0.000002".to_owned())
+    );
+}
+
+/// Sets the stock of `sku` at its one row straight in the database: no request can bring that
+/// many units in a test's time.
+async fn set_on_hand(app: &TestApp, sku: &str, on_hand: i64) {
+    let sql = "UPDATE inventory_levels SET on_hand = $1 WHERE sku = $2";
+    if app.db.postgres().is_some() {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+        let n = sqlx::query(sql)
+            .bind(on_hand)
+            .bind(sku)
+            .execute(&mut conn)
+            .await
+            .unwrap()
+            .rows_affected();
+        assert_eq!(n, 1);
+    } else {
+        let conn = rusqlite::Connection::open(&app.db.url).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        let n = conn
+            .execute(&sql.replace('$', "?"), rusqlite::params![on_hand, sku])
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_past_the_most_one_warehouse_may_hold_is_refused_and_changes_nothing() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let loc_a = location(&app, &warehouse, "A - 01").await;
+    let loc_b = location(&app, &warehouse, "B - 01").await;
+    let po = open_order(&app, &supplier, &warehouse, "FULL-1", 100, "1.5").await;
+    assert_eq!(receive(&app, &po, "FULL-1", &loc_a, 1).await.status(), 200);
+    set_on_hand(&app, "FULL-1", i64::MAX - 7).await;
+    let before = ok_json(app.get_po(&po).await).await;
+
+    // Into another location of the same warehouse: the warehouse total is what is bounded.
+    let refused = receive(&app, &po, "FULL-1", &loc_b, 8).await;
+    assert_error(
+        refused,
+        StatusCode::BAD_REQUEST,
+        &[error("business_rules", "invalid_field_value")
+            .field("product_receives[0].received_quantity", "8")
+            .says("9223372036854775800 unit(s) on hand")
+            .says("9223372036854775807")],
+    )
+    .await;
+    assert_eq!(ok_json(app.get_po(&po).await).await, before);
+    let stock = inventory(&app, "?sku=FULL-1").await;
+    assert_eq!(stock["total"], 1, "no row was added: {stock}");
+    assert_eq!(stock["inventory"][0]["on_hand"], i64::MAX - 7);
+
+    // Up to the limit exactly is fine, and still averages exactly.
+    assert_eq!(receive(&app, &po, "FULL-1", &loc_b, 7).await.status(), 200);
+    assert_eq!(
+        only_row(&app, "?sku=FULL-1&group_by=warehouse").await,
+        (i64::MAX, "1.5".to_owned())
+    );
+    let refused = receive(&app, &po, "FULL-1", &loc_a, 1).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}
