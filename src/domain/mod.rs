@@ -7,6 +7,7 @@ pub mod account;
 pub mod ids;
 pub mod invalid;
 pub mod money;
+pub mod number;
 pub mod page;
 pub mod purchase_order;
 pub mod receipt;

@@ -222,3 +222,141 @@ async fn a_receipt_past_the_most_one_warehouse_may_hold_is_refused_and_changes_n
     let refused = receive(&app, &po, "FULL-1", &loc_a, 1).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+/// A create body with `products` written out as raw JSON, so that numbers arrive digit for digit.
+fn raw_order(supplier: &str, warehouse: &str, products: &str) -> Value {
+    serde_json::from_str(&format!(
+        r#"{{ "supplier_id": "{supplier}", "warehouse_id": "{warehouse}", "products": [{products}] }}"#
+    ))
+    .unwrap()
+}
+
+fn invalid(field: &str, value: &str, says: &str) -> crate::helpers::Expected {
+    error("validation", "invalid_field_value")
+        .field(field, value)
+        .says(says)
+}
+
+#[tokio::test]
+async fn costs_with_more_than_six_decimals_are_refused_however_they_are_written() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let body = raw_order(
+        &supplier,
+        &warehouse,
+        r#"{ "sku": "A", "quantity": 1, "cost": 0.000000000000000000000000000001 },
+           { "sku": "B", "quantity": 1, "cost": 1e-30 },
+           { "sku": "C", "quantity": 1, "cost": 1.0000000000000000000000000001 },
+           { "sku": "D", "quantity": 1, "cost": 2.5E-7 },
+           { "sku": "E", "quantity": 1, "cost": 1e9 },
+           { "sku": "F", "quantity": 1, "cost": 1.50000000 }"#,
+    );
+    let places = "must have at most 6 decimal places";
+    assert_error(
+        app.create_po(&body).await,
+        StatusCode::BAD_REQUEST,
+        &[
+            invalid("products[0].cost", "0.000000000000000000000000000001", places),
+            invalid("products[1].cost", "1e-30", places),
+            invalid("products[2].cost", "1.0000000000000000000000000001", places),
+            invalid("products[3].cost", "2.5e-7", places),
+            invalid("products[4].cost", "1e+9", "less than 1000000000"),
+        ],
+    )
+    .await;
+    let listed = ok_json(app.list_pos(&[]).await).await;
+    assert_eq!(listed["total"], 0, "a refused order is not stored: {listed}");
+}
+
+#[tokio::test]
+async fn exact_costs_and_whole_quantities_keep_their_value_in_any_notation() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let body = raw_order(
+        &supplier,
+        &warehouse,
+        r#"{ "sku": "A", "quantity": 1e3, "cost": 1.50000000 },
+           { "sku": "B", "quantity": 2.0, "cost": 1.5e-5 },
+           { "sku": "C", "quantity": 3, "cost": 999999999.999999 }"#,
+    );
+    let created = app.po(&body).await;
+    let lines: Vec<(String, String)> = created["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["quantity"].to_string(), p["cost"].to_string()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("1000".to_owned(), "1.5".to_owned()),
+            ("2".to_owned(), "0.000015".to_owned()),
+            ("3".to_owned(), "999999999.999999".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn quantities_that_are_not_exact_whole_numbers_are_refused() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let body = raw_order(
+        &supplier,
+        &warehouse,
+        r#"{ "sku": "A", "quantity": 99999999999999999999 },
+           { "sku": "B", "quantity": 1.0000000000000000000000000001 },
+           { "sku": "C", "quantity": 1e-30 }"#,
+    );
+    assert_error(
+        app.create_po(&body).await,
+        StatusCode::BAD_REQUEST,
+        &[
+            invalid(
+                "products[0].quantity",
+                "99999999999999999999",
+                "from -9223372036854775808 to 9223372036854775807",
+            ),
+            invalid(
+                "products[1].quantity",
+                "1.0000000000000000000000000001",
+                "whole number",
+            ),
+            invalid("products[2].quantity", "1e-30", "whole number"),
+        ],
+    )
+    .await;
+    assert_eq!(ok_json(app.list_pos(&[]).await).await["total"], 0);
+
+    // And in a receipt, where a huge count must not wrap into a small one either.
+    let loc = location(&app, &warehouse, "A - 01").await;
+    let po = open_order(&app, &supplier, &warehouse, "A", 10, "1").await;
+    let body: Value = serde_json::from_str(&format!(
+        r#"{{ "product_receives": [{{ "sku": "A", "inventory_location_id": "{loc}",
+             "received_quantity": 18446744073709551617, "rejected_quantity": 2.0 }}] }}"#
+    ))
+    .unwrap();
+    let refused = app
+        .send(
+            Method::POST,
+            &format!("/v2/purchase_orders/{po}/receives"),
+            Some(&body),
+        )
+        .await;
+    assert_error(
+        refused,
+        StatusCode::BAD_REQUEST,
+        &[invalid(
+            "product_receives[0].received_quantity",
+            "18446744073709551617",
+            "from -9223372036854775808 to 9223372036854775807",
+        )],
+    )
+    .await;
+    assert_eq!(inventory(&app, "").await["total"], 0);
+}
