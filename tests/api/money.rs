@@ -360,3 +360,47 @@ async fn quantities_that_are_not_exact_whole_numbers_are_refused() {
     .await;
     assert_eq!(inventory(&app, "").await["total"], 0);
 }
+
+#[tokio::test]
+async fn racing_receipts_of_several_orders_never_pass_the_warehouse_limit_together() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let mut locations = Vec::new();
+    for name in ["A - 01", "B - 01", "C - 01", "D - 01"] {
+        locations.push(location(&app, &warehouse, name).await);
+    }
+    let first = open_order(&app, &supplier, &warehouse, "RACE-1", 1, "2").await;
+    assert_eq!(
+        receive(&app, &first, "RACE-1", &locations[0], 1).await.status(),
+        200
+    );
+    set_on_hand(&app, "RACE-1", i64::MAX - 10).await;
+    let mut orders = Vec::new();
+    for _ in 0..8 {
+        orders.push(open_order(&app, &supplier, &warehouse, "RACE-1", 6, "2").await);
+    }
+    // Eight orders at once, two into each location (its row exists already or not): one fits.
+    let mut tasks = Vec::new();
+    for (i, po) in orders.into_iter().enumerate() {
+        let client = app.client.clone();
+        let location = locations[i % 4].clone();
+        tasks.push(tokio::spawn(async move {
+            receive(&client, &po, "RACE-1", &location, 6)
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400, 400, 400, 400, 400, 400, 400]);
+    assert_eq!(
+        only_row(&app, "?sku=RACE-1&group_by=warehouse").await.0,
+        i64::MAX - 4
+    );
+}

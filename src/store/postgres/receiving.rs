@@ -241,6 +241,12 @@ async fn location_warehouses(
 }
 
 /// Units of each SKU of `lines` on hand in `warehouse`, over all its locations and lots.
+///
+/// The limit is on the warehouse's total, which receipts of other orders (locked by no row this
+/// one holds) may raise at the same time, even in rows that do not exist yet. So each (account,
+/// warehouse, SKU) is first locked for the rest of the transaction (an advisory lock, taken in
+/// key order so that receipts never wait on each other in a circle), and the sums are read in a
+/// statement of their own, whose snapshot sees what the previous holder committed.
 async fn warehouse_on_hand(
     conn: &mut PgConnection,
     account: AccountId,
@@ -248,6 +254,20 @@ async fn warehouse_on_hand(
     lines: &[ReceiveLine],
 ) -> StoreResult<HashMap<String, i64>> {
     let skus: Vec<&str> = lines.iter().map(|line| line.sku.as_str()).collect();
+    // ORDER BY applies before the select list (PostgreSQL 9.6 and later), so the locks are taken
+    // in key order.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(k) FROM (
+             SELECT DISTINCT hashtextextended('procura stock ' || $1 || ' ' || $2 || ' ' || sku, 0) AS k
+             FROM UNNEST($3::text[]) AS s (sku)) AS keys
+         ORDER BY k",
+    )
+    .bind(account.0)
+    .bind(warehouse.0)
+    .bind(&skus)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     // SUM of a BIGINT is a NUMERIC: read as text, so that no cast can fail in SQL.
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT sku, SUM(on_hand)::text FROM inventory_levels
