@@ -126,7 +126,10 @@ async fn fill(tx: &mut PgConnection, from: &Path, progress: bool) -> Result<Repo
     let bars = bars(progress);
     let mut copied = Vec::with_capacity(TABLES.len());
     for (table, expected) in TABLES.iter().zip(&sqlite) {
-        let bar = bars.add(bar(table.name, i64::try_from(*expected).unwrap_or(i64::MAX)));
+        let bar = bars.add(bar(
+            table.name,
+            i64::try_from(*expected).unwrap_or(i64::MAX),
+        ));
         let mut n = 0i64;
         loop {
             match rows.recv().await {

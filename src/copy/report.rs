@@ -15,7 +15,9 @@ pub struct Line {
 
 impl Line {
     pub fn is_equal(&self) -> bool {
-        self.sqlite == self.postgres && self.copied
+        self.sqlite == self.postgres
+            && self
+                .copied
                 .is_none_or(|copied| i128::from(copied) == self.sqlite)
     }
 }

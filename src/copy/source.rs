@@ -113,7 +113,9 @@ fn figure(conn: &Connection, figure: &Figure) -> Result<i128, String> {
             .map_err(e),
         Figure::Sum { table, column } => {
             let mut statement = conn
-                .prepare(&format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"))
+                .prepare(&format!(
+                    "SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
+                ))
                 .map_err(e)?;
             let mut rows = statement.query([]).map_err(e)?;
             let mut sum: i128 = 0;
@@ -123,7 +125,9 @@ fn figure(conn: &Connection, figure: &Figure) -> Result<i128, String> {
                     ValueRef::Text(digits) => std::str::from_utf8(digits)
                         .ok()
                         .and_then(|digits| digits.parse().ok())
-                        .ok_or_else(|| format!("{table}.{column} holds a value that is not a whole number"))?,
+                        .ok_or_else(|| {
+                            format!("{table}.{column} holds a value that is not a whole number")
+                        })?,
                     other => {
                         return Err(format!(
                             "{table}.{column} holds a {:?}, not a whole number",

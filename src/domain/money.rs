@@ -2,7 +2,6 @@
 //! as an integer count of millionths (micros) so that sums are exact in SQL too.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
@@ -133,9 +132,15 @@ mod tests {
     #[test]
     fn costs_are_judged_on_every_digit_sent_before_anything_rounds() {
         let too_precise = Err(Invalid::value("must have at most 6 decimal places"));
-        assert_eq!(Money::parse_cost("0.000000000000000000000000000001"), too_precise);
+        assert_eq!(
+            Money::parse_cost("0.000000000000000000000000000001"),
+            too_precise
+        );
         assert_eq!(Money::parse_cost("1e-30"), too_precise);
-        assert_eq!(Money::parse_cost("1.0000000000000000000000000001"), too_precise);
+        assert_eq!(
+            Money::parse_cost("1.0000000000000000000000000001"),
+            too_precise
+        );
         assert_eq!(Money::parse_cost("1.5e-6"), too_precise);
         assert_eq!(
             Money::parse_cost("1e30"),

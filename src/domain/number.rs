@@ -120,14 +120,23 @@ mod tests {
 
     #[test]
     fn decimal_places_count_the_exact_digits_written() {
-        assert_eq!(read("0.000000000000000000000000000001").decimal_places(), 30);
+        assert_eq!(
+            read("0.000000000000000000000000000001").decimal_places(),
+            30
+        );
         assert_eq!(read("1.0000000000000000000000000001").decimal_places(), 28);
         assert_eq!(read("1e-30").decimal_places(), 30);
         assert_eq!(read("1.5E-7").decimal_places(), 8);
         assert_eq!(read("1.50000000").decimal_places(), 1);
-        assert_eq!(read("1.500000000000000000000000000000000000").decimal_places(), 1);
+        assert_eq!(
+            read("1.500000000000000000000000000000000000").decimal_places(),
+            1
+        );
         assert_eq!(read("12.5e1").decimal_places(), 0);
-        assert_eq!(read("0.0000000e-99999999999999999999999").decimal_places(), 0);
+        assert_eq!(
+            read("0.0000000e-99999999999999999999999").decimal_places(),
+            0
+        );
     }
 
     #[test]
@@ -142,7 +151,10 @@ mod tests {
         assert_eq!(read("-9223372036854775808").scaled(0), Some(i64::MIN));
         assert_eq!(read("1e99999999999999999999").scaled(0), None);
         assert_eq!(read("9.99").scaled(6), Some(9_990_000));
-        assert_eq!(read("999999999.999999").scaled(6), Some(999_999_999_999_999));
+        assert_eq!(
+            read("999999999.999999").scaled(6),
+            Some(999_999_999_999_999)
+        );
     }
 
     #[test]
@@ -153,12 +165,17 @@ mod tests {
         assert_eq!(read("999999999.999999").whole_digits(), 9);
         assert_eq!(read("1e9").whole_digits(), 10);
         assert_eq!(read("0.5").whole_digits(), 0);
-        assert_eq!(read("1e99999999999999999999").whole_digits(), EXPONENT_CLAMP + 1);
+        assert_eq!(
+            read("1e99999999999999999999").whole_digits(),
+            EXPONENT_CLAMP + 1
+        );
     }
 
     #[test]
     fn anything_but_a_json_number_is_refused() {
-        for raw in ["", "-", "abc", "1.", ".5", "1e", "1e+", "0x10", "1,5", "+1", "1 "] {
+        for raw in [
+            "", "-", "abc", "1.", ".5", "1e", "1e+", "0x10", "1,5", "+1", "1 ",
+        ] {
             assert_eq!(Written::parse(raw), None, "{raw:?}");
         }
     }

@@ -335,7 +335,10 @@ mod tests {
         assert_eq!(integer(&body[0]), Ok(1000));
         assert_eq!(integer(&body[1]), Ok(1000));
         assert_eq!(integer(&body[2]), Ok(1000));
-        assert_eq!(integer(&body[3]), Err(Invalid::value("must be a whole number")));
+        assert_eq!(
+            integer(&body[3]),
+            Err(Invalid::value("must be a whole number"))
+        );
         assert_eq!(
             integer(&body[4]),
             Err(Invalid::value(

@@ -144,7 +144,10 @@ async fn averages_of_different_costs_round_half_up_to_micros() {
     // then + 1 x 0.000003: 7 / 4 = 1.75 micros -> 0.000002.
     for (cost, units) in [("0.000001", 2), ("0.000002", 1)] {
         let po = open_order(&app, &supplier, &warehouse, "TINY-1", units, cost).await;
-        assert_eq!(receive(&app, &po, "TINY-1", &loc, units).await.status(), 200);
+        assert_eq!(
+            receive(&app, &po, "TINY-1", &loc, units).await.status(),
+            200
+        );
     }
     assert_eq!(
         only_row(&app, "?sku=TINY-1").await,
@@ -258,7 +261,11 @@ async fn costs_with_more_than_six_decimals_are_refused_however_they_are_written(
         app.create_po(&body).await,
         StatusCode::BAD_REQUEST,
         &[
-            invalid("products[0].cost", "0.000000000000000000000000000001", places),
+            invalid(
+                "products[0].cost",
+                "0.000000000000000000000000000001",
+                places,
+            ),
             invalid("products[1].cost", "1e-30", places),
             invalid("products[2].cost", "1.0000000000000000000000000001", places),
             invalid("products[3].cost", "2.5e-7", places),
@@ -267,7 +274,10 @@ async fn costs_with_more_than_six_decimals_are_refused_however_they_are_written(
     )
     .await;
     let listed = ok_json(app.list_pos(&[]).await).await;
-    assert_eq!(listed["total"], 0, "a refused order is not stored: {listed}");
+    assert_eq!(
+        listed["total"], 0,
+        "a refused order is not stored: {listed}"
+    );
 }
 
 #[tokio::test]
@@ -373,7 +383,9 @@ async fn racing_receipts_of_several_orders_never_pass_the_warehouse_limit_togeth
     }
     let first = open_order(&app, &supplier, &warehouse, "RACE-1", 1, "2").await;
     assert_eq!(
-        receive(&app, &first, "RACE-1", &locations[0], 1).await.status(),
+        receive(&app, &first, "RACE-1", &locations[0], 1)
+            .await
+            .status(),
         200
     );
     set_on_hand(&app, "RACE-1", i64::MAX - 10).await;

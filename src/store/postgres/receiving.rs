@@ -282,7 +282,9 @@ async fn warehouse_on_hand(
     rows.into_iter()
         .map(|(sku, on_hand)| match on_hand.parse() {
             Ok(n) => Ok((sku, n)),
-            Err(_) => Err(StoreError::Internal(format!("stock of '{sku}' is {on_hand}"))),
+            Err(_) => Err(StoreError::Internal(format!(
+                "stock of '{sku}' is {on_hand}"
+            ))),
         })
         .collect()
 }

@@ -453,7 +453,7 @@ mod tests {
 
     /// A database at schema version 3 with a stock value the old `+` turned into a REAL.
     fn version_3_with_damaged_stock() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
                                              applied_at INTEGER NOT NULL)",
