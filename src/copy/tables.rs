@@ -12,9 +12,9 @@ pub const SCHEMA_VERSION: i64 = 4;
 pub enum Kind {
     /// INTEGER -> BIGINT (ids, quantities, money micros).
     Int,
+    OptInt,
     /// TEXT of decimal digits -> NUMERIC (stock value in micros, past 64 bits).
     Numeric,
-    OptInt,
     Text,
     OptText,
     /// BLOB -> BYTEA.
