@@ -67,6 +67,14 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     assert_eq!(report.postgres("accounts rows"), Some(2));
     assert_eq!(report.postgres("api_keys rows"), Some(3));
     assert_eq!(report.postgres("api_keys not revoked"), Some(2));
+    // Both accounts' billion units at the largest cost, beside the small receipts.
+    let bulk = 2 * 1_000_000_000 * 999_999_999_999_999i128;
+    assert!(
+        report
+            .postgres("sum of inventory_levels.cost_total_micros")
+            .is_some_and(|sum| sum > bulk && sum < bulk + 1_000_000_000),
+        "{report}"
+    );
     println!("{report}");
 
     let pg = PgStore::connect(&db.url, &DbOptions::default())
@@ -514,6 +522,32 @@ async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
     orders.push(closed.id);
+    // A billion units at the largest cost: a stock value past 64 bits, and sums past it too.
+    let bulk = store
+        .create_purchase_order(
+            id,
+            order(
+                acme,
+                main,
+                vec![line("BULK", 1_000_000_000, Some("999999999.999999"))],
+            ),
+        )
+        .await
+        .unwrap();
+    store
+        .change_status(id, bulk.id, Status::Open)
+        .await
+        .unwrap();
+    store
+        .receive(
+            id,
+            bulk.id,
+            vec![receive("BULK", locations[0], 1_000_000_000, 0, None)],
+            format!("req-{n}-bulk"),
+        )
+        .await
+        .unwrap();
+    orders.push(bulk.id);
     // The second account has one order more, so that the accounts differ.
     if n == 1 {
         let extra = store

@@ -22,7 +22,7 @@ pub mod tables;
 
 pub use report::{Line, Report};
 use source::Message;
-use tables::{TABLES, Table, Value};
+use tables::{Figure, TABLES, Table, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
@@ -126,7 +126,10 @@ async fn fill(tx: &mut PgConnection, from: &Path, progress: bool) -> Result<Repo
     let bars = bars(progress);
     let mut copied = Vec::with_capacity(TABLES.len());
     for (table, expected) in TABLES.iter().zip(&sqlite) {
-        let bar = bars.add(bar(table.name, *expected));
+        let bar = bars.add(bar(
+            table.name,
+            i64::try_from(*expected).unwrap_or(i64::MAX),
+        ));
         let mut n = 0i64;
         loop {
             match rows.recv().await {
@@ -158,8 +161,7 @@ async fn fill(tx: &mut PgConnection, from: &Path, progress: bool) -> Result<Repo
 
     let mut lines = Vec::with_capacity(checks.len());
     for (i, (check, sqlite)) in checks.iter().zip(sqlite).enumerate() {
-        let postgres: i64 = sqlx::query_scalar(&check.sql)
-            .fetch_one(&mut *tx)
+        let postgres = figure(tx, &check.figure)
             .await
             .map_err(target(&format!("verifying {}", check.label)))?;
         lines.push(Line {
@@ -174,6 +176,24 @@ async fn fill(tx: &mut PgConnection, from: &Path, progress: bool) -> Result<Repo
         Ok(report)
     } else {
         Err(CopyError::Mismatch(report))
+    }
+}
+
+async fn figure(tx: &mut PgConnection, figure: &Figure) -> Result<i128, sqlx::Error> {
+    match figure {
+        Figure::Query(sql) => sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&mut *tx)
+            .await
+            .map(i128::from),
+        Figure::Sum { table, column } => {
+            let sum: String = sqlx::query_scalar(&format!(
+                "SELECT COALESCE(SUM({column}), 0)::text FROM {table}"
+            ))
+            .fetch_one(&mut *tx)
+            .await?;
+            sum.parse()
+                .map_err(|_| sqlx::Error::Decode(format!("the sum {sum} is past 128 bits").into()))
+        }
     }
 }
 
@@ -196,6 +216,7 @@ async fn insert(
         for value in values {
             match value {
                 Value::Int(v) => row.push_bind(v),
+                Value::Numeric(v) => row.push_bind(v).push_unseparated("::numeric"),
                 Value::Text(v) => row.push_bind(v),
                 Value::Bytes(v) => row.push_bind(v),
                 Value::Time(v) => row.push_bind(v),

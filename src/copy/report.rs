@@ -3,18 +3,22 @@
 use std::fmt;
 
 /// One verified figure: its value in SQLite, the rows the copy inserted (for row counts) and its
-/// value in PostgreSQL after the copy, inside the copy's transaction.
+/// value in PostgreSQL after the copy, inside the copy's transaction. Figures are 128-bit: a sum
+/// of stock values passes 64 bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub label: String,
-    pub sqlite: i64,
+    pub sqlite: i128,
     pub copied: Option<i64>,
-    pub postgres: i64,
+    pub postgres: i128,
 }
 
 impl Line {
     pub fn is_equal(&self) -> bool {
-        self.sqlite == self.postgres && self.copied.is_none_or(|copied| copied == self.sqlite)
+        self.sqlite == self.postgres
+            && self
+                .copied
+                .is_none_or(|copied| i128::from(copied) == self.sqlite)
     }
 }
 
@@ -29,7 +33,7 @@ impl Report {
     }
 
     /// The figure a label names, on the PostgreSQL side.
-    pub fn postgres(&self, label: &str) -> Option<i64> {
+    pub fn postgres(&self, label: &str) -> Option<i128> {
         self.lines
             .iter()
             .find(|line| line.label == label)

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
 use super::CopyError;
-use super::tables::{Check, Kind, Row, SCHEMA_VERSION, TABLES, Table, Value};
+use super::tables::{Check, Figure, Kind, Row, SCHEMA_VERSION, TABLES, Table, Value};
 
 /// Rows per batch, and so per multi-row INSERT on the PostgreSQL side.
 pub const BATCH: usize = 1000;
@@ -17,7 +18,7 @@ pub const BATCH: usize = 1000;
 /// What the reader thread sends, in this order: the figures of every check, then for each table
 /// of [`TABLES`] its batches followed by `TableDone`.
 pub enum Message {
-    Checks(Vec<i64>),
+    Checks(Vec<i128>),
     Batch(Vec<Row>),
     TableDone,
 }
@@ -84,8 +85,7 @@ fn read_all(path: &Path, checks: &[Check], tx: &Sender) -> Result<(), CopyError>
 
     let mut figures = Vec::with_capacity(checks.len());
     for check in checks {
-        let figure: i64 = conn
-            .query_row(&check.sql, [], |r| r.get(0))
+        let figure = figure(&conn, &check.figure)
             .map_err(|e| CopyError::Source(format!("{}: {e}", check.label)))?;
         figures.push(figure);
     }
@@ -102,6 +102,46 @@ fn read_all(path: &Path, checks: &[Check], tx: &Sender) -> Result<(), CopyError>
     }
     conn.execute_batch("COMMIT").map_err(source)?;
     Ok(())
+}
+
+fn figure(conn: &Connection, figure: &Figure) -> Result<i128, String> {
+    let e = |e: rusqlite::Error| e.to_string();
+    match figure {
+        Figure::Query(sql) => conn
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(i128::from)
+            .map_err(e),
+        Figure::Sum { table, column } => {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
+                ))
+                .map_err(e)?;
+            let mut rows = statement.query([]).map_err(e)?;
+            let mut sum: i128 = 0;
+            while let Some(row) = rows.next().map_err(e)? {
+                let value = match row.get_ref(0).map_err(e)? {
+                    ValueRef::Integer(n) => i128::from(n),
+                    ValueRef::Text(digits) => std::str::from_utf8(digits)
+                        .ok()
+                        .and_then(|digits| digits.parse().ok())
+                        .ok_or_else(|| {
+                            format!("{table}.{column} holds a value that is not a whole number")
+                        })?,
+                    other => {
+                        return Err(format!(
+                            "{table}.{column} holds a {:?}, not a whole number",
+                            other.data_type()
+                        ));
+                    }
+                };
+                sum = sum
+                    .checked_add(value)
+                    .ok_or_else(|| format!("the sum of {table}.{column} passes 128 bits"))?;
+            }
+            Ok(sum)
+        }
+    }
 }
 
 fn read_table(
@@ -152,6 +192,13 @@ fn convert(row: &rusqlite::Row<'_>, i: usize, kind: Kind) -> Result<Value, Strin
     Ok(match kind {
         Kind::Int => Value::Int(Some(row.get(i).map_err(e)?)),
         Kind::OptInt => Value::Int(row.get(i).map_err(e)?),
+        Kind::Numeric => {
+            let digits: String = row.get(i).map_err(e)?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("'{digits}' is not a whole number of micros"));
+            }
+            Value::Numeric(digits)
+        }
         Kind::Text => Value::Text(Some(row.get(i).map_err(e)?)),
         Kind::OptText => Value::Text(row.get(i).map_err(e)?),
         Kind::Bytes => Value::Bytes(row.get(i).map_err(e)?),

@@ -2,11 +2,11 @@
 //! as an integer count of millionths (micros) so that sums are exact in SQL too.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
 use super::Invalid;
+use super::number::Written;
 
 const SCALE: u32 = 6;
 const MICROS_PER_UNIT: i64 = 1_000_000;
@@ -20,12 +20,21 @@ pub struct Money(Decimal);
 impl Money {
     pub const ZERO: Money = Money(Decimal::ZERO);
 
-    /// Parses a unit cost as written in a request (the exact digits of the JSON number).
+    /// Parses a unit cost as written in a request (the exact digits of the JSON number), judged
+    /// on those digits: a cost with more decimals than Procura keeps is refused, never rounded.
     pub fn parse_cost(raw: &str) -> Result<Self, Invalid> {
-        let value = Decimal::from_str(raw)
-            .or_else(|_| Decimal::from_scientific(raw))
-            .map_err(|_| Invalid::value("must be a decimal number"))?;
-        Self::from_decimal(value)
+        let written =
+            Written::parse(raw).ok_or_else(|| Invalid::value("must be a decimal number"))?;
+        if written.is_negative() {
+            return Err(Invalid::value("must be 0 or more"));
+        }
+        if written.decimal_places() > u64::from(SCALE) {
+            return Err(Invalid::value("must have at most 6 decimal places"));
+        }
+        match written.scaled(SCALE) {
+            Some(micros) if written.whole_digits() <= 9 => Ok(Self::from_micros(micros)),
+            _ => Err(Invalid::value("must be less than 1000000000")),
+        }
     }
 
     pub fn from_decimal(value: Decimal) -> Result<Self, Invalid> {
@@ -118,6 +127,49 @@ mod tests {
     fn trailing_zeros_do_not_count_as_precision() {
         assert_eq!(Money::parse_cost("1.50000000").unwrap().to_string(), "1.5");
         assert_eq!(Money::parse_cost("1e2").unwrap().to_string(), "100");
+    }
+
+    #[test]
+    fn costs_are_judged_on_every_digit_sent_before_anything_rounds() {
+        let too_precise = Err(Invalid::value("must have at most 6 decimal places"));
+        assert_eq!(
+            Money::parse_cost("0.000000000000000000000000000001"),
+            too_precise
+        );
+        assert_eq!(Money::parse_cost("1e-30"), too_precise);
+        assert_eq!(
+            Money::parse_cost("1.0000000000000000000000000001"),
+            too_precise
+        );
+        assert_eq!(Money::parse_cost("1.5e-6"), too_precise);
+        assert_eq!(
+            Money::parse_cost("1e30"),
+            Err(Invalid::value("must be less than 1000000000"))
+        );
+        assert_eq!(
+            Money::parse_cost("999999999.9999995"),
+            too_precise,
+            "not rounded up to the limit either"
+        );
+        assert_eq!(
+            Money::parse_cost("1.500000000000000000000000000000000").map(|m| m.to_string()),
+            Ok("1.5".to_owned())
+        );
+        assert_eq!(Money::parse_cost("1.5e-5").map(|m| m.micros()), Ok(15));
+        assert_eq!(
+            Money::parse_cost("999999999.999999").map(|m| m.micros()),
+            Ok(999_999_999_999_999)
+        );
+    }
+
+    #[test]
+    fn the_largest_order_line_and_order_total_are_exact() {
+        let cost = Money::parse_cost("999999999.999999").unwrap();
+        let line = cost.times(1_000_000_000);
+        assert_eq!(line.normalize().to_string(), "999999999999999000");
+        // 1000 such lines (the most an order has) still fit rust_decimal's 96 bits exactly.
+        let order: Decimal = std::iter::repeat_n(line, 1000).sum();
+        assert_eq!(order.normalize().to_string(), "999999999999999000000");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, ErrorCode, ErrorDetail, ErrorType, MAX_ERRORS, detail, field_detail};
 use crate::domain::Invalid;
+use crate::domain::number::Written;
 use crate::domain::purchase_order::Patch;
 
 /// A JSON object at a path of the body.
@@ -257,11 +258,22 @@ pub fn string(value: &Value) -> Result<&str, Invalid> {
         .ok_or_else(|| Invalid::value(format!("must be a string, not {}", kind(value))))
 }
 
+/// A whole number, judged on the exact digits sent: `1000`, `1e3` and `1000.0` are all 1000;
+/// `1.5` and a number past 64 bits are refused, never rounded or cut.
 pub fn integer(value: &Value) -> Result<i64, Invalid> {
     match value {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| Invalid::value("must be a whole number")),
+        Value::Number(n) => {
+            let written = Written::parse(&n.to_string())
+                .filter(|w| w.decimal_places() == 0)
+                .ok_or_else(|| Invalid::value("must be a whole number"))?;
+            written.scaled(0).ok_or_else(|| {
+                Invalid::value(format!(
+                    "must be a whole number from {} to {}",
+                    i64::MIN,
+                    i64::MAX
+                ))
+            })
+        }
         other => Err(Invalid::value(format!(
             "must be a whole number, not {}",
             kind(other)
@@ -344,6 +356,26 @@ mod tests {
             Patch::Set(Some("x".to_owned()))
         );
         assert_eq!(fields.patch(&root, "c", read), Patch::Keep);
+    }
+
+    #[test]
+    fn whole_numbers_are_read_exactly_or_refused() {
+        let body: Value =
+            serde_json::from_str(r#"[1000, 1e3, 1000.0, 1.5, 99999999999999999999, "7"]"#).unwrap();
+        assert_eq!(integer(&body[0]), Ok(1000));
+        assert_eq!(integer(&body[1]), Ok(1000));
+        assert_eq!(integer(&body[2]), Ok(1000));
+        assert_eq!(
+            integer(&body[3]),
+            Err(Invalid::value("must be a whole number"))
+        );
+        assert_eq!(
+            integer(&body[4]),
+            Err(Invalid::value(
+                "must be a whole number from -9223372036854775808 to 9223372036854775807"
+            ))
+        );
+        assert!(integer(&body[5]).is_err());
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn handle() -> &'static PrometheusHandle {
                     GROUP_BUCKETS,
                 )
             });
-        match builder.and_then(|b| b.install_recorder().map_err(Into::into)) {
+        match builder.and_then(|b| b.install_recorder()) {
             Ok(handle) => handle,
             Err(err) => {
                 // Another recorder is installed (an embedding program's): render an empty page.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::domain::ids::{PurchaseOrderId, WarehouseId};
 use crate::domain::receipt::ReceiveLine;
+use crate::domain::stock::{self, MAX_ON_HAND};
 
 use super::{Problem, Rule};
 
@@ -19,16 +20,20 @@ pub struct OrderLine {
 /// Checks every entry: its location (`locations[i]` is the warehouse of entry `i`'s location,
 /// `None` when it does not exist in the account) must be in the order's warehouse, its SKU must
 /// be a line of the order, and no line may pass its ordered quantity. Adds each entry's units
-/// to `order_lines`, so that afterwards they hold the state the receipt leaves.
+/// to `order_lines`, so that afterwards they hold the state the receipt leaves. `on_hand` holds
+/// the units of each SKU already in the order's warehouse (a SKU without stock may be absent): no
+/// entry may take them past [`MAX_ON_HAND`].
 pub fn check(
     id: PurchaseOrderId,
     warehouse: WarehouseId,
     lines: &[ReceiveLine],
     locations: &[Option<WarehouseId>],
     order_lines: &mut HashMap<String, OrderLine>,
+    on_hand: &HashMap<String, i64>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut over: Vec<&str> = Vec::new();
+    let mut stocked: HashMap<&str, i64> = HashMap::new();
     for (i, (line, location)) in lines.iter().zip(locations).enumerate() {
         let at = |field: &str| Some(format!("product_receives[{i}].{field}"));
         match location {
@@ -77,6 +82,24 @@ pub fn check(
             });
         }
         order_line.done += units;
+
+        let held = stocked
+            .entry(line.sku.as_str())
+            .or_insert_with(|| on_hand.get(line.sku.as_str()).copied().unwrap_or(0));
+        match stock::check_on_hand(*held, line.received_quantity) {
+            Ok(total) => *held = total,
+            Err(_) => problems.push(Problem {
+                rule: Rule::InvalidValue,
+                field: at("received_quantity"),
+                value: Some(line.received_quantity.to_string()),
+                message: format!(
+                    "SKU '{}' has {held} unit(s) on hand in warehouse {warehouse}; {} more would pass \
+                     the most one warehouse may hold of one SKU ({MAX_ON_HAND})",
+                    line.sku.as_str(),
+                    line.received_quantity
+                ),
+            }),
+        }
     }
     problems
 }

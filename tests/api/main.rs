@@ -19,6 +19,7 @@ mod filters;
 mod helpers;
 mod hostile_input;
 mod locations;
+mod money;
 mod openapi;
 mod operations;
 mod pagination;

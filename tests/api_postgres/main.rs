@@ -32,6 +32,8 @@ mod filters;
 mod hostile_input;
 #[path = "../api/locations.rs"]
 mod locations;
+#[path = "../api/money.rs"]
+mod money;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/pagination.rs"]

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order_counts",
         include_str!("../../../migrations/postgres/0003_order_counts.sql"),
     ),
+    (
+        4,
+        "stock_value",
+        include_str!("../../../migrations/postgres/0004_stock_value.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

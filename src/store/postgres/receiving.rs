@@ -17,6 +17,7 @@ use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
 use crate::domain::status::Status;
+use crate::domain::stock::{Stock, StockValue};
 use crate::store::receiving_rules::{self, OrderLine};
 use crate::store::{Rule, StoreError, StoreResult, now};
 
@@ -63,7 +64,15 @@ pub async fn receive(
     .map_err(db)?;
 
     let locations = location_warehouses(conn, account, lines).await?;
-    let problems = receiving_rules::check(id, order.warehouse, lines, &locations, &mut order_lines);
+    let on_hand = warehouse_on_hand(conn, account, order.warehouse, lines).await?;
+    let problems = receiving_rules::check(
+        id,
+        order.warehouse,
+        lines,
+        &locations,
+        &mut order_lines,
+        &on_hand,
+    );
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
     }
@@ -126,15 +135,20 @@ async fn write_receipt(
     next: Status,
 ) -> StoreResult<()> {
     // The units of an entry that count toward the stock's average cost: those with a unit cost.
-    let (cost_units, cost_totals): (Vec<i64>, Vec<i64>) = lines
+    // Their value is exact in the domain's 128 bits and goes over as text into NUMERIC, which
+    // BIGINT (and a bigint array) could not hold.
+    let (cost_units, cost_totals): (Vec<i64>, Vec<String>) = lines
         .iter()
         .map(|line| {
             match order_lines
                 .get(line.sku.as_str())
                 .and_then(|l| l.cost_micros)
             {
-                Some(unit) => (line.received_quantity, line.received_quantity * unit),
-                None => (0, 0),
+                Some(unit) => (
+                    line.received_quantity,
+                    StockValue::of(line.received_quantity, Money::from_micros(unit)).to_string(),
+                ),
+                None => (0, "0".to_owned()),
             }
         })
         .unzip();
@@ -145,7 +159,7 @@ async fn write_receipt(
              RETURNING id),
          entry AS (
              SELECT * FROM UNNEST($5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],
-                 $10::timestamptz[], $11::bigint[], $12::bigint[])
+                 $10::timestamptz[], $11::bigint[], $12::text[])
                  WITH ORDINALITY AS e (sku, location_id, received, rejected, lot, expiration_date, cost_units,
                      cost_total, n)),
          entries AS (
@@ -163,7 +177,7 @@ async fn write_receipt(
              INSERT INTO inventory_levels AS il (account_id, sku, warehouse_id, location_id, lot, on_hand,
                  cost_units, cost_total_micros, currency_code)
              SELECT $1, sku, $13, location_id, COALESCE(lot, ''), SUM(received), SUM(cost_units),
-                 SUM(cost_total), CASE WHEN SUM(cost_units) > 0 THEN $14::text END
+                 SUM(cost_total::numeric), CASE WHEN SUM(cost_units) > 0 THEN $14::text END
              FROM entry
              WHERE received > 0
              GROUP BY location_id, sku, COALESCE(lot, '')
@@ -224,6 +238,55 @@ async fn location_warehouses(
         .iter()
         .map(|id| found.get(id).copied().map(WarehouseId))
         .collect())
+}
+
+/// Units of each SKU of `lines` on hand in `warehouse`, over all its locations and lots.
+///
+/// The limit is on the warehouse's total, which receipts of other orders (locked by no row this
+/// one holds) may raise at the same time, even in rows that do not exist yet. So each (account,
+/// warehouse, SKU) is first locked for the rest of the transaction (an advisory lock, taken in
+/// key order so that receipts never wait on each other in a circle), and the sums are read in a
+/// statement of their own, whose snapshot sees what the previous holder committed.
+async fn warehouse_on_hand(
+    conn: &mut PgConnection,
+    account: AccountId,
+    warehouse: WarehouseId,
+    lines: &[ReceiveLine],
+) -> StoreResult<HashMap<String, i64>> {
+    let skus: Vec<&str> = lines.iter().map(|line| line.sku.as_str()).collect();
+    // ORDER BY applies before the select list (PostgreSQL 9.6 and later), so the locks are taken
+    // in key order.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(k) FROM (
+             SELECT DISTINCT hashtextextended('procura stock ' || $1 || ' ' || $2 || ' ' || sku, 0) AS k
+             FROM UNNEST($3::text[]) AS s (sku)) AS keys
+         ORDER BY k",
+    )
+    .bind(account.0)
+    .bind(warehouse.0)
+    .bind(&skus)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    // SUM of a BIGINT is a NUMERIC: read as text, so that no cast can fail in SQL.
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT sku, SUM(on_hand)::text FROM inventory_levels
+         WHERE account_id = $1 AND warehouse_id = $2 AND sku = ANY($3) GROUP BY sku",
+    )
+    .bind(account.0)
+    .bind(warehouse.0)
+    .bind(&skus)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.into_iter()
+        .map(|(sku, on_hand)| match on_hand.parse() {
+            Ok(n) => Ok((sku, n)),
+            Err(_) => Err(StoreError::Internal(format!(
+                "stock of '{sku}' is {on_hand}"
+            ))),
+        })
+        .collect()
 }
 
 pub async fn list_receipts(
@@ -316,7 +379,7 @@ pub async fn list_inventory(
     // A group is identified by the id of its first stock row: stable, unique, newest first.
     let rows = sqlx::query(&format!(
         "SELECT MIN(id) AS first_id, sku, MIN(warehouse_id), MIN(location_id), SUM(on_hand)::bigint,
-                SUM(cost_units)::bigint, SUM(cost_total_micros)::bigint, MIN(currency_code),
+                SUM(cost_units)::bigint, SUM(cost_total_micros)::text, MIN(currency_code),
                 COUNT(DISTINCT currency_code)
          FROM inventory_levels WHERE {filters}
          GROUP BY {group} HAVING MIN(id) < $5
@@ -336,18 +399,24 @@ pub async fn list_inventory(
     for r in &rows {
         let first_id: i64 = r.try_get(0).map_err(db)?;
         let sku: String = r.try_get(1).map_err(db)?;
-        let cost_units: i64 = r.try_get(5).map_err(db)?;
-        let cost_total: i64 = r.try_get(6).map_err(db)?;
+        let cost_total: String = r.try_get(6).map_err(db)?;
+        let stock = Stock {
+            on_hand: r.try_get(4).map_err(db)?,
+            cost_units: r.try_get(5).map_err(db)?,
+            cost_total: cost_total
+                .parse()
+                .map_err(|_| StoreError::Internal(format!("bad stock value '{cost_total}'")))?,
+        };
         let currency: Option<String> = r.try_get(7).map_err(db)?;
         let currencies: i64 = r.try_get(8).map_err(db)?;
         let average_cost = match (currency, currencies) {
-            (Some(code), 1) if cost_units > 0 && code != "*" => {
+            (Some(code), 1) if code != "*" => {
                 let code = CurrencyCode::parse(&code)
                     .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
-                Some((
-                    Money::from_micros((cost_total + cost_units / 2) / cost_units),
-                    code,
-                ))
+                stock
+                    .average_cost()
+                    .map_err(|e| StoreError::Internal(format!("stock of '{sku}': {e}")))?
+                    .map(|cost| (cost, code))
             }
             _ => None,
         };
@@ -356,7 +425,7 @@ pub async fn list_inventory(
             warehouse_id: WarehouseId(r.try_get(2).map_err(db)?),
             location_id: (filter.group_by == GroupBy::Location)
                 .then_some(LocationId(r.try_get(3).map_err(db)?)),
-            on_hand: r.try_get(4).map_err(db)?,
+            on_hand: stock.on_hand,
             allocated: 0,
             average_cost,
         };

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "order_counts",
         sql: include_str!("../../../migrations/sqlite/0003_order_counts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "stock_value",
+        sql: include_str!("../../../migrations/sqlite/0004_stock_value.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

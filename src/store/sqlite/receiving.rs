@@ -14,6 +14,7 @@ use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
 use crate::domain::status::Status;
+use crate::domain::stock::{Stock, StockValue};
 use crate::store::receiving_rules::{self, OrderLine};
 use crate::store::{Rule, StoreError, StoreResult};
 
@@ -68,12 +69,14 @@ pub fn receive(
         .map_err(db)?;
 
     let locations = location_warehouses(conn, account, lines)?;
+    let on_hand = warehouse_on_hand(conn, account, WarehouseId(warehouse), lines)?;
     let problems = receiving_rules::check(
         id,
         WarehouseId(warehouse),
         lines,
         &locations,
         &mut order_lines,
+        &on_hand,
     );
     if !problems.is_empty() {
         return Err(StoreError::Rejected(problems));
@@ -116,38 +119,9 @@ pub fn receive(
         if line.received_quantity > 0 {
             let cost = order_lines
                 .get(line.sku.as_str())
-                .and_then(|l| l.cost_micros);
-            let (cost_units, cost_total) = match cost {
-                Some(unit) => (line.received_quantity, line.received_quantity * unit),
-                None => (0, 0),
-            };
-            conn.prepare_cached(
-                "INSERT INTO inventory_levels (account_id, sku, warehouse_id, location_id, lot, on_hand, cost_units,
-                                               cost_total_micros, currency_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?7 > 0 THEN ?9 END)
-                 ON CONFLICT (account_id, location_id, sku, lot) DO UPDATE SET
-                     on_hand = on_hand + excluded.on_hand,
-                     cost_units = cost_units + excluded.cost_units,
-                     cost_total_micros = cost_total_micros + excluded.cost_total_micros,
-                     currency_code = CASE
-                         WHEN excluded.currency_code IS NULL THEN currency_code
-                         WHEN currency_code IS NULL OR currency_code = excluded.currency_code THEN excluded.currency_code
-                         ELSE '*' END",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    account.0,
-                    line.sku.as_str(),
-                    warehouse,
-                    line.location_id.0,
-                    line.lot.as_deref().unwrap_or(""),
-                    line.received_quantity,
-                    cost_units,
-                    cost_total,
-                    currency,
-                ])
-            })
-            .map_err(db)?;
+                .and_then(|l| l.cost_micros)
+                .map(Money::from_micros);
+            add_stock(conn, account, warehouse, line, cost, &currency)?;
         }
     }
 
@@ -186,6 +160,103 @@ fn location_warehouses(
                 .map_err(db)
         })
         .collect()
+}
+
+/// Units of each SKU of `lines` on hand in `warehouse`, over all its locations and lots.
+fn warehouse_on_hand(
+    conn: &Connection,
+    account: AccountId,
+    warehouse: WarehouseId,
+    lines: &[ReceiveLine],
+) -> StoreResult<HashMap<String, i64>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT on_hand FROM inventory_levels WHERE account_id = ?1 AND sku = ?2 AND warehouse_id = ?3",
+        )
+        .map_err(db)?;
+    let mut on_hand = HashMap::new();
+    for line in lines {
+        let sku = line.sku.as_str();
+        if on_hand.contains_key(sku) {
+            continue;
+        }
+        let rows = stmt
+            .query_map(params![account.0, sku, warehouse.0], |r| r.get::<_, i64>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(db)?;
+        let total = rows
+            .into_iter()
+            .try_fold(0i64, |total, n| total.checked_add(n))
+            .ok_or_else(|| StoreError::Internal(format!("stock of '{sku}' past i64")))?;
+        on_hand.insert(sku.to_owned(), total);
+    }
+    Ok(on_hand)
+}
+
+/// Adds a checked entry's received units to its stock row. The new figures are computed in Rust
+/// (`Stock::receive`), not by SQL `+`: SQLite turns an integer sum that overflows into an
+/// inexact REAL, and the stock value is a decimal text it cannot add at all.
+fn add_stock(
+    conn: &Connection,
+    account: AccountId,
+    warehouse: i64,
+    line: &ReceiveLine,
+    cost: Option<Money>,
+    currency: &str,
+) -> StoreResult<()> {
+    let lot = line.lot.as_deref().unwrap_or("");
+    let held = conn
+        .prepare_cached(
+            "SELECT on_hand, cost_units, cost_total_micros FROM inventory_levels
+             WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![account.0, line.location_id.0, line.sku.as_str(), lot],
+                |r| {
+                    Ok(Stock {
+                        on_hand: r.get(0)?,
+                        cost_units: r.get(1)?,
+                        cost_total: parse_text(r, 2, "stock value", str::parse)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .map_err(db)?
+        .unwrap_or_default();
+    let stock = held
+        .receive(line.received_quantity, cost)
+        .map_err(|e| StoreError::Internal(format!("stock of '{}': {e}", line.sku.as_str())))?;
+    conn.prepare_cached(
+        "INSERT INTO inventory_levels (account_id, sku, warehouse_id, location_id, lot, on_hand, cost_units,
+                                       cost_total_micros, currency_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?10 THEN ?9 END)
+         ON CONFLICT (account_id, location_id, sku, lot) DO UPDATE SET
+             on_hand = excluded.on_hand,
+             cost_units = excluded.cost_units,
+             cost_total_micros = excluded.cost_total_micros,
+             currency_code = CASE
+                 WHEN excluded.currency_code IS NULL THEN currency_code
+                 WHEN currency_code IS NULL OR currency_code = excluded.currency_code THEN excluded.currency_code
+                 ELSE '*' END",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            line.sku.as_str(),
+            warehouse,
+            line.location_id.0,
+            lot,
+            stock.on_hand,
+            stock.cost_units,
+            stock.cost_total.to_string(),
+            currency,
+            cost.is_some(),
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
 }
 
 pub fn list_receipts(
@@ -300,7 +371,7 @@ pub fn list_inventory(
     let rows = conn
         .prepare_cached(&format!(
             "SELECT MIN(id) AS first_id, sku, warehouse_id, MIN(location_id), SUM(on_hand), SUM(cost_units),
-                    SUM(cost_total_micros), MIN(currency_code), COUNT(DISTINCT currency_code)
+                    GROUP_CONCAT(cost_total_micros), MIN(currency_code), COUNT(DISTINCT currency_code)
              FROM inventory_levels WHERE {filters}
              GROUP BY {group} HAVING MIN(id) < ?5
              ORDER BY first_id DESC LIMIT ?6 OFFSET ?7"
@@ -314,7 +385,7 @@ pub fn list_inventory(
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
+                    parse_text(r, 6, "stock value", sum_values)?,
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, i64>(8)?,
                 ))
@@ -335,14 +406,19 @@ pub fn list_inventory(
         currencies,
     ) in rows
     {
+        let stock = Stock {
+            on_hand,
+            cost_units,
+            cost_total,
+        };
         let average_cost = match (currency, currencies) {
-            (Some(code), 1) if cost_units > 0 && code != "*" => {
+            (Some(code), 1) if code != "*" => {
                 let code = CurrencyCode::parse(&code)
                     .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
-                Some((
-                    Money::from_micros((cost_total + cost_units / 2) / cost_units),
-                    code,
-                ))
+                stock
+                    .average_cost()
+                    .map_err(|e| StoreError::Internal(format!("stock of '{}': {e}", sku.as_str())))?
+                    .map(|cost| (cost, code))
             }
             _ => None,
         };
@@ -358,3 +434,15 @@ pub fn list_inventory(
     }
     Ok(Page::from_rows(levels, page, total, |(first_id, _)| *first_id).map(|(_, level)| level))
 }
+
+/// The exact sum of a group's stock values, which `GROUP_CONCAT` lists comma-separated: SQLite has
+/// no integer wider than 64 bits, so a wider sum is done here.
+fn sum_values(list: &str) -> Result<StockValue, ()> {
+    list.split(',').try_fold(StockValue::ZERO, |sum, value| {
+        sum.checked_add(value.parse().map_err(|_| ())?).ok_or(())
+    })
+}
+
+#[cfg(test)]
+#[path = "receiving_migration_tests.rs"]
+mod migration_tests;
