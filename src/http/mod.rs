@@ -21,6 +21,7 @@ use error::{ApiError, ApiResult, Enveloped, REQUEST_ID};
 pub mod error;
 pub mod extract;
 pub mod fields;
+mod head;
 mod health;
 mod inventory;
 pub mod json;
@@ -32,6 +33,7 @@ mod suppliers;
 mod timestamp;
 mod warehouses;
 
+pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 pub(crate) use timestamp::timestamp;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
@@ -123,7 +125,10 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(RequestId(id));
-    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    let mut response = match head::check(&req) {
+        Some(refused) => REQUEST_ID.sync_scope(id, || refused.into_response()),
+        None => REQUEST_ID.scope(id, next.run(req)).await,
+    };
     let status = response.status();
     if (status.is_client_error() || status.is_server_error())
         && response.extensions().get::<Enveloped>().is_none()
