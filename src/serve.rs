@@ -30,7 +30,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::http::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_URI_BYTES};
+use crate::http::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 
 /// The address of this machine that a client connected to, in each request's extensions (next
 /// to the peer's, as `axum::extract::ConnectInfo<SocketAddr>`).
@@ -206,7 +206,9 @@ impl Connection {
         tokio::pin!(drain);
 
         // The deadline is read after every poll of the connection, since only polling it moves
-        // the connection from one phase to another; a deadline that moved resets the timer.
+        // the connection from one phase to another. The timer is reset only when the deadline
+        // comes earlier; a deadline that moved later is picked up when the timer fires, so a
+        // busy keep-alive connection does not touch the timer wheel for every request.
         let ended = poll_fn(|cx| {
             if let Poll::Ready(result) = connection.as_mut().poll(cx) {
                 return Poll::Ready(Ended::Closed(result));
@@ -217,13 +219,16 @@ impl Connection {
             let Some(deadline) = activity.deadline(&self.limits) else {
                 return Poll::Pending;
             };
-            if timer.deadline() != deadline {
+            if deadline < timer.deadline() {
                 timer.as_mut().reset(deadline);
             }
-            match timer.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Ended::TimedOut),
-                Poll::Pending => Poll::Pending,
+            while timer.as_mut().poll(cx).is_ready() {
+                if deadline <= Instant::now() {
+                    return Poll::Ready(Ended::TimedOut);
+                }
+                timer.as_mut().reset(deadline);
             }
+            Poll::Pending
         })
         .await;
 

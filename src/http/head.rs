@@ -46,10 +46,8 @@ pub fn check(req: &Request) -> Option<ApiError> {
             "the request's header fields are {total} bytes; the limit is {MAX_HEADER_BYTES} bytes"
         ));
         if let Some((name, value)) = largest {
-            err.errors[0].message += &format!(
-                " (the largest, {name}, is {} bytes)",
-                size((name, value))
-            );
+            err.errors[0].message +=
+                &format!(" (the largest, {name}, is {} bytes)", size((name, value)));
             err.errors[0].field_name = Some(name.as_str().to_owned());
         }
         return Some(err);

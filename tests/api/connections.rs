@@ -37,7 +37,10 @@ impl Serving {
         let lines = tokio::task::spawn_blocking(move || {
             use std::io::BufRead;
             let mut seen = Vec::new();
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 let listening = line.starts_with("Listening on ");
                 seen.push(line);
                 if listening {
@@ -224,7 +227,10 @@ async fn trickling_heads_are_cut_off_while_normal_requests_are_answered_at_once(
     for request in requests {
         let (status, took) = request.await.unwrap();
         assert_eq!(status, reqwest::StatusCode::OK);
-        assert!(took < Duration::from_secs(2), "a normal request took {took:?}");
+        assert!(
+            took < Duration::from_secs(2),
+            "a normal request took {took:?}"
+        );
     }
     for trickler in tricklers {
         let took = trickler.await.unwrap();
@@ -242,7 +248,9 @@ async fn a_half_head_or_a_silent_connection_is_closed_after_the_header_read_time
     };
     let started = Instant::now();
     let mut half = server.connect().await;
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
     let mut silent = server.connect().await;
 
     assert!(!closed_within(&mut half, Duration::from_millis(700)).await);
@@ -347,7 +355,9 @@ async fn sigterm_closes_idle_and_half_read_connections_and_exits_at_once() {
     let mut idle = server.connect().await;
     healthz_on(&mut idle).await;
     let mut half = server.connect().await;
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let signalled = Instant::now();
@@ -369,7 +379,9 @@ async fn sigterm_lets_a_request_in_flight_finish_and_then_exits() {
     let mut slow = server.connect().await;
     let rest = start_slow_create(&server, &mut slow).await;
     let mut half = server.connect().await;
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let signalled = Instant::now();
@@ -382,7 +394,10 @@ async fn sigterm_lets_a_request_in_flight_finish_and_then_exits() {
         TcpStream::connect(server.address).await.is_err(),
         "a new connection was accepted during the shutdown"
     );
-    assert!(server.child.try_wait().unwrap().is_none(), "exited with a request in flight");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
 
     slow.write_all(rest).await.unwrap();
     let answer = read_answer(&mut slow, Duration::from_secs(5))
@@ -391,7 +406,9 @@ async fn sigterm_lets_a_request_in_flight_finish_and_then_exits() {
     assert_eq!(answer.status_line, "HTTP/1.1 200 OK");
     let body = answer.json();
     assert!(
-        body["supplier_id"].as_str().is_some_and(|id| id.starts_with("se-")),
+        body["supplier_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("se-")),
         "{body}"
     );
     assert_eq!(answer.header("connection"), Some("close"));
@@ -410,13 +427,17 @@ async fn sigterm_cuts_a_request_still_running_at_the_shutdown_deadline() {
     let mut slow = server.connect().await;
     let _never_sent = start_slow_create(&server, &mut slow).await;
     let mut half = server.connect().await;
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
 
     let signalled = Instant::now();
     server.terminate();
     let exited = server.exited(signalled, Duration::from_secs(10)).await;
     assert!(
-        exited.is_some_and(|took| took >= Duration::from_millis(1800) && took < Duration::from_secs(5)),
+        exited.is_some_and(
+            |took| took >= Duration::from_millis(1800) && took < Duration::from_secs(5)
+        ),
         "exit took {exited:?}, not about the 2 s deadline"
     );
     assert!(closed_within(&mut slow, Duration::from_secs(1)).await);
@@ -488,7 +509,8 @@ async fn header_fields_over_the_limits_are_answered_431_in_the_envelope() {
         .collect();
     let request = format!("GET /healthz HTTP/1.1\r\nHost: procura\r\n{large}\r\n");
     let answer = raw_answer(&app.address, request.as_bytes()).await;
-    let total = "host".len() + "procura".len() + 4 + (0..4).map(|i| 9 + 9000 + i + 4).sum::<usize>();
+    let total =
+        "host".len() + "procura".len() + 4 + (0..4).map(|i| 9 + 9000 + i + 4).sum::<usize>();
     assert_envelope(
         &answer,
         "HTTP/1.1 431 Request Header Fields Too Large",
@@ -514,4 +536,47 @@ async fn bytes_that_are_not_http_get_hypers_bare_400() {
     assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request");
     assert_eq!(answer.header("content-length"), Some("0"));
     assert_eq!(answer.header("connection"), Some("close"));
+}
+
+#[tokio::test]
+async fn each_request_knows_the_address_it_came_from_and_the_one_it_reached() {
+    use axum::extract::{ConnectInfo, Extension};
+    use procura::serve::{LocalAddr, ServerLimits};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(
+            |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+             Extension(LocalAddr(local)): Extension<LocalAddr>| async move {
+                format!("{peer} {local}")
+            },
+        ),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(procura::serve::serve(
+        listener,
+        router,
+        ServerLimits::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let client = stream.local_addr().unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: procura\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_answer(&mut stream, WAIT).await.expect("an answer");
+    assert_eq!(answer.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(
+        String::from_utf8(answer.body).unwrap(),
+        format!("{client} {address}")
+    );
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }
