@@ -200,7 +200,11 @@ impl Connection {
         };
         let connection = self.http.serve_connection(io, service);
         tokio::pin!(connection);
-        let timer = tokio::time::sleep(self.limits.header_read_timeout);
+        let timer = tokio::time::sleep_until(
+            activity
+                .deadline(&self.limits)
+                .unwrap_or_else(|| Instant::now() + self.limits.idle_timeout),
+        );
         tokio::pin!(timer);
         let drain = self.draining.changed();
         tokio::pin!(drain);
@@ -237,7 +241,7 @@ impl Connection {
             Ended::Closed(Err(err)) => tracing::debug!(error = %err, "connection failed"),
             Ended::TimedOut => tracing::debug!(
                 peer = %self.peer,
-                "closed a connection that sent no complete request head in time"
+                "closed a connection that was idle, or slow to send a request head or to read an answer"
             ),
             // Between requests there is nothing to finish: dropping the connection closes it.
             Ended::Draining if activity.between_requests() => {}
