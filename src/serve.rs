@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::Service;
 use hyper_util::rt::TokioIo;
@@ -189,12 +189,12 @@ impl Connection {
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request.extensions_mut().insert(LocalAddr(local));
                 activity.request_taken();
-                let taken = Taken(activity.clone());
+                let taken = Taken(Some(activity.clone()));
                 let answer = router.call(request);
                 async move {
                     let answer = answer.await;
-                    drop(taken);
-                    answer
+                    let sent = taken.answered();
+                    answer.map(|response| response.map(|body| Answer { body, _sent: sent }))
                 }
             })
         };
@@ -275,6 +275,8 @@ struct State {
     since: Instant,
     /// Bytes of the next request arrived while an answer was still being written.
     next_head: bool,
+    /// hyper still holds the answer's body (more of it may come).
+    body_open: bool,
 }
 
 /// A connection's phase, moved by its socket (bytes read, written, flushed) and by its service
@@ -287,6 +289,7 @@ impl Activity {
             phase: Phase::Opened,
             since: Instant::now(),
             next_head: false,
+            body_open: false,
         }))
     }
 
@@ -315,7 +318,7 @@ impl Activity {
 
     fn flushed(&self) {
         self.update(|s| {
-            if s.phase == Phase::Answering {
+            if s.phase == Phase::Answering && !s.body_open {
                 s.phase = if s.next_head {
                     Phase::Head
                 } else {
@@ -331,12 +334,17 @@ impl Activity {
         self.update(|s| s.phase = Phase::Busy);
     }
 
-    fn request_answered(&self) {
+    fn request_answered(&self, body_open: bool) {
         self.update(|s| {
             s.phase = Phase::Answering;
             s.since = Instant::now();
             s.next_head = false;
+            s.body_open = body_open;
         });
+    }
+
+    fn body_sent(&self) {
+        self.update(|s| s.body_open = false);
     }
 
     /// When the connection is to be closed if nothing moves it on; none while a request runs
@@ -421,12 +429,62 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Marks the request answered when dropped: when its answer is ready, and also when hyper gives
-/// up on it (the client went away).
-struct Taken(Arc<Activity>);
+/// A request the router has. Dropped before it is answered: hyper gave up on it (the client
+/// went away), and there is nothing left to write.
+struct Taken(Option<Arc<Activity>>);
+
+impl Taken {
+    fn answered(mut self) -> BodySent {
+        let activity = self.0.take();
+        if let Some(activity) = &activity {
+            activity.request_answered(true);
+        }
+        BodySent(activity)
+    }
+}
 
 impl Drop for Taken {
     fn drop(&mut self) {
-        self.0.request_answered();
+        if let Some(activity) = &self.0 {
+            activity.request_answered(false);
+        }
+    }
+}
+
+/// Dropped by hyper once it has taken the answer's last byte.
+struct BodySent(Option<Arc<Activity>>);
+
+impl Drop for BodySent {
+    fn drop(&mut self) {
+        if let Some(activity) = &self.0 {
+            activity.body_sent();
+        }
+    }
+}
+
+/// The router's answer body, telling the connection when hyper is done with it: until then the
+/// answer is still being written, even if hyper flushed everything it had so far.
+struct Answer {
+    body: axum::body::Body,
+    _sent: BodySent,
+}
+
+impl Body for Answer {
+    type Data = <axum::body::Body as Body>::Data;
+    type Error = <axum::body::Body as Body>::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
