@@ -30,7 +30,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::http::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
+use crate::http::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 
 /// The address of this machine that a client connected to, in each request's extensions (next
 /// to the peer's, as `axum::extract::ConnectInfo<SocketAddr>`).
@@ -128,12 +128,16 @@ pub async fn serve(
     Ok(())
 }
 
+/// hyper's limits on a head, a little above Procura's so that Procura's answer the common case.
+const HYPER_MAX_HEADERS: usize = MAX_HEADERS + 28;
+const HYPER_MAX_HEAD: usize = MAX_URI_BYTES + MAX_HEADER_BYTES + 56 * 1024;
+
 fn http_builder() -> http1::Builder {
     let mut http = http1::Builder::new();
     // Procura enforces its own limits on the head in `http::request_context`, with an answer in
     // the error envelope; hyper's, a little higher, answer only what Procura never sees.
-    http.max_headers(MAX_HEADERS + 28)
-        .max_header_size(MAX_URI_BYTES + MAX_HEADER_BYTES + 56 * 1024)
+    http.max_headers(HYPER_MAX_HEADERS)
+        .max_header_size(HYPER_MAX_HEAD)
         // The connection task enforces it (see the module comment); without a timer hyper
         // would silently drop its own default of 30 s anyway.
         .header_read_timeout(None);
@@ -179,6 +183,7 @@ impl Connection {
         let io = TokioIo::new(Watched {
             stream: self.stream,
             activity: activity.clone(),
+            refusal: None,
         });
         // Each request learns both ends of its connection, and the connection learns when a
         // request is taken and when it is answered.
@@ -367,9 +372,72 @@ impl Activity {
 }
 
 /// The socket, reporting what passes through it to the connection's [`Activity`].
+///
+/// It also swaps hyper's bare answer to a head its parser refused (400, 414, 431 with an empty
+/// body; hyper 1.x has no hook for it) for the error envelope. Between requests hyper writes
+/// nothing else, so a status line written then is that answer.
 struct Watched {
     stream: TcpStream,
     activity: Arc<Activity>,
+    /// The envelope answer in place of hyper's, and how much of it is written.
+    refusal: Option<(Vec<u8>, usize)>,
+}
+
+impl Watched {
+    /// Writes what is left of the refusal.
+    fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some((answer, written)) = &mut self.refusal else {
+            return Poll::Ready(Ok(()));
+        };
+        while *written < answer.len() {
+            match Pin::new(&mut self.stream).poll_write(cx, &answer[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes `bytes` (all hyper is writing) in place of the socket when they are, or follow,
+    /// hyper's answer to a head it refused.
+    fn swallowed(&mut self, cx: &mut Context<'_>, bytes: &[u8]) -> Option<io::Result<usize>> {
+        if self.refusal.is_none() {
+            if !self.activity.between_requests() {
+                return None;
+            }
+            self.refusal = Some((enveloped(bytes)?, 0));
+        }
+        match self.poll_refusal(cx) {
+            Poll::Ready(Err(err)) => Some(Err(err)),
+            // The rest goes out on the flush that follows.
+            Poll::Ready(Ok(())) | Poll::Pending => Some(Ok(bytes.len())),
+        }
+    }
+}
+
+/// hyper's bare answer `head` (`HTTP/1.1 400 Bad Request`, its header fields, no body) with
+/// the envelope as its body, or `None` if it is not one.
+fn enveloped(head: &[u8]) -> Option<Vec<u8>> {
+    let head = std::str::from_utf8(head).ok()?.strip_suffix("\r\n\r\n")?;
+    let status = head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let (request_id, body) = unparsed_refusal(status, HYPER_MAX_HEADERS, HYPER_MAX_HEAD)?;
+    tracing::debug!(%request_id, status, "refused a request head that could not be parsed");
+    let mut answer = String::new();
+    for line in head.split("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("content-length:") {
+            answer.push_str(line);
+            answer.push_str("\r\n");
+        }
+    }
+    answer.push_str(&format!(
+        "content-type: application/json\r\nx-request-id: {request_id}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut answer = answer.into_bytes();
+    answer.extend_from_slice(&body);
+    Some(answer)
 }
 
 impl AsyncRead for Watched {
@@ -393,6 +461,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(swallowed) = self.swallowed(cx, buf) {
+            return Poll::Ready(swallowed);
+        }
         let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.wrote();
@@ -405,6 +476,13 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.refusal.is_some() || self.activity.between_requests() {
+            // Rare (a refused head), so gathering the pieces into one costs nothing that matters.
+            let bytes: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            if let Some(swallowed) = self.swallowed(cx, &bytes) {
+                return Poll::Ready(swallowed);
+            }
+        }
         let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.wrote();
@@ -417,6 +495,7 @@ impl AsyncWrite for Watched {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_refusal(cx))?;
         let polled = Pin::new(&mut self.stream).poll_flush(cx);
         if matches!(polled, Poll::Ready(Ok(()))) {
             self.activity.flushed();
@@ -425,6 +504,7 @@ impl AsyncWrite for Watched {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_refusal(cx))?;
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -1,11 +1,15 @@
 //! Procura's limits on a request head, checked before anything else reads it, so that an
 //! oversized head is answered in the error envelope. hyper's own limits are set a little higher
-//! (`serve::http_builder`): past those, hyper answers with a bare status and no body.
+//! (`serve::http_builder`): past those, and for bytes that are not HTTP, hyper's parser answers
+//! with a bare status before any request exists, and the server swaps that answer for the
+//! envelope of [`unparsed_refusal`] on its way out.
 
 use axum::extract::Request;
 use axum::http::StatusCode;
 
-use super::error::{ApiError, ErrorCode, ErrorType};
+use uuid::Uuid;
+
+use super::error::{ApiError, ErrorCode, ErrorResponse, ErrorType, detail};
 
 /// Longest request target (path and query), in bytes.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -62,4 +66,44 @@ fn too_large(message: String) -> ApiError {
         ErrorCode::InvalidFieldValue,
         message,
     )
+}
+
+/// The envelope for a head that hyper's parser refused before Procura saw a request (bytes that
+/// are not HTTP, or a head past hyper's own limits): its request id and JSON body, for a status
+/// hyper answers that way.
+pub fn unparsed_refusal(
+    status: u16,
+    hyper_max_headers: usize,
+    hyper_max_head: usize,
+) -> Option<(Uuid, Vec<u8>)> {
+    let (code, message) = match status {
+        400 => (
+            ErrorCode::InvalidObject,
+            "the request is not valid HTTP/1.1: its request line or a header field is malformed"
+                .to_owned(),
+        ),
+        414 => (
+            ErrorCode::InvalidFieldValue,
+            format!(
+                "the request target is over 65534 bytes long; the limit is {MAX_URI_BYTES} bytes"
+            ),
+        ),
+        431 => (
+            ErrorCode::InvalidFieldValue,
+            format!(
+                "the request head has over {hyper_max_headers} header fields or over \
+                 {hyper_max_head} bytes; the limits are {MAX_HEADERS} header fields and \
+                 {MAX_HEADER_BYTES} bytes of them"
+            ),
+        ),
+        _ => return None,
+    };
+    let request_id = super::RequestId::generate();
+    let body = ErrorResponse {
+        request_id,
+        errors: vec![detail(ErrorType::Validation, code, message, None, None)],
+    };
+    serde_json::to_vec(&body)
+        .ok()
+        .map(|body| (request_id, body))
 }

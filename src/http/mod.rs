@@ -33,7 +33,7 @@ mod suppliers;
 mod timestamp;
 mod warehouses;
 
-pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
+pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 pub(crate) use timestamp::timestamp;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).

@@ -523,19 +523,85 @@ async fn header_fields_over_the_limits_are_answered_431_in_the_envelope() {
 }
 
 #[tokio::test]
-async fn bytes_that_are_not_http_get_hypers_bare_400() {
+async fn heads_only_hypers_parser_sees_are_answered_in_the_envelope_and_closed() {
     let Some(app) = spawn_app().await else {
         return;
     };
-    // Only hyper's parser sees these, and hyper 1.x offers no hook to shape its answer.
-    let answer = raw_answer(
+    let not_http = raw_answer(
         &app.address,
         b"GET /healthz HTTP/1.1\r\nHost: procura\r\nBad\x01Name: v\r\n\r\n",
     )
     .await;
-    assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request");
-    assert_eq!(answer.header("content-length"), Some("0"));
-    assert_eq!(answer.header("connection"), Some("close"));
+    let uri_past_hypers_limit = raw_answer(
+        &app.address,
+        format!(
+            "GET /{} HTTP/1.1\r\nHost: procura\r\n\r\n",
+            "a".repeat(70_000)
+        )
+        .as_bytes(),
+    )
+    .await;
+    let fields_past_hypers_limit: String =
+        (0..200).map(|i| format!("X-Field-{i}: {i}\r\n")).collect();
+    let fields_past_hypers_limit = raw_answer(
+        &app.address,
+        format!("GET /healthz HTTP/1.1\r\nHost: procura\r\n{fields_past_hypers_limit}\r\n")
+            .as_bytes(),
+    )
+    .await;
+
+    for (answer, status_line, code, message) in [
+        (
+            &not_http,
+            "HTTP/1.1 400 Bad Request",
+            "invalid_object",
+            "the request is not valid HTTP/1.1: its request line or a header field is malformed",
+        ),
+        (
+            &uri_past_hypers_limit,
+            "HTTP/1.1 414 URI Too Long",
+            "invalid_field_value",
+            "the request target is over 65534 bytes long; the limit is 8192 bytes",
+        ),
+        (
+            &fields_past_hypers_limit,
+            "HTTP/1.1 431 Request Header Fields Too Large",
+            "invalid_field_value",
+            "the request head has over 128 header fields or over 98304 bytes; the limits are \
+             100 header fields and 32768 bytes of them",
+        ),
+    ] {
+        assert_eq!(answer.status_line, status_line);
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.header("connection"), Some("close"));
+        assert!(
+            answer.header("date").is_some(),
+            "no Date: {:?}",
+            answer.headers
+        );
+        let body = answer.json();
+        assert_eq!(body["request_id"], answer.header("x-request-id").unwrap());
+        assert_eq!(
+            body["errors"],
+            json!([{
+                "error_source": "ShipStation",
+                "error_type": "validation",
+                "error_code": code,
+                "message": message,
+            }]),
+            "{body}"
+        );
+    }
+
+    // The connection that sent a refused head is closed after the answer.
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: procura\r\nBad\x01Name: v\r\n\r\n")
+        .await
+        .unwrap();
+    read_answer(&mut stream, WAIT).await.expect("an answer");
+    assert!(closed_within(&mut stream, Duration::from_secs(2)).await);
 }
 
 #[tokio::test]
