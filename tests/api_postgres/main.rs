@@ -22,7 +22,7 @@ mod auth;
 mod cli;
 #[path = "../api/concurrency.rs"]
 mod concurrency;
-#[path = "../api/connections.rs"]
+#[path = "../api/connections/mod.rs"]
 mod connections;
 #[path = "../api/documents.rs"]
 mod documents;
