@@ -133,7 +133,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// hyper's limits on a head, a little above Procura's so that Procura's answer the common case.
+/// hyper's limits on a head: a little above Procura's, so that Procura's own checks, with their
+/// precise messages, answer all but the grossest heads.
 pub(super) const HYPER_MAX_HEADERS: usize = MAX_HEADERS + 28;
 pub(super) const HYPER_MAX_HEAD: usize = MAX_URI_BYTES + MAX_HEADER_BYTES + 56 * 1024;
 
