@@ -140,8 +140,9 @@ pub(super) const HYPER_MAX_HEAD: usize = MAX_URI_BYTES + MAX_HEADER_BYTES + 56 *
 
 fn http_builder() -> http1::Builder {
     let mut http = http1::Builder::new();
-    // Procura enforces its own limits on the head in `http::request_context`, with an answer in
-    // the error envelope; hyper's, a little higher, answer only what Procura never sees.
+    // Procura enforces its own limits on the head in `http::request_context`; hyper's, a little
+    // higher, catch only what Procura never sees, and `socket` puts those answers in the
+    // envelope too.
     http.max_headers(HYPER_MAX_HEADERS)
         .max_header_size(HYPER_MAX_HEAD)
         // The connection task enforces it (see the module comment); without a timer hyper
