@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::serve::ServerLimits;
 use crate::startup::{self, Application, DbOptions, Settings};
 use crate::store::StoreError;
 use crate::store::{postgres, sqlite};
@@ -76,6 +77,39 @@ impl DbArgs {
     }
 }
 
+/// How long clients may take, how many may be connected, and how long a shutdown may take.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// Seconds a client has to send a whole request head, from its first byte (for a new
+    /// connection, from its opening); a slower connection is closed.
+    #[arg(long, env = "PROCURA_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "PROCURA_IDLE_TIMEOUT_SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    #[arg(long, env = "PROCURA_MAX_CONNECTIONS", default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C before their
+    /// connections are cut.
+    #[arg(long, env = "PROCURA_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl ConnectionArgs {
+    pub fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API. On first start with no account, creates one and prints its API key.
@@ -90,6 +124,8 @@ pub enum Command {
         /// pagination links. Defaults to `http://` and the request's Host header.
         #[arg(long, env = "PROCURA_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        connections: ConnectionArgs,
     },
     /// Manage API keys.
     Keys {
@@ -170,6 +206,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             rate_limit_per_minute,
             public_url,
+            connections,
         } => {
             if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
                 println!("Created account {account}. Its API key (shown only this once):");
@@ -180,6 +217,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 database_url: cli.database_url,
                 rate_limit_per_minute,
                 public_url,
+                server: connections.limits(),
             };
             let app = Application::build(&settings, Arc::clone(&store)).await?;
             tracing::info!(address = %app.local_addr(), "procura listening");

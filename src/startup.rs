@@ -10,6 +10,7 @@ use crate::domain::account::NewApiKey;
 use crate::domain::ids::AccountId;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
+use crate::serve::{self, ServerLimits};
 use crate::store::Store;
 use crate::store::postgres::{self, PgStore};
 use crate::store::sqlite::{self, SqliteStore};
@@ -23,6 +24,8 @@ pub struct Settings {
     pub database_url: String,
     pub rate_limit_per_minute: u32,
     pub public_url: Option<String>,
+    /// Timeouts, the connection limit and the shutdown deadline.
+    pub server: ServerLimits,
 }
 
 /// The runtime `procura serve` runs on: tokio's multi-threaded scheduler, whose workers keep
@@ -81,6 +84,7 @@ pub async fn ensure_first_account(
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: ServerLimits,
 }
 
 impl Application {
@@ -97,6 +101,7 @@ impl Application {
         Ok(Self {
             listener,
             router: http::router(state),
+            limits: settings.server,
         })
     }
 
@@ -106,12 +111,10 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight (for at most the
+    /// shutdown timeout).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTP")
+        self.run_until(shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves (for tests and embedding).
@@ -119,8 +122,7 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
+        serve::serve(self.listener, self.router, self.limits, stop)
             .await
             .context("serving HTTP")
     }

@@ -22,6 +22,7 @@ mod docs;
 pub mod error;
 pub mod extract;
 pub mod fields;
+mod head;
 mod health;
 mod inventory;
 pub mod json;
@@ -35,6 +36,7 @@ mod timestamp;
 mod unique_keys;
 mod warehouses;
 
+pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 pub(crate) use timestamp::timestamp;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
@@ -133,7 +135,10 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(RequestId(id));
-    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    let mut response = match head::check(&req) {
+        Some(refused) => REQUEST_ID.sync_scope(id, || refused.into_response()),
+        None => REQUEST_ID.scope(id, next.run(req)).await,
+    };
     let status = response.status();
     if (status.is_client_error() || status.is_server_error())
         && response.extensions().get::<Enveloped>().is_none()

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use procura::domain::account::NewApiKey;
 use procura::domain::ids::{AccountId, ApiKeyId};
+use procura::serve::ServerLimits;
 use procura::startup::{Application, Settings};
 use procura::store::Store;
 use procura::store::postgres::{DbOptions, PgStore};
@@ -186,6 +187,7 @@ pub async fn spawn_app_on(
         database_url: db.url.clone(),
         rate_limit_per_minute,
         public_url: None,
+        server: ServerLimits::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = {

@@ -13,6 +13,7 @@ mod fresh_database;
 mod auth;
 mod cli;
 mod concurrency;
+mod connections;
 mod documents;
 mod errors;
 mod filters;

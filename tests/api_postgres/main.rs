@@ -22,6 +22,8 @@ mod auth;
 mod cli;
 #[path = "../api/concurrency.rs"]
 mod concurrency;
+#[path = "../api/connections/mod.rs"]
+mod connections;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/errors.rs"]
