@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::serve::ServerLimits;
-use crate::startup::{self, Application, DbOptions, Settings};
+use crate::startup::{self, Application, DbOptions, Listeners, Settings};
 use crate::store::StoreError;
 use crate::store::{postgres, sqlite};
 
@@ -124,6 +124,9 @@ pub enum Command {
         /// pagination links. Defaults to `http://` and the request's Host header.
         #[arg(long, env = "PROCURA_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`), not beside the API.
+        #[arg(long, env = "PROCURA_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -193,44 +196,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
     }
-    // Held until the process ends.
-    let _lock = match cli.command {
-        Command::Serve { .. } if is_sqlite => Some(sqlite::ServerLock::acquire(
-            &sqlite::path_from_url(&cli.database_url),
-        )?),
-        _ => None,
-    };
-    let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
-    match cli.command {
-        Command::Serve {
+    if let Command::Serve {
+        listen,
+        rate_limit_per_minute,
+        public_url,
+        metrics_listen,
+        connections,
+    } = cli.command
+    {
+        let settings = Settings {
             listen,
+            metrics_listen,
+            database_url: cli.database_url,
             rate_limit_per_minute,
             public_url,
-            connections,
-        } => {
-            if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
-                println!("Created account {account}. Its API key (shown only this once):");
-                println!("{secret}");
-            }
-            let settings = Settings {
-                listen,
-                database_url: cli.database_url,
-                rate_limit_per_minute,
-                public_url,
-                server: connections.limits(),
-            };
-            let app = Application::build(&settings, Arc::clone(&store)).await?;
-            tracing::info!(address = %app.local_addr(), "procura listening");
-            println!("Listening on http://{}", app.local_addr());
-            app.run_until_stopped().await?;
-            match store.close().await {
-                Ok(()) => tracing::info!("stopped; the database is checkpointed"),
-                Err(err) => {
-                    tracing::warn!(error = %err, "stopped; the database could not be checkpointed")
-                }
-            }
-            Ok(())
-        }
+            server: connections.limits(),
+        };
+        return serve(&settings, &cli.db.options()).await;
+    }
+    let store = startup::open_store_with(&cli.database_url, &cli.db.options()).await?;
+    match cli.command {
+        Command::Serve { .. } => Ok(()),
         Command::Keys {
             command: KeysCommand::Create { account },
         } => {
@@ -298,6 +284,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Copy { .. } | Command::Backup { .. } => Ok(()),
     }
+}
+
+/// `procura serve`, in the order that leaves nothing behind when a step fails: the listeners
+/// (a wrong address or a port in use), the file lock (another server on the file), then the
+/// database, the first account and its key.
+async fn serve(settings: &Settings, db: &DbOptions) -> anyhow::Result<()> {
+    let listeners = Listeners::bind(settings).await?;
+    // Held until the process ends.
+    let _lock = if postgres::is_postgres_url(&settings.database_url) {
+        None
+    } else {
+        Some(sqlite::ServerLock::acquire(&sqlite::path_from_url(
+            &settings.database_url,
+        ))?)
+    };
+    let store = startup::open_store_with(&settings.database_url, db).await?;
+    if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
+        println!("Created account {account}. Its API key (shown only this once):");
+        println!("{secret}");
+    }
+    let app = Application::on(listeners, settings, Arc::clone(&store));
+    tracing::info!(address = %app.local_addr(), "procura listening");
+    if let Some(metrics) = app.metrics_addr() {
+        tracing::info!(address = %metrics, "metrics at /metrics");
+    }
+    println!("Listening on http://{}", app.local_addr());
+    app.run_until_stopped().await?;
+    match store.close().await {
+        Ok(()) => tracing::info!("stopped; the database is checkpointed"),
+        Err(err) => {
+            tracing::warn!(error = %err, "stopped; the database could not be checkpointed")
+        }
+    }
+    Ok(())
 }
 
 fn backup(database_url: &str, to: &std::path::Path) -> anyhow::Result<()> {

@@ -21,6 +21,8 @@ pub use crate::store::postgres::DbOptions;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: String,
+    /// Where `/metrics` is served instead of beside the API, to keep it private.
+    pub metrics_listen: Option<String>,
     pub database_url: String,
     pub rate_limit_per_minute: u32,
     pub public_url: Option<String>,
@@ -82,37 +84,74 @@ pub async fn ensure_first_account(
 }
 
 pub struct Application {
-    listener: TcpListener,
+    listeners: Listeners,
     router: axum::Router,
+    metrics: Option<axum::Router>,
     limits: ServerLimits,
 }
 
+/// The bound sockets of a server, bound before anything else is done so that a wrong address or
+/// a port in use stops `procura serve` before it creates a database, an account or a key.
+pub struct Listeners {
+    api: TcpListener,
+    metrics: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub async fn bind(settings: &Settings) -> anyhow::Result<Self> {
+        let api = bind(&settings.listen, "--listen").await?;
+        let metrics = match &settings.metrics_listen {
+            Some(address) => Some(bind(address, "--metrics-listen").await?),
+            None => None,
+        };
+        Ok(Self { api, metrics })
+    }
+}
+
+async fn bind(address: &str, flag: &str) -> anyhow::Result<TcpListener> {
+    if !address.contains(':') {
+        anyhow::bail!(
+            "{flag} {address} is not an address: give a host and a port, such as 127.0.0.1:{address}"
+        );
+    }
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} ({flag})"))
+}
+
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the router over `store`.
+    /// Binds the listeners (port 0 picks a free port) and builds the router over `store`.
     pub async fn build(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listeners = Listeners::bind(settings).await?;
+        Ok(Self::on(listeners, settings, store))
+    }
+
+    /// The application on listeners already bound.
+    pub fn on(listeners: Listeners, settings: &Settings, store: Arc<dyn Store>) -> Self {
         let state = AppState {
             store,
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
         };
-        Ok(Self {
-            listener,
-            router: http::router(state),
+        let separate = listeners.metrics.is_some();
+        Self {
+            router: http::router(state.clone(), !separate),
+            metrics: separate.then(|| http::metrics_router(state)),
+            listeners,
             limits: settings.server,
-        })
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        address_of(&self.listeners.api)
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight (for at most the
-    /// shutdown timeout).
+    /// Where `/metrics` is served when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.listeners.metrics.as_ref().map(address_of)
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
     }
@@ -122,10 +161,40 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        serve::serve(self.listener, self.router, self.limits, stop)
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let wait = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let metrics = match (self.listeners.metrics, self.metrics) {
+            (Some(listener), Some(router)) => Some(tokio::spawn(serve::serve(
+                listener,
+                router,
+                self.limits,
+                wait(stopped.clone()),
+            ))),
+            _ => None,
+        };
+        tokio::spawn(async move {
+            stop.await;
+            let _ = stopping.send(true);
+        });
+        let served = serve::serve(self.listeners.api, self.router, self.limits, wait(stopped))
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        if let Some(metrics) = metrics {
+            metrics
+                .await
+                .context("the metrics server")?
+                .context("serving /metrics")?;
+        }
+        served
     }
+}
+
+fn address_of(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
 }
 
 async fn shutdown_signal() {

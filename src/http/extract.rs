@@ -1,8 +1,11 @@
 //! Extractors that refuse bad input with the error envelope: the JSON body, the query string,
 //! and the caller's account (the `API-Key` header).
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde_json::{Map, Value};
@@ -11,6 +14,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use crate::domain::account::hash_key;
 use crate::domain::ids::AccountId;
+use crate::telemetry::Throttle;
 
 /// A request body that is well-formed JSON sent as `application/json`.
 pub struct JsonBody(pub Value);
@@ -126,31 +130,54 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        let mut keys = parts.headers.get_all("api-key").iter();
-        let Some(key) = keys.next() else {
-            return Err(ApiError::unauthorized("the API-Key header is missing"));
-        };
-        // Two keys could name two accounts: which one a proxy or a server picks is not the
-        // client's to guess.
-        if keys.next().is_some() {
-            return Err(ApiError::unauthorized(
-                "the API-Key header is given more than once; send exactly one",
-            ));
+        let account = authenticate(parts, &state).await;
+        if let Err(refusal) = &account {
+            if refusal.status == StatusCode::UNAUTHORIZED {
+                log_refused(parts, refusal);
+            }
         }
-        let key = key
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
-        let account = state
-            .store
-            .account_for_key(hash_key(key.trim()))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the API key is not valid or has been revoked")
-            })?;
-        if let Some(limiter) = &state.limiter {
-            limiter.check(account)?;
-        }
-        tracing::Span::current().record("account.id", account.0);
-        Ok(Account(account))
+        account
     }
+}
+
+/// A refused key, with where it came from: someone probing keys shows up in the log, but at
+/// most one line a second, so that the probing cannot flood it.
+fn log_refused(parts: &Parts, refusal: &ApiError) {
+    static LOG: Throttle = Throttle::new(Duration::from_secs(1));
+    if let Some(held_back) = LOG.admit() {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.to_string())
+            .unwrap_or_default();
+        let reason = refusal.errors.first().map_or("", |e| e.message.as_str());
+        tracing::warn!(client = %client, reason = %reason, held_back, "request refused: no valid API key");
+    }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiError> {
+    let mut keys = parts.headers.get_all("api-key").iter();
+    let Some(key) = keys.next() else {
+        return Err(ApiError::unauthorized("the API-Key header is missing"));
+    };
+    // Two keys could name two accounts: which one a proxy or a server picks is not the
+    // client's to guess.
+    if keys.next().is_some() {
+        return Err(ApiError::unauthorized(
+            "the API-Key header is given more than once; send exactly one",
+        ));
+    }
+    let key = key
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
+    let account = state
+        .store
+        .account_for_key(hash_key(key.trim()))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the API key is not valid or has been revoked"))?;
+    if let Some(limiter) = &state.limiter {
+        limiter.check(account)?;
+    }
+    tracing::Span::current().record("account.id", account.0);
+    Ok(Account(account))
 }

@@ -64,15 +64,20 @@ pub async fn track(req: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let in_flight = metrics::gauge!("procura_http_requests_in_flight");
     in_flight.increment(1.0);
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
     in_flight.decrement(1.0);
     let status = response.status().as_str().to_owned();
+    response.extensions_mut().insert(Route(route.clone()));
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("procura_http_requests_total", &labels).increment(1);
     metrics::histogram!("procura_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
 }
+
+/// The route pattern that served a response, for the access log.
+#[derive(Debug, Clone)]
+pub struct Route(pub String);
 
 /// The Prometheus text exposition of every metric of this process.
 pub async fn serve(State(state): State<AppState>) -> Response {

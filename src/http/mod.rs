@@ -52,10 +52,15 @@ pub struct AppState {
     pub public_url: Option<String>,
 }
 
-pub fn router(state: AppState) -> Router {
+/// The API, with `/metrics` beside it unless it has a listener of its own.
+pub fn router(state: AppState, with_metrics: bool) -> Router {
     // Installed before the first request records anything.
     metrics::handle();
-    let api = Router::new()
+    let mut api = Router::new();
+    if with_metrics {
+        api = api.route("/metrics", get(metrics::serve));
+    }
+    let api = api
         .merge(suppliers::routes())
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())
@@ -63,7 +68,6 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))
-        .route("/metrics", get(metrics::serve))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
@@ -98,10 +102,17 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 // A failed request is logged once, where it fails, with its cause.
                 .on_failure(())
+                // The access log: one line per request, inside the request's span (method,
+                // path, request id, account id), at the default level.
                 .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::debug!(
+                    let route = res
+                        .extensions()
+                        .get::<metrics::Route>()
+                        .map_or("", |r| &r.0);
+                    tracing::info!(
+                        route = %route,
                         status = res.status().as_u16(),
-                        duration_ms = latency.as_millis() as u64,
+                        duration_ms = format_args!("{:.3}", latency.as_secs_f64() * 1e3),
                         "answered"
                     );
                 }),
@@ -109,6 +120,16 @@ pub fn router(state: AppState) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             HeaderName::from_static("api-key"),
         ]))
+        .layer(middleware::from_fn(request_context))
+}
+
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_router(state: AppState) -> Router {
+    metrics::handle();
+    Router::new()
+        .route("/metrics", get(metrics::serve))
+        .fallback(unknown_route)
+        .with_state(state)
         .layer(middleware::from_fn(request_context))
 }
 

@@ -184,6 +184,7 @@ pub async fn spawn_app_on(
 ) -> TestApp {
     let settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
+        metrics_listen: None,
         database_url: db.url.clone(),
         rate_limit_per_minute,
         public_url: None,

@@ -216,3 +216,150 @@ async fn after_a_clean_stop_the_database_file_alone_holds_every_write() {
         .unwrap();
     assert_eq!(list["total"], 20);
 }
+
+#[tokio::test]
+async fn the_access_log_has_one_line_per_request_and_refused_keys_at_most_one_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("procura.db").display().to_string();
+    let (_, account, key) = created_key(&keys(migrated(&db), &["create"]));
+    let log = dir.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let address = std::io::BufRead::lines(stdout)
+        .find_map(|l| l.unwrap().strip_prefix("Listening on ").map(str::to_owned))
+        .unwrap();
+    let http = reqwest::Client::new();
+    let listed = http
+        .get(format!("{address}/v2/suppliers/se-77"))
+        .header("API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::NOT_FOUND);
+    let request_id = listed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..5 {
+        let refused = http
+            .get(format!("{address}/v2/suppliers"))
+            .header("API-Key", "pk_guess")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let log = std::fs::read_to_string(&log).unwrap();
+    let answered: Vec<&str> = log.lines().filter(|l| l.contains("answered")).collect();
+    assert_eq!(answered.len(), 6, "{log}");
+    let line = answered
+        .iter()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("no line for {request_id}: {log}"));
+    for part in [
+        " INFO ",
+        "method=GET",
+        "path=/v2/suppliers/se-77",
+        &format!("account.id={}", account.trim_start_matches("se-")),
+        "route=/v2/suppliers/{supplier_id}",
+        "status=404",
+        "duration_ms=",
+    ] {
+        assert!(line.contains(part), "{part} missing in {line}");
+    }
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(refused.len(), 1, "at most one a second: {log}");
+    assert!(refused[0].contains("client=127.0.0.1:"), "{}", refused[0]);
+    assert!(
+        !log.contains(&key) && !log.contains("pk_guess"),
+        "keys never reach the log"
+    );
+}
+
+#[test]
+fn serve_checks_its_address_before_it_creates_a_database_or_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("procura.db").display().to_string();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+
+    for (listen, says) in [
+        (
+            "8099".to_owned(),
+            "--listen 8099 is not an address: give a host and a port, such as 127.0.0.1:8099"
+                .to_owned(),
+        ),
+        (
+            format!("127.0.0.1:{port}"),
+            format!("cannot listen on 127.0.0.1:{port} (--listen)"),
+        ),
+    ] {
+        let output = procura(&db)
+            .args(["serve", "--listen", &listen])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{listen}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&says), "{listen}: {stderr}");
+        assert!(output.stdout.is_empty(), "no key printed: {listen}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing created for {listen}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_apart_from_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("procura.db").display().to_string();
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = procura(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--metrics-listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let address = std::io::BufRead::lines(stdout)
+        .find_map(|l| l.unwrap().strip_prefix("Listening on ").map(str::to_owned))
+        .unwrap();
+
+    let beside = reqwest::get(format!("{address}/metrics")).await.unwrap();
+    let apart = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    let api_there = reqwest::get(format!("http://127.0.0.1:{port}/v2/suppliers"))
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert_eq!(beside.status(), StatusCode::NOT_FOUND);
+    assert_eq!(apart.status(), StatusCode::OK);
+    assert!(
+        apart
+            .text()
+            .await
+            .unwrap()
+            .contains("procura_http_requests_total")
+    );
+    assert_eq!(api_there.status(), StatusCode::NOT_FOUND);
+}
