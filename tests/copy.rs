@@ -669,7 +669,16 @@ fn postgres_base() -> Option<String> {
     match std::env::var(POSTGRES_URL_VAR) {
         Ok(url) => Some(url),
         Err(_) => {
-            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            use std::io::Write as _;
+            static NOTE: std::sync::Once = std::sync::Once::new();
+            NOTE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: {POSTGRES_URL_VAR} is not set, so the copy tests (SQLite to \
+                     PostgreSQL) did not run (set it, e.g. to \
+                     postgres://postgres@127.0.0.1:5432/test, to run them)"
+                );
+            });
             None
         }
     }

@@ -2,9 +2,8 @@
 //! method per endpoint that returns the raw response. The database is SQLite or PostgreSQL, as
 //! the test binary's `crate::DATABASE` says.
 
-use std::io::Write;
 use std::ops::Deref;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use procura::domain::account::NewApiKey;
@@ -79,7 +78,7 @@ pub async fn test_database() -> Option<TestDb> {
         }
         Database::Postgres => {
             let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-                note_skipped();
+                crate::fresh_database::note_postgres_skipped("the API tests");
                 return None;
             };
             let db = FreshDatabase::create(&base).await;
@@ -89,18 +88,6 @@ pub async fn test_database() -> Option<TestDb> {
             })
         }
     }
-}
-
-/// Says once per binary, on the real standard error (not the per-test output libtest captures
-/// and hides for passing tests), that its tests pass without running.
-fn note_skipped() {
-    static NOTE: Once = Once::new();
-    NOTE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: {POSTGRES_URL_VAR} is not set; the PostgreSQL API tests return without running"
-        );
-    });
 }
 
 /// Pool settings for a test's PostgreSQL store: few connections, since the tests share one

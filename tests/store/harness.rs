@@ -65,7 +65,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        crate::fresh_database::note_postgres_skipped("the store tests");
         return;
     };
     let db = FreshDatabase::create(&base).await;
@@ -184,7 +184,7 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
 #[tokio::test]
 async fn postgres_connections_carry_the_statement_timeout() {
     let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        crate::fresh_database::note_postgres_skipped("the store tests");
         return;
     };
     let db = FreshDatabase::create(&base).await;

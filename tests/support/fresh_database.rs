@@ -11,6 +11,20 @@ use sqlx::{Connection, Executor, PgConnection};
 
 pub const POSTGRES_URL_VAR: &str = "PROCURA_TEST_POSTGRES_URL";
 
+/// Says once per test binary, on the real standard error (libtest hides what passing tests
+/// print), that its PostgreSQL tests passed without running.
+pub fn note_postgres_skipped(what: &str) {
+    use std::io::Write as _;
+    static NOTE: std::sync::Once = std::sync::Once::new();
+    NOTE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {POSTGRES_URL_VAR} is not set, so the PostgreSQL half of {what} did not run \
+             (set it, e.g. to postgres://postgres@127.0.0.1:5432/test, to run it)"
+        );
+    });
+}
+
 /// A database of its own on the server `base` names: `CREATE DATABASE procura_test_<random>`.
 pub struct FreshDatabase {
     pub base: String,
