@@ -6,7 +6,7 @@
     python3 bench/run.py --scale              # flat cost: 10,000 vs 1,000,000 orders
     python3 bench/run.py --load-policy batch  # wrk as SCHED_BATCH: the load generator's share
 
-It builds the release binary and the seeder, loads a fresh database (bench_seed), starts
+It builds the binary and the seeder in the `dist` profile, loads a fresh database (bench_seed), starts
 `procura serve` on it, runs each workload with wrk (2 threads, 64 connections by default, the
 load generator on the same machine), and prints requests/s, latency percentiles, errors and the
 server's peak RSS. Every figure is also given as a ratio to /healthz, measured in the same run
@@ -27,8 +27,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "procura")
-SEED = os.path.join(ROOT, "target", "release", "examples", "bench_seed")
+# The `dist` profile (Cargo.toml): what a packager ships, optimised across crates.
+BIN = os.path.join(ROOT, "target", "dist", "procura")
+SEED = os.path.join(ROOT, "target", "dist", "examples", "bench_seed")
 
 
 def batch_policy():
@@ -324,7 +325,7 @@ def main():
                    help="scheduling policy of wrk: 'normal' (the default), or 'batch', which keeps it from "
                    "preempting the server whenever an answer wakes it (how much of a figure is that "
                    "interference; docs/performance.md)")
-    p.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
+    p.add_argument("--no-build", action="store_true", help="use the binaries already in target/dist")
     args = p.parse_args()
     args.label = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
     if args.load_policy != "normal":
@@ -332,11 +333,11 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not args.no_build:
-        sh(["cargo", "build", "--release", "--locked", "--bin", "procura", "--example", "bench_seed"])
+        sh(["cargo", "build", "--profile", "dist", "--locked", "--bin", "procura", "--example", "bench_seed"])
     missing = [path for path in (BIN, SEED) if not os.path.exists(path)]
     if missing:
         raise SystemExit(f"not built: {', '.join(missing)}; run without --no-build, or "
-                         "cargo build --release --bin procura --example bench_seed")
+                         "cargo build --profile dist --bin procura --example bench_seed")
     print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:
