@@ -12,6 +12,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
@@ -119,21 +120,19 @@ impl SupplierRequest {
             supplier_name: f
                 .required(&o, "supplier_name", |v| supplier::parse_name(string(v)?))
                 .unwrap_or_default(),
-            supplier_email: f
-                .optional(&o, "supplier_email", |v| supplier::parse_email(string(v)?))
+            supplier_email: given(&mut f, &o, "supplier_email", |v| supplier::parse_email(string(v)?))
                 .flatten(),
-            address_line_1: f.optional(&o, "address_line_1", short(200)).flatten(),
-            address_line_2: f.optional(&o, "address_line_2", short(200)).flatten(),
-            city: f.optional(&o, "city", short(100)).flatten(),
-            state: f.optional(&o, "state", short(100)).flatten(),
-            postal_code: f.optional(&o, "postal_code", short(20)).flatten(),
-            country_code: f
-                .optional(&o, "country_code", |v| {
+            address_line_1: given(&mut f, &o, "address_line_1", short(200)).flatten(),
+            address_line_2: given(&mut f, &o, "address_line_2", short(200)).flatten(),
+            city: given(&mut f, &o, "city", short(100)).flatten(),
+            state: given(&mut f, &o, "state", short(100)).flatten(),
+            postal_code: given(&mut f, &o, "postal_code", short(20)).flatten(),
+            country_code: given(&mut f, &o, "country_code", |v| {
                     supplier::parse_country_code(string(v)?)
                 })
                 .flatten(),
-            contact_name: f.optional(&o, "contact_name", short(200)).flatten(),
-            contact_phone: f.optional(&o, "contact_phone", short(50)).flatten(),
+            contact_name: given(&mut f, &o, "contact_name", short(200)).flatten(),
+            contact_phone: given(&mut f, &o, "contact_phone", short(50)).flatten(),
         };
         f.deny_unknown(&o, &FIELDS, &["supplier_id"]);
         f.finish().map(|()| input)

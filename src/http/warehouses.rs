@@ -13,6 +13,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id, timestamp};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
@@ -113,7 +114,7 @@ pub struct CreateLocationRequest {
     barcode: Option<String>,
 }
 
-/// Both fields optional: an omitted field is unchanged; `barcode: null` clears it.
+/// Both fields optional: an omitted field is unchanged; `barcode: ""` clears it.
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
@@ -348,9 +349,10 @@ pub async fn create_location(
         let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| {
             WarehouseId::parse_field(string(v)?)
         });
-        let barcode = f
-            .optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?))
-            .flatten();
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        })
+        .flatten();
         f.deny_unknown(
             &o,
             &["name", "inventory_warehouse_id", "barcode"],
@@ -402,10 +404,13 @@ pub async fn update_location(
     let mut f = Fields::default();
     let mut moved_to = None;
     let change = f.root(&body).map(|o| {
-        let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
-        let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
+        let name = given(&mut f, &o, "name", |v| warehouse::parse_name(string(v)?));
+        // An empty string clears the barcode; `null` is refused like any other string field.
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        });
         // Accepted so that GET, edit, PUT works, but a location never changes warehouse.
-        moved_to = f.optional(&o, "inventory_warehouse_id", |v| {
+        moved_to = given(&mut f, &o, "inventory_warehouse_id", |v| {
             WarehouseId::parse_field(string(v)?)
         });
         f.deny_unknown(
@@ -415,10 +420,7 @@ pub async fn update_location(
         );
         LocationChange {
             name,
-            barcode: match barcode {
-                crate::domain::purchase_order::Patch::Keep => None,
-                crate::domain::purchase_order::Patch::Set(value) => Some(value),
-            },
+            barcode,
         }
     });
     f.finish()?;

@@ -17,6 +17,9 @@ use crate::domain::status::Status;
 
 pub mod documents;
 mod parse;
+
+// Shared with the other resources that read ShipStation-typed bodies.
+pub(super) use parse::given;
 pub mod receives;
 pub mod wire;
 
