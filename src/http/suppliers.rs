@@ -16,7 +16,7 @@ use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
-use crate::domain::text;
+use crate::domain::{Invalid, text};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -109,6 +109,18 @@ const FIELDS: [&str; 10] = [
     "contact_phone",
 ];
 
+/// The document gives `supplier_email` the `email` format, which an empty string does not
+/// match; other optional strings read "" as "no value", but here it is refused.
+fn email(value: &Value) -> Result<Option<String>, Invalid> {
+    let raw = string(value)?;
+    if raw.trim().is_empty() {
+        return Err(Invalid::value(
+            "must be an email address such as orders@example.com; omit the field for none",
+        ));
+    }
+    supplier::parse_email(raw)
+}
+
 impl SupplierRequest {
     fn parse(body: &Value) -> ApiResult<SupplierInput> {
         let mut f = Fields::default();
@@ -120,8 +132,7 @@ impl SupplierRequest {
             supplier_name: f
                 .required(&o, "supplier_name", |v| supplier::parse_name(string(v)?))
                 .unwrap_or_default(),
-            supplier_email: given(&mut f, &o, "supplier_email", |v| supplier::parse_email(string(v)?))
-                .flatten(),
+            supplier_email: given(&mut f, &o, "supplier_email", email).flatten(),
             address_line_1: given(&mut f, &o, "address_line_1", short(200)).flatten(),
             address_line_2: given(&mut f, &o, "address_line_2", short(200)).flatten(),
             city: given(&mut f, &o, "city", short(100)).flatten(),

@@ -55,9 +55,9 @@ def no_stray_nulls(value, path=""):
         raise AssertionError(f"null at {path}")
 
 
-def call(module, status, model=None, **kwargs):
+def call(module, status, model=None, client=None, **kwargs):
     """One request: the status must be `status`, the body must parse into `model`."""
-    response = module.sync_detailed(client=CLIENT, **kwargs)
+    response = module.sync_detailed(client=client or CLIENT, **kwargs)
     name = module.__name__.rsplit(".", 1)[-1]
     if response.status_code != status:
         raise AssertionError(f"{name}: {response.status_code}, expected {status}: {response.content[:500]!r}")
@@ -70,7 +70,9 @@ def call(module, status, model=None, **kwargs):
 
 
 def pdf(module, po):
-    response = call(module, 200, purchase_order_id=po)
+    # openapi-python-client generates no parser for an `application/pdf` answer and would call
+    # the documented 200 "unexpected"; the bytes are checked here instead.
+    response = call(module, 200, client=PDF_CLIENT, purchase_order_id=po)
     assert response.headers["content-type"].startswith("application/pdf"), response.headers
     assert response.content.startswith(b"%PDF-"), response.content[:20]
 
@@ -156,10 +158,13 @@ def main():
 
 
 if __name__ == "__main__":
-    CLIENT = AuthenticatedClient(
-        base_url=os.environ["PROCURA_URL"], token=os.environ["PROCURA_API_KEY"],
-        auth_header_name="API-Key", prefix="", raise_on_unexpected_status=True,
-    )
+    def connect(strict):
+        return AuthenticatedClient(
+            base_url=os.environ["PROCURA_URL"], token=os.environ["PROCURA_API_KEY"],
+            auth_header_name="API-Key", prefix="", raise_on_unexpected_status=strict,
+        )
+
+    CLIENT, PDF_CLIENT = connect(True), connect(False)
     try:
         main()
     except Exception as err:  # a readable one-line cause, then a non-zero exit for CI
