@@ -74,6 +74,13 @@ def main(out):
         f'"path.supplier_id" = "{supplier}"',
         f'"path.inventory_warehouse_id" = "{warehouse}"',
         f'"path.inventory_location_id" = "{location}"',
+        # The same ids inside bodies, wherever an operation's body has the field, so that
+        # generated orders, locations and receipts name objects that exist.
+        f'"body.supplier_id" = "{supplier}"',
+        f'"body.warehouse_id" = "{warehouse}"',
+        f'"body.inventory_warehouse_id" = "{warehouse}"',
+        f'"body.product_receives[*].inventory_location_id" = "{location}"',
+        '"body.product_receives[*].sku" = "SEED-1"',
         "",
     ]
     for name, po in per_operation.items():
