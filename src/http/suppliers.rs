@@ -139,9 +139,9 @@ impl SupplierRequest {
             state: given(&mut f, &o, "state", short(100)).flatten(),
             postal_code: given(&mut f, &o, "postal_code", short(20)).flatten(),
             country_code: given(&mut f, &o, "country_code", |v| {
-                    supplier::parse_country_code(string(v)?)
-                })
-                .flatten(),
+                supplier::parse_country_code(string(v)?)
+            })
+            .flatten(),
             contact_name: given(&mut f, &o, "contact_name", short(200)).flatten(),
             contact_phone: given(&mut f, &o, "contact_phone", short(50)).flatten(),
         };

@@ -418,10 +418,7 @@ pub async fn update_location(
             &["name", "barcode", "inventory_warehouse_id"],
             &["inventory_location_id", "created_at", "updated_at"],
         );
-        LocationChange {
-            name,
-            barcode,
-        }
+        LocationChange { name, barcode }
     });
     f.finish()?;
     if let Some(warehouse) = moved_to {

@@ -133,7 +133,8 @@ async fn updating_a_location_changes_only_the_fields_sent_and_an_empty_barcode_c
     );
 
     assert_error(
-        app.put_location(id, &json!({ "barcode": null, "name": null })).await,
+        app.put_location(id, &json!({ "barcode": null, "name": null }))
+            .await,
         StatusCode::BAD_REQUEST,
         &[
             error("validation", "invalid_field_value")

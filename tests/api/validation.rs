@@ -315,8 +315,18 @@ async fn null_in_an_optional_field_of_create_or_put_is_refused_naming_each_field
         null("products[1].supplier_sku"),
     ];
 
-    assert_error(app.create_po(&body).await, StatusCode::BAD_REQUEST, &expected).await;
-    assert_error(app.put_po(id, &body).await, StatusCode::BAD_REQUEST, &expected).await;
+    assert_error(
+        app.create_po(&body).await,
+        StatusCode::BAD_REQUEST,
+        &expected,
+    )
+    .await;
+    assert_error(
+        app.put_po(id, &body).await,
+        StatusCode::BAD_REQUEST,
+        &expected,
+    )
+    .await;
     assert_eq!(ok_json(app.get_po(id).await).await, created);
     assert_eq!(ok_json(app.list_pos(&[]).await).await["total"], 1);
 }

@@ -94,10 +94,8 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
             order_date: given(&mut f, &o, "order_date", date_time),
             expected_delivery_date: given(&mut f, &o, "expected_delivery_date", date_time),
             payment_terms: given(&mut f, &o, "payment_terms", terms).unwrap_or_default(),
-            payment_status: given(&mut f, &o, "payment_status", payment_status)
-                .unwrap_or_default(),
-            currency_code: given(&mut f, &o, "currency_code", currency)
-                .unwrap_or_default(),
+            payment_status: given(&mut f, &o, "payment_status", payment_status).unwrap_or_default(),
+            currency_code: given(&mut f, &o, "currency_code", currency).unwrap_or_default(),
             shipping_carrier: given(&mut f, &o, "shipping_carrier", short(100)).flatten(),
             tracking_number: given(&mut f, &o, "tracking_number", short(100)).flatten(),
             reference_number: given(&mut f, &o, "reference_number", short(100)).flatten(),
