@@ -33,24 +33,33 @@ pub struct SupplierBody {
     pub supplier_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Email, example = "orders@acmewidgets.com")]
+    #[schema(nullable = false)]
     pub supplier_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub address_line_1: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub address_line_2: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub city: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "US")]
+    #[schema(nullable = false)]
     pub country_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_phone: Option<String>,
 }
 
@@ -84,15 +93,24 @@ pub struct SupplierRequest {
     #[schema(example = "Acme Widgets Inc")]
     supplier_name: String,
     #[schema(format = Email)]
+    #[schema(nullable = false)]
     supplier_email: Option<String>,
+    #[schema(nullable = false)]
     address_line_1: Option<String>,
+    #[schema(nullable = false)]
     address_line_2: Option<String>,
+    #[schema(nullable = false)]
     city: Option<String>,
+    #[schema(nullable = false)]
     state: Option<String>,
+    #[schema(nullable = false)]
     postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(nullable = false)]
     country_code: Option<String>,
+    #[schema(nullable = false)]
     contact_name: Option<String>,
+    #[schema(nullable = false)]
     contact_phone: Option<String>,
 }
 

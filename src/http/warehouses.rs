@@ -76,6 +76,7 @@ pub struct LocationBody {
     #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub barcode: Option<String>,
 }
 
@@ -111,6 +112,7 @@ pub struct CreateLocationRequest {
     /// 1 to 200 characters, e.g. `A - 01 - 02 - 03` (area, unit, shelf, bin).
     name: String,
     inventory_warehouse_id: String,
+    #[schema(nullable = false)]
     barcode: Option<String>,
 }
 
@@ -121,10 +123,13 @@ pub struct CreateLocationRequest {
     reason = "documents the body; bodies are read field by field"
 )]
 pub struct UpdateLocationRequest {
+    #[schema(nullable = false)]
     name: Option<String>,
+    #[schema(nullable = false)]
     barcode: Option<String>,
     /// Accepted when it is the location's own warehouse (so that GET, edit, PUT works);
     /// a location cannot move to another warehouse.
+    #[schema(nullable = false)]
     inventory_warehouse_id: Option<String>,
 }
 
