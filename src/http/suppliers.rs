@@ -221,9 +221,12 @@ pub async fn list(
 }
 
 /// [create_supplier](https://docs.shipstation.com/openapi/suppliers/create_supplier)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/suppliers", operation_id = "create_supplier", tag = "suppliers",
     request_body = SupplierRequest,
-    responses((status = 200, body = SupplierIdBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = SupplierIdBody, links(
+        ("get_supplier" = (operation_id = "get_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))),
+        ("update_supplier" = (operation_id = "update_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,

@@ -228,9 +228,13 @@ pub async fn list_warehouses(
 }
 
 /// [addNewInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/inventory_warehouses", operation_id = "addNewInventoryWarehouse", tag = "inventory",
     request_body = WarehouseRequest,
-    responses((status = 200, body = WarehouseBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = WarehouseBody, links(
+        ("getInventoryWarehouseById" = (operation_id = "getInventoryWarehouseById", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
+        ("updateInventoryWarehouse" = (operation_id = "updateInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
+        ("deleteInventoryWarehouse" = (operation_id = "deleteInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
@@ -340,9 +344,13 @@ pub async fn list_locations(
 }
 
 /// [createInventoryLocation](https://docs.shipstation.com/openapi/inventory)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/inventory_locations", operation_id = "createInventoryLocation", tag = "inventory",
     request_body = CreateLocationRequest,
-    responses((status = 200, body = LocationBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = LocationBody, links(
+        ("getInventoryLocationById" = (operation_id = "getInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
+        ("updateInventoryLocation" = (operation_id = "updateInventoryLocation", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
+        ("deleteInventoryLocationById" = (operation_id = "deleteInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create_location(
     State(state): State<AppState>,
     Account(account): Account,
