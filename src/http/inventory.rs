@@ -38,10 +38,12 @@ pub struct InventoryItem {
     /// Average unit cost of the received units that had a cost; omitted when none had one or
     /// when they were bought in different currencies.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub average_cost: Option<AverageCost>,
     pub inventory_warehouse_id: String,
     /// Omitted when grouped by warehouse.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub inventory_location_id: Option<String>,
 }
 

@@ -76,6 +76,11 @@ pub fn document() -> &'static str {
     DOC.get_or_init(|| {
         ApiDoc::openapi()
             .to_pretty_json()
+            // utoipa 5.5 writes a response link's `operationId` in snake case, which OpenAPI
+            // tools (schemathesis among them) do not read as a link. Renamed in the text, which
+            // keeps the document's key order; inside a JSON string the quotes would be escaped,
+            // so only keys match. Links carry no `requestBody` here, the other field affected.
+            .map(|doc| doc.replace("\"operation_id\":", "\"operationId\":"))
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     })
 }

@@ -12,10 +12,11 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
-use crate::domain::text;
+use crate::domain::{Invalid, text};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,24 +33,33 @@ pub struct SupplierBody {
     pub supplier_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Email, example = "orders@acmewidgets.com")]
+    #[schema(nullable = false)]
     pub supplier_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub address_line_1: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub address_line_2: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub city: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "US")]
+    #[schema(nullable = false)]
     pub country_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_phone: Option<String>,
 }
 
@@ -83,15 +93,24 @@ pub struct SupplierRequest {
     #[schema(example = "Acme Widgets Inc")]
     supplier_name: String,
     #[schema(format = Email)]
+    #[schema(nullable = false)]
     supplier_email: Option<String>,
+    #[schema(nullable = false)]
     address_line_1: Option<String>,
+    #[schema(nullable = false)]
     address_line_2: Option<String>,
+    #[schema(nullable = false)]
     city: Option<String>,
+    #[schema(nullable = false)]
     state: Option<String>,
+    #[schema(nullable = false)]
     postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(nullable = false)]
     country_code: Option<String>,
+    #[schema(nullable = false)]
     contact_name: Option<String>,
+    #[schema(nullable = false)]
     contact_phone: Option<String>,
 }
 
@@ -108,6 +127,18 @@ const FIELDS: [&str; 10] = [
     "contact_phone",
 ];
 
+/// The document gives `supplier_email` the `email` format, which an empty string does not
+/// match; other optional strings read "" as "no value", but here it is refused.
+fn email(value: &Value) -> Result<Option<String>, Invalid> {
+    let raw = string(value)?;
+    if raw.trim().is_empty() {
+        return Err(Invalid::value(
+            "must be an email address such as orders@example.com; omit the field for none",
+        ));
+    }
+    supplier::parse_email(raw)
+}
+
 impl SupplierRequest {
     fn parse(body: &Value) -> ApiResult<SupplierInput> {
         let mut f = Fields::default();
@@ -119,21 +150,18 @@ impl SupplierRequest {
             supplier_name: f
                 .required(&o, "supplier_name", |v| supplier::parse_name(string(v)?))
                 .unwrap_or_default(),
-            supplier_email: f
-                .optional(&o, "supplier_email", |v| supplier::parse_email(string(v)?))
-                .flatten(),
-            address_line_1: f.optional(&o, "address_line_1", short(200)).flatten(),
-            address_line_2: f.optional(&o, "address_line_2", short(200)).flatten(),
-            city: f.optional(&o, "city", short(100)).flatten(),
-            state: f.optional(&o, "state", short(100)).flatten(),
-            postal_code: f.optional(&o, "postal_code", short(20)).flatten(),
-            country_code: f
-                .optional(&o, "country_code", |v| {
-                    supplier::parse_country_code(string(v)?)
-                })
-                .flatten(),
-            contact_name: f.optional(&o, "contact_name", short(200)).flatten(),
-            contact_phone: f.optional(&o, "contact_phone", short(50)).flatten(),
+            supplier_email: given(&mut f, &o, "supplier_email", email).flatten(),
+            address_line_1: given(&mut f, &o, "address_line_1", short(200)).flatten(),
+            address_line_2: given(&mut f, &o, "address_line_2", short(200)).flatten(),
+            city: given(&mut f, &o, "city", short(100)).flatten(),
+            state: given(&mut f, &o, "state", short(100)).flatten(),
+            postal_code: given(&mut f, &o, "postal_code", short(20)).flatten(),
+            country_code: given(&mut f, &o, "country_code", |v| {
+                supplier::parse_country_code(string(v)?)
+            })
+            .flatten(),
+            contact_name: given(&mut f, &o, "contact_name", short(200)).flatten(),
+            contact_phone: given(&mut f, &o, "contact_phone", short(50)).flatten(),
         };
         f.deny_unknown(&o, &FIELDS, &["supplier_id"]);
         f.finish().map(|()| input)
@@ -193,9 +221,12 @@ pub async fn list(
 }
 
 /// [create_supplier](https://docs.shipstation.com/openapi/suppliers/create_supplier)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/suppliers", operation_id = "create_supplier", tag = "suppliers",
     request_body = SupplierRequest,
-    responses((status = 200, body = SupplierIdBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = SupplierIdBody, links(
+        ("get_supplier" = (operation_id = "get_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))),
+        ("update_supplier" = (operation_id = "update_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,

@@ -13,6 +13,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id, timestamp};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
@@ -75,6 +76,7 @@ pub struct LocationBody {
     #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub barcode: Option<String>,
 }
 
@@ -110,20 +112,24 @@ pub struct CreateLocationRequest {
     /// 1 to 200 characters, e.g. `A - 01 - 02 - 03` (area, unit, shelf, bin).
     name: String,
     inventory_warehouse_id: String,
+    #[schema(nullable = false)]
     barcode: Option<String>,
 }
 
-/// Both fields optional: an omitted field is unchanged; `barcode: null` clears it.
+/// Both fields optional: an omitted field is unchanged; `barcode: ""` clears it.
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
     reason = "documents the body; bodies are read field by field"
 )]
 pub struct UpdateLocationRequest {
+    #[schema(nullable = false)]
     name: Option<String>,
+    #[schema(nullable = false)]
     barcode: Option<String>,
     /// Accepted when it is the location's own warehouse (so that GET, edit, PUT works);
     /// a location cannot move to another warehouse.
+    #[schema(nullable = false)]
     inventory_warehouse_id: Option<String>,
 }
 
@@ -222,9 +228,13 @@ pub async fn list_warehouses(
 }
 
 /// [addNewInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/inventory_warehouses", operation_id = "addNewInventoryWarehouse", tag = "inventory",
     request_body = WarehouseRequest,
-    responses((status = 200, body = WarehouseBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = WarehouseBody, links(
+        ("getInventoryWarehouseById" = (operation_id = "getInventoryWarehouseById", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
+        ("updateInventoryWarehouse" = (operation_id = "updateInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
+        ("deleteInventoryWarehouse" = (operation_id = "deleteInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
@@ -334,9 +344,13 @@ pub async fn list_locations(
 }
 
 /// [createInventoryLocation](https://docs.shipstation.com/openapi/inventory)
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/inventory_locations", operation_id = "createInventoryLocation", tag = "inventory",
     request_body = CreateLocationRequest,
-    responses((status = 200, body = LocationBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = LocationBody, links(
+        ("getInventoryLocationById" = (operation_id = "getInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
+        ("updateInventoryLocation" = (operation_id = "updateInventoryLocation", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
+        ("deleteInventoryLocationById" = (operation_id = "deleteInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create_location(
     State(state): State<AppState>,
     Account(account): Account,
@@ -348,9 +362,10 @@ pub async fn create_location(
         let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| {
             WarehouseId::parse_field(string(v)?)
         });
-        let barcode = f
-            .optional(&o, "barcode", |v| warehouse::parse_barcode(string(v)?))
-            .flatten();
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        })
+        .flatten();
         f.deny_unknown(
             &o,
             &["name", "inventory_warehouse_id", "barcode"],
@@ -402,10 +417,13 @@ pub async fn update_location(
     let mut f = Fields::default();
     let mut moved_to = None;
     let change = f.root(&body).map(|o| {
-        let name = f.optional(&o, "name", |v| warehouse::parse_name(string(v)?));
-        let barcode = f.patch(&o, "barcode", |v| warehouse::parse_barcode(string(v)?));
+        let name = given(&mut f, &o, "name", |v| warehouse::parse_name(string(v)?));
+        // An empty string clears the barcode; `null` is refused like any other string field.
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        });
         // Accepted so that GET, edit, PUT works, but a location never changes warehouse.
-        moved_to = f.optional(&o, "inventory_warehouse_id", |v| {
+        moved_to = given(&mut f, &o, "inventory_warehouse_id", |v| {
             WarehouseId::parse_field(string(v)?)
         });
         f.deny_unknown(
@@ -413,13 +431,7 @@ pub async fn update_location(
             &["name", "barcode", "inventory_warehouse_id"],
             &["inventory_location_id", "created_at", "updated_at"],
         );
-        LocationChange {
-            name,
-            barcode: match barcode {
-                crate::domain::purchase_order::Patch::Keep => None,
-                crate::domain::purchase_order::Patch::Set(value) => Some(value),
-            },
-        }
+        LocationChange { name, barcode }
     });
     f.finish()?;
     if let Some(warehouse) = moved_to {

@@ -111,7 +111,7 @@ async fn a_location_with_a_malformed_warehouse_id_and_no_name_is_refused_with_bo
 }
 
 #[tokio::test]
-async fn updating_a_location_changes_only_the_fields_sent_and_null_clears_the_barcode() {
+async fn updating_a_location_changes_only_the_fields_sent_and_an_empty_barcode_clears_it() {
     let Some(app) = spawn_app().await else {
         return;
     };
@@ -132,7 +132,23 @@ async fn updating_a_location_changes_only_the_fields_sent_and_null_clears_the_ba
         (json!("A-02"), json!("B1"))
     );
 
-    assert_no_content(app.put_location(id, &json!({ "barcode": null })).await).await;
+    assert_error(
+        app.put_location(id, &json!({ "barcode": null, "name": null }))
+            .await,
+        StatusCode::BAD_REQUEST,
+        &[
+            error("validation", "invalid_field_value")
+                .field("name", "null")
+                .says("must not be null; omit the field instead"),
+            error("validation", "invalid_field_value")
+                .field("barcode", "null")
+                .says("must not be null; omit the field instead"),
+        ],
+    )
+    .await;
+    assert_eq!(ok_json(app.get_location(id).await).await, renamed);
+
+    assert_no_content(app.put_location(id, &json!({ "barcode": "" })).await).await;
     let cleared = ok_json(app.get_location(id).await).await;
     let mut expected = created.clone();
     expected["name"] = json!("A-02");

@@ -251,3 +251,50 @@ async fn an_unknown_supplier_is_not_found() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn null_in_an_optional_field_or_an_empty_email_is_refused_and_the_supplier_kept() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let id = ok_json(app.create_supplier(&full_supplier()).await).await["supplier_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let null = |field: &str| {
+        error("validation", "invalid_field_value")
+            .field(field, "null")
+            .says("must not be null; omit the field instead")
+    };
+
+    let refused = app
+        .put_supplier(
+            &id,
+            &json!({ "supplier_name": "Acme", "city": null, "country_code": null, "supplier_email": "" }),
+        )
+        .await;
+
+    assert_error(
+        refused,
+        StatusCode::BAD_REQUEST,
+        &[
+            error("validation", "invalid_field_value")
+                .field("supplier_email", "")
+                .says("must be an email address"),
+            null("city"),
+            null("country_code"),
+        ],
+    )
+    .await;
+    let mut expected = full_supplier();
+    expected["supplier_id"] = json!(id);
+    assert_eq!(ok_json(app.get_supplier(&id).await).await, expected);
+    assert_error(
+        app.create_supplier(&json!({ "supplier_name": "Other", "contact_phone": null }))
+            .await,
+        StatusCode::BAD_REQUEST,
+        &[null("contact_phone")],
+    )
+    .await;
+    assert_eq!(ok_json(app.list_suppliers(&[]).await).await["total"], 1);
+}

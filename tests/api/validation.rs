@@ -293,3 +293,40 @@ async fn put_reports_body_mistakes_like_create_and_changes_nothing() {
     .await;
     assert_eq!(ok_json(app.get_po(id).await).await, created);
 }
+
+#[tokio::test]
+async fn null_in_an_optional_field_of_create_or_put_is_refused_naming_each_field() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let created = app.po(&po_body(&supplier, &warehouse)).await;
+    let id = created["purchase_order_id"].as_str().unwrap();
+    let mut body = po_body(&supplier, &warehouse);
+    body["payment_terms"] = json!(null);
+    body["note_to_supplier"] = json!(null);
+    body["products"][0]["cost"] = json!(null);
+    body["products"][1]["supplier_sku"] = json!(null);
+    let null = |field: &str| invalid(field, "null", "must not be null; omit the field instead");
+    let expected = [
+        null("payment_terms"),
+        null("note_to_supplier"),
+        null("products[0].cost"),
+        null("products[1].supplier_sku"),
+    ];
+
+    assert_error(
+        app.create_po(&body).await,
+        StatusCode::BAD_REQUEST,
+        &expected,
+    )
+    .await;
+    assert_error(
+        app.put_po(id, &body).await,
+        StatusCode::BAD_REQUEST,
+        &expected,
+    )
+    .await;
+    assert_eq!(ok_json(app.get_po(id).await).await, created);
+    assert_eq!(ok_json(app.list_pos(&[]).await).await["total"], 1);
+}

@@ -17,6 +17,9 @@ use crate::domain::status::Status;
 
 pub mod documents;
 mod parse;
+
+// Shared with the other resources that read ShipStation-typed bodies.
+pub(super) use parse::given;
 pub mod receives;
 pub mod wire;
 
@@ -139,9 +142,17 @@ pub async fn list(
 
 /// [create_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/create_purchase_order).
 /// The order starts in `draft` with a new `order_number`.
+// The links let fuzzers (schemathesis) follow a created id into the operations that use it.
 #[utoipa::path(post, path = "/v2/purchase_orders", operation_id = "create_purchase_order", tag = "purchase_orders",
     request_body = PurchaseOrderRequest,
-    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = PurchaseOrderBody, links(
+        ("get_purchase_order" = (operation_id = "get_purchase_order", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("update_purchase_order" = (operation_id = "update_purchase_order", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("update_purchase_order_status" = (operation_id = "update_purchase_order_status", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("update_purchase_order_shipping_details" = (operation_id = "update_purchase_order_shipping_details", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("receives_purchase_order_products" = (operation_id = "receives_purchase_order_products", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("get_purchase_order_summary_pdf" = (operation_id = "get_purchase_order_summary_pdf", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
+        ("get_purchase_order_received_summary_pdf" = (operation_id = "get_purchase_order_received_summary_pdf", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,

@@ -7,7 +7,7 @@ use super::super::fields::{Fields, Obj, date_time, integer, number, string};
 use crate::domain::ids::{SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
-    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity,
+    Details, LineInput, Patch, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity,
     ShippingDetailsPatch, Sku, check_lines,
 };
 use crate::domain::status::Status;
@@ -36,6 +36,34 @@ const DETAIL_FIELDS: [&str; 9] = [
     "note_to_supplier",
 ];
 
+/// An optional field that the ShipStation document types as a string, number or enum, never
+/// as nullable: omitted reads as `None`, `null` is refused. Strictly generated clients omit such
+/// a field; accepting `null` would let loosely written ones believe it means something.
+/// (`Fields::optional` reads `null` as omitted, which `shipping_details` patches rely on.)
+pub fn given<T>(
+    f: &mut Fields,
+    o: &Obj<'_>,
+    key: &str,
+    parse: impl FnOnce(&Value) -> Result<T, Invalid>,
+) -> Option<T> {
+    match f.patch(o, key, |v| parse(v).map(Some)) {
+        Patch::Keep => None,
+        Patch::Set(value @ Some(_)) => value,
+        Patch::Set(None) => {
+            let path = match o.path() {
+                "" => key.to_owned(),
+                parent => format!("{parent}.{key}"),
+            };
+            f.push(
+                &path,
+                Some("null".to_owned()),
+                &Invalid::value("must not be null; omit the field instead"),
+            );
+            None
+        }
+    }
+}
+
 fn short(max: usize) -> impl Fn(&Value) -> Result<Option<String>, Invalid> {
     move |v| text::optional(string(v)?, max)
 }
@@ -63,19 +91,15 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
         let supplier_id = f.required(&o, "supplier_id", |v| SupplierId::parse_field(string(v)?));
         let warehouse_id = f.required(&o, "warehouse_id", |v| WarehouseId::parse_field(string(v)?));
         let details = Details {
-            order_date: f.optional(&o, "order_date", date_time),
-            expected_delivery_date: f.optional(&o, "expected_delivery_date", date_time),
-            payment_terms: f.optional(&o, "payment_terms", terms).unwrap_or_default(),
-            payment_status: f
-                .optional(&o, "payment_status", payment_status)
-                .unwrap_or_default(),
-            currency_code: f
-                .optional(&o, "currency_code", currency)
-                .unwrap_or_default(),
-            shipping_carrier: f.optional(&o, "shipping_carrier", short(100)).flatten(),
-            tracking_number: f.optional(&o, "tracking_number", short(100)).flatten(),
-            reference_number: f.optional(&o, "reference_number", short(100)).flatten(),
-            note_to_supplier: f.optional(&o, "note_to_supplier", note).flatten(),
+            order_date: given(&mut f, &o, "order_date", date_time),
+            expected_delivery_date: given(&mut f, &o, "expected_delivery_date", date_time),
+            payment_terms: given(&mut f, &o, "payment_terms", terms).unwrap_or_default(),
+            payment_status: given(&mut f, &o, "payment_status", payment_status).unwrap_or_default(),
+            currency_code: given(&mut f, &o, "currency_code", currency).unwrap_or_default(),
+            shipping_carrier: given(&mut f, &o, "shipping_carrier", short(100)).flatten(),
+            tracking_number: given(&mut f, &o, "tracking_number", short(100)).flatten(),
+            reference_number: given(&mut f, &o, "reference_number", short(100)).flatten(),
+            note_to_supplier: given(&mut f, &o, "note_to_supplier", note).flatten(),
         };
         let products = f.objects(&o, "products", line);
         if let Some(products) = &products {
@@ -109,9 +133,9 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
 
 fn line(f: &mut Fields, o: Obj<'_>) -> Option<LineInput> {
     let sku = f.required(&o, "sku", |v| Sku::parse(string(v)?));
-    let supplier_sku = f.optional(&o, "supplier_sku", short(100)).flatten();
+    let supplier_sku = given(f, &o, "supplier_sku", short(100)).flatten();
     let quantity = f.required(&o, "quantity", |v| Quantity::parse(integer(v)?));
-    let cost = f.optional(&o, "cost", |v| Money::parse_cost(&number(v)?));
+    let cost = given(f, &o, "cost", |v| Money::parse_cost(&number(v)?));
     f.deny_unknown(
         &o,
         &["sku", "supplier_sku", "quantity", "cost"],

@@ -57,6 +57,7 @@ pub struct ProductBody {
     pub sku: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "SUPP-WIDGET-001")]
+    #[schema(nullable = false)]
     pub supplier_sku: Option<String>,
     #[schema(example = 100)]
     pub quantity: i64,
@@ -66,6 +67,7 @@ pub struct ProductBody {
         with = "rust_decimal::serde::arbitrary_precision_option"
     )]
     #[schema(value_type = Option<f64>, example = 9.99)]
+    #[schema(nullable = false)]
     pub cost: Option<Decimal>,
     /// Units received so far (accepted into stock).
     pub received_quantity: i64,
@@ -102,9 +104,11 @@ pub struct PurchaseOrderBody {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, example = "2025-01-15T00:00:00Z")]
+    #[schema(nullable = false)]
     pub order_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, example = "2025-02-01T00:00:00Z")]
+    #[schema(nullable = false)]
     pub expected_delivery_date: Option<String>,
     #[schema(format = DateTime, example = "2025-01-14T10:30:00Z")]
     pub create_date: String,
@@ -118,17 +122,21 @@ pub struct PurchaseOrderBody {
     pub currency_code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "UPS")]
+    #[schema(nullable = false)]
     pub shipping_carrier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "1Z12345E1234567890")]
+    #[schema(nullable = false)]
     pub tracking_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "REF-12345")]
+    #[schema(nullable = false)]
     pub reference_number: Option<String>,
     #[schema(example = "se-123456")]
     pub warehouse_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "Please expedite delivery")]
+    #[schema(nullable = false)]
     pub note_to_supplier: Option<String>,
     pub products: Vec<ProductBody>,
 }
@@ -170,15 +178,18 @@ pub struct PurchaseOrderListItem {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
+    #[schema(nullable = false)]
     pub order_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
+    #[schema(nullable = false)]
     pub expected_delivery_date: Option<String>,
     #[schema(format = DateTime)]
     pub create_date: String,
     #[schema(format = DateTime)]
     pub modify_date: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reference_number: Option<String>,
     pub warehouse_id: String,
 }
@@ -230,11 +241,13 @@ pub struct ProductRequest {
     #[schema(example = "WIDGET-001")]
     sku: String,
     #[schema(example = "SUPP-WIDGET-001")]
+    #[schema(nullable = false)]
     supplier_sku: Option<String>,
     #[schema(minimum = 1, maximum = 1_000_000_000, example = 100)]
     quantity: i64,
     /// Unit cost: 0 or more, at most six decimal places.
     #[schema(value_type = Option<f64>, minimum = 0, example = 9.99)]
+    #[schema(nullable = false)]
     cost: Option<Decimal>,
 }
 
@@ -248,25 +261,34 @@ pub struct PurchaseOrderRequest {
     #[schema(example = "se-567")]
     supplier_id: String,
     #[schema(format = DateTime, example = "2025-01-15T00:00:00Z")]
+    #[schema(nullable = false)]
     order_date: Option<String>,
     #[schema(format = DateTime, example = "2025-02-01T00:00:00Z")]
+    #[schema(nullable = false)]
     expected_delivery_date: Option<String>,
     #[schema(schema_with = payment_terms_schema)]
+    #[schema(nullable = false)]
     payment_terms: Option<String>,
     #[schema(schema_with = payment_status_schema)]
+    #[schema(nullable = false)]
     payment_status: Option<String>,
     /// ISO 4217; `USD` when omitted.
     #[schema(example = "USD", default = "USD")]
+    #[schema(nullable = false)]
     currency_code: Option<String>,
     #[schema(example = "UPS")]
+    #[schema(nullable = false)]
     shipping_carrier: Option<String>,
     #[schema(example = "1Z12345E1234567890")]
+    #[schema(nullable = false)]
     tracking_number: Option<String>,
     #[schema(example = "REF-12345")]
+    #[schema(nullable = false)]
     reference_number: Option<String>,
     #[schema(example = "se-123456")]
     warehouse_id: String,
     #[schema(example = "Please expedite delivery")]
+    #[schema(nullable = false)]
     note_to_supplier: Option<String>,
     /// 1 to 1000 products.
     #[schema(min_items = 1, max_items = 1000)]
