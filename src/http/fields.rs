@@ -226,6 +226,34 @@ impl Fields {
     }
 }
 
+/// An optional field that the ShipStation document types as a string, number or enum, never
+/// as nullable: omitted reads as `None`, `null` is refused. Strictly generated clients omit such
+/// a field; accepting `null` would let loosely written ones believe it means something.
+/// (`Fields::optional` reads `null` as omitted, which `shipping_details` patches rely on.)
+pub fn given<T>(
+    f: &mut Fields,
+    o: &Obj<'_>,
+    key: &str,
+    parse: impl FnOnce(&Value) -> Result<T, Invalid>,
+) -> Option<T> {
+    match f.patch(o, key, |v| parse(v).map(Some)) {
+        Patch::Keep => None,
+        Patch::Set(value @ Some(_)) => value,
+        Patch::Set(None) => {
+            let path = match o.path() {
+                "" => key.to_owned(),
+                parent => format!("{parent}.{key}"),
+            };
+            f.push(
+                &path,
+                Some("null".to_owned()),
+                &Invalid::value("must not be null; omit the field instead"),
+            );
+            None
+        }
+    }
+}
+
 /// The refused value as the client sent it: a string as is, anything else as JSON; cut short.
 pub fn render(value: &Value) -> String {
     let text = match value {

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
+use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
-use super::purchase_orders::given;
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};

@@ -571,3 +571,37 @@ async fn inventory_filters_are_checked() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn null_in_a_receive_entry_is_refused_like_any_value_the_document_does_not_allow() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let s = setup(&app).await;
+    let response = receive(
+        &app,
+        &s.po,
+        json!([{ "sku": "WIDGET-001", "inventory_location_id": s.loc_a, "received_quantity": 1,
+                 "rejected_quantity": null, "lot": null, "expiration_date": null }]),
+    )
+    .await;
+    let says = "must not be null; omit the field instead";
+    assert_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        &[
+            error("validation", "invalid_field_value")
+                .field("product_receives[0].rejected_quantity", "null")
+                .says(says),
+            error("validation", "invalid_field_value")
+                .field("product_receives[0].lot", "null")
+                .says(says),
+            error("validation", "invalid_field_value")
+                .field("product_receives[0].expiration_date", "null")
+                .says(says),
+        ],
+    )
+    .await;
+    assert_eq!(app.stored_status(&s.po).await, "open");
+    assert_eq!(counters(&app, &s.po).await["WIDGET-001"], (0, 0));
+}

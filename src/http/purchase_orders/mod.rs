@@ -19,7 +19,6 @@ pub mod documents;
 mod parse;
 
 // Shared with the other resources that read ShipStation-typed bodies.
-pub(super) use parse::given;
 pub mod receives;
 pub mod wire;
 

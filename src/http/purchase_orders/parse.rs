@@ -3,11 +3,11 @@
 use serde_json::Value;
 
 use super::super::error::ApiResult;
-use super::super::fields::{Fields, Obj, date_time, integer, number, string};
+use super::super::fields::{Fields, Obj, date_time, given, integer, number, string};
 use crate::domain::ids::{SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
-    Details, LineInput, Patch, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity,
+    Details, LineInput, PaymentStatus, PaymentTerms, PurchaseOrderInput, Quantity,
     ShippingDetailsPatch, Sku, check_lines,
 };
 use crate::domain::status::Status;
@@ -35,34 +35,6 @@ const DETAIL_FIELDS: [&str; 9] = [
     "reference_number",
     "note_to_supplier",
 ];
-
-/// An optional field that the ShipStation document types as a string, number or enum, never
-/// as nullable: omitted reads as `None`, `null` is refused. Strictly generated clients omit such
-/// a field; accepting `null` would let loosely written ones believe it means something.
-/// (`Fields::optional` reads `null` as omitted, which `shipping_details` patches rely on.)
-pub fn given<T>(
-    f: &mut Fields,
-    o: &Obj<'_>,
-    key: &str,
-    parse: impl FnOnce(&Value) -> Result<T, Invalid>,
-) -> Option<T> {
-    match f.patch(o, key, |v| parse(v).map(Some)) {
-        Patch::Keep => None,
-        Patch::Set(value @ Some(_)) => value,
-        Patch::Set(None) => {
-            let path = match o.path() {
-                "" => key.to_owned(),
-                parent => format!("{parent}.{key}"),
-            };
-            f.push(
-                &path,
-                Some("null".to_owned()),
-                &Invalid::value("must not be null; omit the field instead"),
-            );
-            None
-        }
-    }
-}
 
 fn short(max: usize) -> impl Fn(&Value) -> Result<Option<String>, Invalid> {
     move |v| text::optional(string(v)?, max)

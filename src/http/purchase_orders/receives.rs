@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::super::error::{ApiResult, ErrorResponse, current_request_id};
 use super::super::extract::{Account, JsonBody};
-use super::super::fields::{Fields, Obj, date_time, integer, string};
+use super::super::fields::{Fields, Obj, date_time, given, integer, string};
 use super::super::json::Json;
 use super::super::{AppState, OrNotFound, timestamp};
 use super::po_id;
@@ -140,14 +140,15 @@ fn entry(f: &mut Fields, o: Obj<'_>) -> Option<ReceiveLine> {
     let location_id = f.required(&o, "inventory_location_id", |v| {
         LocationId::parse_field(string(v)?)
     });
-    let received = f.optional(&o, "received_quantity", |v| {
+    // ShipStation's document types these as plain values, never nullable: omit, never null.
+    let received = given(f, &o, "received_quantity", |v| {
         parse_receive_quantity(integer(v)?)
     });
-    let rejected = f.optional(&o, "rejected_quantity", |v| {
+    let rejected = given(f, &o, "rejected_quantity", |v| {
         parse_receive_quantity(integer(v)?)
     });
-    let lot = f.optional(&o, "lot", |v| parse_lot(string(v)?)).flatten();
-    let expiration_date = f.optional(&o, "expiration_date", date_time);
+    let lot = given(f, &o, "lot", |v| parse_lot(string(v)?)).flatten();
+    let expiration_date = given(f, &o, "expiration_date", date_time);
     let known = [
         "sku",
         "inventory_location_id",
