@@ -47,7 +47,7 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         health::readyz,
     ),
     components(schemas(ErrorResponse, ErrorDetail, ErrorType, ErrorCode, ErrorSource, Link, Links)),
-    modifiers(&ApiKeyAuth),
+    modifiers(&ApiKeyAuth, &Summaries),
     security(("api_keys" = [])),
     tags(
         (name = "purchase_orders", description = "Purchase orders: draft, open, receive, close or cancel"),
@@ -70,6 +70,73 @@ impl Modify for ApiKeyAuth {
     }
 }
 
+/// Handlers open their doc comment with a link to the ShipStation operation they implement
+/// (`[list_suppliers](https://...). Newest first.`), which utoipa takes whole as the summary.
+/// A reference page lists summaries in its menu: there the summary becomes the operation's name
+/// in words ("List suppliers"), and the link and the rest move to the description.
+struct Summaries;
+
+impl Modify for Summaries {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let Some(summary) = operation.summary.take() else {
+                    continue;
+                };
+                let (title, rest) = split_summary(&summary);
+                let description = match (rest.is_empty(), operation.description.take()) {
+                    (true, None) => None,
+                    (false, None) => Some(rest),
+                    (true, Some(more)) => Some(more),
+                    (false, Some(more)) => Some(format!("{rest}\n\n{more}")),
+                };
+                operation.summary = Some(title);
+                operation.description = description;
+            }
+        }
+    }
+}
+
+/// `("List suppliers", "ShipStation: [list_suppliers](url). Newest first.")` from
+/// `[list_suppliers](url). Newest first.`; a summary without a leading link stays as it is.
+fn split_summary(summary: &str) -> (String, String) {
+    let Some((name, after)) = summary.strip_prefix('[').and_then(|s| s.split_once("](")) else {
+        return (summary.to_owned(), String::new());
+    };
+    let Some((url, rest)) = after.split_once(')') else {
+        return (summary.to_owned(), String::new());
+    };
+    // ShipStation names operations in snake case (`list_suppliers`) or camel case
+    // (`GetInventoryLevels`).
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        match c {
+            '_' => words.push(' '),
+            c if c.is_ascii_uppercase() && i > 0 => {
+                words.push(' ');
+                words.push(c.to_ascii_lowercase());
+            }
+            c if i == 0 => words.push(c.to_ascii_uppercase()),
+            c => words.push(c),
+        }
+    }
+    let rest = rest.trim_start_matches('.').trim();
+    let link = format!("ShipStation's [{name}]({url}).");
+    let description = if rest.is_empty() {
+        link
+    } else {
+        format!("{rest} {link}")
+    };
+    (words, description)
+}
+
 /// The document as served, built once.
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
@@ -87,4 +154,36 @@ pub fn document() -> &'static str {
 
 pub async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_summary;
+
+    #[test]
+    fn a_leading_link_becomes_the_operation_name_in_words() {
+        assert_eq!(
+            split_summary("[list_suppliers](https://example.test/list). Newest first."),
+            (
+                "List suppliers".to_owned(),
+                "Newest first. ShipStation's [list_suppliers](https://example.test/list)."
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            split_summary("[get_purchase_order](https://example.test/get)"),
+            (
+                "Get purchase order".to_owned(),
+                "ShipStation's [get_purchase_order](https://example.test/get).".to_owned()
+            )
+        );
+        assert_eq!(
+            split_summary("[GetInventoryLevels](https://example.test/inv)").0,
+            "Get inventory levels"
+        );
+        assert_eq!(
+            split_summary("The receipt ledger of an order"),
+            ("The receipt ledger of an order".to_owned(), String::new())
+        );
+    }
 }
