@@ -77,7 +77,10 @@ st "$url/openapi.json" || failed+=("schemathesis on /openapi.json")
 # What the fuzzing reached beyond refusals: the changes the server logged, by kind (created,
 # received, status set, ...). Printed so that a run that stopped at 400s and 404s shows.
 echo "conformance: changes the fuzzers made"
-sed -n 's/.*}: procura::[a-z_:]*: \([a-z ]*[a-z]\).*/\1/p' "$work/server.log" | sort | uniq -c
+sed -n 's/.*}: procura::[a-z_:]*: \([a-z ]*[a-z]\).*/\1/p' "$work/server.log" | grep -v '^answered$' | sort | uniq -c || true
+
+echo "conformance: /metrics through Prometheus's own parser"
+"$py" "$here/metrics_check.py" || failed+=("the /metrics exposition")
 
 echo "conformance: generated client"
 # The generator warns about parts of the document's components Procura does not serve; only
