@@ -70,13 +70,16 @@ pub struct Link {
     pub href: String,
 }
 
-/// `first` and `last` always; `prev` when there is a page before; `next` is `null` on the last page.
+/// `first` and `last` always; `prev` when there is a page before, `next` when there is a page
+/// after. ShipStation's document types both as objects, so a strictly generated client refuses
+/// `null`: without a page, the key is left out.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Links {
     pub first: Link,
     pub last: Link,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prev: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<Link>,
 }
 

@@ -110,7 +110,11 @@ async fn following_next_visits_every_order_once_newest_first() {
         (json!(7), json!(3), json!(3))
     );
     assert_eq!(listed(&third), ids[6..7]);
-    assert_eq!(third["links"]["next"], json!(null));
+    assert!(
+        third["links"].get("next").is_none(),
+        "no next key: {}",
+        third["links"]
+    );
 }
 
 #[tokio::test]
@@ -192,7 +196,11 @@ async fn a_page_can_be_asked_for_by_number() {
         (beyond["purchase_orders"].clone(), beyond["total"].clone()),
         (json!([]), json!(7))
     );
-    assert_eq!(beyond["links"]["next"], json!(null));
+    assert!(
+        beyond["links"].get("next").is_none(),
+        "no next key: {}",
+        beyond["links"]
+    );
 }
 
 #[tokio::test]
@@ -214,7 +222,6 @@ async fn an_empty_list_is_one_empty_page() {
             "links": {
                 "first": { "href": format!("{base}?page_size=50") },
                 "last": { "href": format!("{base}?page_size=50&page=1") },
-                "next": null,
             },
         })
     );
