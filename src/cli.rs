@@ -304,7 +304,7 @@ async fn serve(settings: &Settings, db: &DbOptions) -> anyhow::Result<()> {
         println!("Created account {account}. Its API key (shown only this once):");
         println!("{secret}");
     }
-    let app = Application::on(listeners, settings, Arc::clone(&store));
+    let app = Application::on(listeners, settings, Arc::clone(&store)).await?;
     tracing::info!(address = %app.local_addr(), "procura listening");
     if let Some(metrics) = app.metrics_addr() {
         tracing::info!(address = %metrics, "metrics at /metrics");

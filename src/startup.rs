@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::AccountId;
+use crate::http::pagination::{CURSOR_KEY, CursorKey};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
 use crate::serve::{self, ServerLimits};
@@ -123,23 +124,32 @@ impl Application {
     /// Binds the listeners (port 0 picks a free port) and builds the router over `store`.
     pub async fn build(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
         let listeners = Listeners::bind(settings).await?;
-        Ok(Self::on(listeners, settings, store))
+        Self::on(listeners, settings, store).await
     }
 
     /// The application on listeners already bound.
-    pub fn on(listeners: Listeners, settings: &Settings, store: Arc<dyn Store>) -> Self {
+    pub async fn on(
+        listeners: Listeners,
+        settings: &Settings,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
+        let secret = store
+            .secret(CURSOR_KEY, CursorKey::fresh_secret())
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the cursor key: {e}"))?;
         let state = AppState {
             store,
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
+            cursor_key: CursorKey::new(&secret),
         };
         let separate = listeners.metrics.is_some();
-        Self {
+        Ok(Self {
             router: http::router(state.clone(), !separate),
             metrics: separate.then(|| http::metrics_router(state)),
             listeners,
             limits: settings.server,
-        }
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -331,6 +331,9 @@ impl Source {
         let revoked_id = store.create_key(first.id, revoked).await.unwrap();
         store.revoke_key(revoked_id).await.unwrap();
         let second = build_account(store.as_ref(), 1).await;
+        // What a server's first start writes: the key of its cursors, copied like any table.
+        let secret = store.secret("cursor_hmac", vec![7; 32]).await.unwrap();
+        assert_eq!(secret, vec![7; 32]);
         drop(store);
         Self {
             _dir: dir,

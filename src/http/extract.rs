@@ -131,10 +131,15 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let account = authenticate(parts, &state).await;
-        if let Err(refusal) = &account {
-            if refusal.status == StatusCode::UNAUTHORIZED {
+        match &account {
+            // For the extractors that follow (a list's cursors are bound to the account).
+            Ok(found) => {
+                parts.extensions.insert(*found);
+            }
+            Err(refusal) if refusal.status == StatusCode::UNAUTHORIZED => {
                 log_refused(parts, refusal);
             }
+            Err(_) => {}
         }
         account
     }

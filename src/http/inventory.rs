@@ -11,7 +11,7 @@ use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, QueryObject};
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
-use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
 use crate::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel};
@@ -109,7 +109,7 @@ pub async fn list(
             })
             .unwrap_or_default(),
     };
-    let page = read_page(&mut f, &q);
+    let page = url.read_page(&mut f, &q);
     let known = [
         &[
             "sku",

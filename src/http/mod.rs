@@ -48,8 +48,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limiter: Option<Arc<rate_limit::RateLimiter>>,
-    /// The origin clients reach the service at (for `links`); the `Host` header when unset.
+    /// The origin clients reach the service at (for `links`); see `pagination::origin`.
     pub public_url: Option<String>,
+    /// Signs and checks the cursors of `links.next.href`.
+    pub cursor_key: pagination::CursorKey,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.

@@ -12,7 +12,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
-use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
@@ -203,7 +203,7 @@ pub async fn list(
     let name = f
         .optional(&q, "supplier_name", |v| Ok(string(v)?.trim().to_owned()))
         .filter(|n| !n.is_empty());
-    let page = read_page(&mut f, &q);
+    let page = url.read_page(&mut f, &q);
     f.deny_unknown(
         &q,
         &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat(),

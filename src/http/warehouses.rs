@@ -13,7 +13,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
-use super::pagination::{Links, ListUrl, PAGE_PARAMS, read_page};
+use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::{AppState, OrNotFound, path_id, timestamp};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
@@ -214,7 +214,7 @@ pub async fn list_warehouses(
 ) -> ApiResult<Json<WarehouseList>> {
     let mut f = Fields::default();
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
-    let page = read_page(&mut f, &q);
+    let page = url.read_page(&mut f, &q);
     f.deny_unknown(&q, &PAGE_PARAMS, &[]);
     f.finish()?;
     let page = state.store.list_warehouses(account, page).await?;
@@ -326,7 +326,7 @@ pub async fn list_locations(
     let warehouse = f.optional(&q, "inventory_warehouse_id", |v| {
         WarehouseId::parse_field(string(v)?)
     });
-    let page = read_page(&mut f, &q);
+    let page = url.read_page(&mut f, &q);
     f.deny_unknown(
         &q,
         &[&["inventory_warehouse_id"][..], &PAGE_PARAMS[..]].concat(),

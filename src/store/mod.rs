@@ -281,6 +281,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 
+    /// The secret named `name`, shared by every server on the database: `fresh` is stored when
+    /// there is none yet (of two servers racing, the first to commit wins), then the stored one
+    /// is returned.
+    async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
+
     /// Sets the gauges only the store can read (pool sizes), just before `/metrics` renders.
     fn record_gauges(&self) {}
 

@@ -275,3 +275,78 @@ async fn a_cursor_that_did_not_come_from_a_next_link_is_refused() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_cursor_works_only_on_its_own_list_account_and_page_size() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    for n in 0..3 {
+        ok_json(
+            app.create_supplier(&json!({"supplier_name": format!("S{n}")}))
+                .await,
+        )
+        .await;
+    }
+    let first = ok_json(app.list_suppliers(&[("page_size", "1")]).await).await;
+    let next = first["links"]["next"]["href"].as_str().unwrap().to_owned();
+    let cursor = next.split("cursor=").nth(1).unwrap().to_owned();
+
+    // Its own list follows it.
+    let second = ok_json(
+        app.list_suppliers(&[("page_size", "1"), ("cursor", &cursor)])
+            .await,
+    )
+    .await;
+    assert_eq!(second["page"], 2);
+    assert_eq!(second["total"], 3);
+
+    let other = app.other_account().await;
+    for answer in [
+        app.list_suppliers(&[("page_size", "2"), ("cursor", &cursor)])
+            .await,
+        app.list_pos(&[("page_size", "1"), ("cursor", &cursor)])
+            .await,
+        other
+            .list_suppliers(&[("page_size", "1"), ("cursor", &cursor)])
+            .await,
+    ] {
+        assert_error(
+            answer,
+            StatusCode::BAD_REQUEST,
+            &[error("validation", "invalid_field_value")
+                .field("cursor", &cursor)
+                .says("not a cursor from links.next.href")],
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn links_never_point_at_a_host_the_client_made_up() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    ok_json(app.create_supplier(&json!({"supplier_name": "A"})).await).await;
+    ok_json(app.create_supplier(&json!({"supplier_name": "B"})).await).await;
+
+    let answer = app
+        .request(reqwest::Method::GET, "/v2/suppliers?page_size=1")
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    let page = ok_json(answer).await;
+    for link in ["first", "last", "next"] {
+        let href = page["links"][link]["href"].as_str().unwrap();
+        assert!(href.starts_with("/v2/suppliers?"), "{link}: {href}");
+    }
+
+    // The address the server was reached at is trusted.
+    let page = ok_json(app.list_suppliers(&[("page_size", "1")]).await).await;
+    let href = page["links"]["next"]["href"].as_str().unwrap();
+    assert!(
+        href.starts_with(&format!("{}/v2/suppliers?", app.address)),
+        "{href}"
+    );
+}

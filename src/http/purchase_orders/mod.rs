@@ -8,7 +8,7 @@ use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
 use super::json::Json;
-use super::pagination::{ListUrl, PAGE_PARAMS, read_page};
+use super::pagination::{ListUrl, PAGE_PARAMS};
 use super::{AppState, OrNotFound, path_id};
 use crate::domain::Invalid;
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
@@ -119,7 +119,7 @@ pub async fn list(
         create_date_end: f.optional(&q, "create_date_end", date),
         modify_date_start: f.optional(&q, "modify_date_start", date),
     };
-    let page = read_page(&mut f, &q);
+    let page = url.read_page(&mut f, &q);
     f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat(), &[]);
     f.finish()?;
     let page = state

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "stock_value",
         include_str!("../../../migrations/postgres/0004_stock_value.sql"),
     ),
+    (
+        5,
+        "secrets",
+        include_str!("../../../migrations/postgres/0005_secrets.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

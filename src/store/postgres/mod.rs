@@ -465,6 +465,27 @@ impl Store for PgStore {
         .await)
     }
 
+    async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
+        write_tx!(self, |tx| {
+            async {
+                sqlx::query(
+                    "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(&fresh)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)
+            }
+            .await
+        })
+    }
+
     fn record_gauges(&self) {
         let size = self.pool.size() as f64;
         let idle = self.pool.num_idle() as f64;

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "stock_value",
         sql: include_str!("../../../migrations/sqlite/0004_stock_value.sql"),
     },
+    Migration {
+        version: 5,
+        name: "secrets",
+        sql: include_str!("../../../migrations/sqlite/0005_secrets.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

@@ -494,6 +494,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
+        self.engine
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                    rusqlite::params![name, fresh],
+                )
+                .map_err(db)?;
+                c.query_row("SELECT value FROM secrets WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .map_err(db)
+            })
+            .await
+    }
+
     fn record_gauges(&self) {
         metrics::gauge!("procura_sqlite_writer_queue").set(self.engine.queued() as f64);
     }
