@@ -93,6 +93,7 @@ impl Application {
             store,
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
+            renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
         };
         Ok(Self {
             listener,

@@ -45,6 +45,8 @@ pub struct AppState {
     pub limiter: Option<Arc<rate_limit::RateLimiter>>,
     /// The origin clients reach the service at (for `links`); the `Host` header when unset.
     pub public_url: Option<String>,
+    /// How many PDF documents may render at once.
+    pub renders: Arc<crate::documents::RenderSlots>,
 }
 
 pub fn router(state: AppState) -> Router {

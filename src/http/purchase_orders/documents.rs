@@ -1,16 +1,31 @@
 //! The two PDF documents of a purchase order.
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::super::error::{ApiError, ApiResult, ErrorResponse};
+use super::super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::super::extract::Account;
 use super::super::{AppState, OrNotFound};
 use super::po_id;
-use crate::documents::{self, OrderDocument};
+use crate::documents::{self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN};
 use crate::domain::status::Status;
-use crate::store::StoreError;
+use crate::store::{LatestReceipts, StoreError};
+
+/// A PDF, for the OpenAPI document: binary, not the array of numbers `Vec<u8>` would describe.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Pdf(#[expect(dead_code, reason = "a schema only")] Vec<u8>);
+
+/// Cancels the render when the handler's future is dropped: the client went away or the request
+/// timed out, and the blocking render would otherwise run to its end for nobody.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -46,6 +61,7 @@ async fn render(
     kind: Kind,
 ) -> ApiResult<Response> {
     let id = po_id(&raw)?;
+    let cancel = CancelOnDrop(Cancel::default());
     let order = state
         .store
         .get_purchase_order(account, id)
@@ -65,32 +81,51 @@ async fn render(
             ),
         )));
     }
+    // Taken before the ledger is read, so that a refused request has not read it for nothing.
+    let slot = state.renders.start().await.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::System,
+            ErrorCode::Unspecified,
+            "every document renderer is busy with other documents; retry shortly",
+        )
+        .with_retry_after(state.renders.retry_after())
+    })?;
     let supplier = state.store.get_supplier(account, order.supplier_id).await?;
     let warehouse = state
         .store
         .get_warehouse(account, order.warehouse_id)
         .await?;
-    let receipts = match kind {
-        Kind::OrderSummary => Vec::new(),
-        Kind::ReceivedSummary => state.store.list_receipts(account, id).await?,
+    let ledger = match kind {
+        Kind::OrderSummary => LatestReceipts::default(),
+        Kind::ReceivedSummary => state
+            .store
+            .latest_receipts(account, id, RECEIPT_LINES_SHOWN, cancel.0.flag())
+            .await
+            .or_not_found("purchase order", "purchase_order_id", &raw)?,
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
-    // Laying out a long order takes milliseconds: keep it off the async workers.
+    // Laying out a long order is CPU work: keep it off the async workers. The slot goes with
+    // it, so that it is free only once the render has really ended (finished or cancelled).
+    let flag = cancel.0.clone();
     let pdf = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let doc = OrderDocument {
             order: &order,
             supplier: &supplier,
             warehouse: &warehouse,
-            receipts: &receipts,
+            receipts: &ledger.receipts,
+            earlier_receipts: ledger.earlier_receipts,
+            earlier_lines: ledger.earlier_lines,
         };
         match kind {
-            Kind::OrderSummary => documents::order_summary(&doc),
-            Kind::ReceivedSummary => documents::received_summary(&doc),
+            Kind::OrderSummary => documents::order_summary(&doc, &flag),
+            Kind::ReceivedSummary => documents::received_summary(&doc, &flag),
         }
     })
     .await
     .map_err(|e| ApiError::internal(&format!("rendering task failed: {e}")))?
-    .map_err(|e| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
+    .map_err(|e: DocumentError| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -109,8 +144,9 @@ async fn render(
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}/documents/order_summary",
     operation_id = "get_purchase_order_summary_pdf", tag = "purchase_orders",
     params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
-              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Pdf),
+              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 503, description = "Every document renderer is busy; retry after `Retry-After` seconds", body = ErrorResponse)))]
 pub async fn order_summary(
     State(state): State<AppState>,
     Account(account): Account,
@@ -124,8 +160,9 @@ pub async fn order_summary(
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}/documents/received_summary",
     operation_id = "get_purchase_order_received_summary_pdf", tag = "purchase_orders",
     params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
-              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Pdf),
+              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 503, description = "Every document renderer is busy; retry after `Retry-After` seconds", body = ErrorResponse)))]
 pub async fn received_summary(
     State(state): State<AppState>,
     Account(account): Account,
