@@ -23,9 +23,7 @@ pub(super) struct Shaper {
 
 impl Shaper {
     pub(super) fn new(fonts: &Fonts) -> Result<Self, DocumentError> {
-        let face = |style| {
-            Face::from_slice(fonts.face(style).bytes, 0).ok_or(DocumentError::Font)
-        };
+        let face = |style| Face::from_slice(fonts.face(style).bytes, 0).ok_or(DocumentError::Font);
         Ok(Self {
             regular: face(Style::Regular)?,
             bold: face(Style::Bold)?,
@@ -74,9 +72,14 @@ impl Shaper {
             .map(|(index, (info, position))| {
                 let start = info.cluster as usize;
                 let next = if forward {
-                    infos[index + 1..].iter().find(|n| n.cluster != info.cluster)
+                    infos[index + 1..]
+                        .iter()
+                        .find(|n| n.cluster != info.cluster)
                 } else {
-                    infos[..index].iter().rev().find(|n| n.cluster != info.cluster)
+                    infos[..index]
+                        .iter()
+                        .rev()
+                        .find(|n| n.cluster != info.cluster)
                 };
                 let end = next.map_or(text.len(), |n| n.cluster as usize);
                 KrillaGlyph::new(

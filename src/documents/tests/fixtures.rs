@@ -183,7 +183,14 @@ impl Fixture {
 /// An order of `products` lines with `receipts` receipts of `lines_each` lines each.
 pub(super) fn large(products: usize, receipts: usize, lines_each: usize) -> Fixture {
     let lines = (0..products)
-        .map(|n| line(&format!("PART-{n:05}"), Some("SUP"), 1_000_000, Some("1.25")))
+        .map(|n| {
+            line(
+                &format!("PART-{n:05}"),
+                Some("SUP"),
+                1_000_000,
+                Some("1.25"),
+            )
+        })
         .collect();
     let mut fixture = Fixture::new(order(lines), "Acme Industrial Supply");
     fixture.receipts = (0..receipts)

@@ -8,7 +8,9 @@ use super::super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorTy
 use super::super::extract::Account;
 use super::super::{AppState, OrNotFound};
 use super::po_id;
-use crate::documents::{self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN};
+use crate::documents::{
+    self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
+};
 use crate::domain::status::Status;
 use crate::store::{LatestReceipts, StoreError};
 
@@ -105,11 +107,7 @@ async fn render(
             .or_not_found("purchase order", "purchase_order_id", &raw)?,
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
-    // Laying out a long order is CPU work: keep it off the async workers. The slot goes with
-    // it, so that it is free only once the render has really ended (finished or cancelled).
-    let flag = cancel.0.clone();
-    let pdf = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
+    let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
         let doc = OrderDocument {
             order: &order,
             supplier: &supplier,
@@ -119,12 +117,11 @@ async fn render(
             earlier_lines: ledger.earlier_lines,
         };
         match kind {
-            Kind::OrderSummary => documents::order_summary(&doc, &flag),
-            Kind::ReceivedSummary => documents::received_summary(&doc, &flag),
+            Kind::OrderSummary => documents::order_summary(&doc, cancel),
+            Kind::ReceivedSummary => documents::received_summary(&doc, cancel),
         }
     })
-    .await
-    .map_err(|e| ApiError::internal(&format!("rendering task failed: {e}")))?
+    .await?
     .map_err(|e: DocumentError| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
     Ok((
         [
@@ -137,6 +134,23 @@ async fn render(
         pdf,
     )
         .into_response())
+}
+
+/// Runs `render` on a blocking thread: laying out a long order is CPU work, kept off the async
+/// workers. The slot goes with it, so that it is free only once the render has really ended,
+/// finished or stopped by `cancel`.
+async fn off_the_workers<T: Send + 'static>(
+    slot: RenderSlot,
+    cancel: &Cancel,
+    render: impl FnOnce(&Cancel) -> T + Send + 'static,
+) -> ApiResult<T> {
+    let cancel = cancel.clone();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        render(&cancel)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&format!("rendering task failed: {e}")))
 }
 
 /// [get_purchase_order_summary_pdf](https://docs.shipstation.com/apis/openapi/purchase_orders/get_purchase_order_summary_pdf).
@@ -169,4 +183,50 @@ pub async fn received_summary(
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
     render(state, account, raw, Kind::ReceivedSummary).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::documents::RenderSlots;
+
+    /// A render that only ends when cancelled, holding the one slot; the task running it (the
+    /// handler's future, as far as this goes) is aborted like a request whose client left.
+    #[tokio::test]
+    async fn dropping_the_request_stops_its_render_and_frees_the_slot() {
+        let slots = std::sync::Arc::new(RenderSlots::new(1, Duration::from_secs(10)));
+        let request = {
+            let slots = std::sync::Arc::clone(&slots);
+            tokio::spawn(async move {
+                let cancel = CancelOnDrop(Cancel::default());
+                let slot = slots.start().await.unwrap();
+                off_the_workers(slot, &cancel.0, |cancel| {
+                    while !cancel.is_cancelled() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                })
+                .await
+            })
+        };
+        while slots.available() > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert!(
+            slots.start().await.is_some(),
+            "the abandoned render still holds its slot"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_render_that_cannot_start_within_the_wait_is_refused() {
+        let slots = RenderSlots::new(1, Duration::from_millis(20));
+        let held = slots.start().await.unwrap();
+        assert!(slots.start().await.is_none());
+        drop(held);
+        assert!(slots.start().await.is_some());
+    }
 }

@@ -377,7 +377,9 @@ pub async fn latest_receipts(
     use crate::store::{LatestReceipts, LedgerRow, whole_receipts};
     let check = || {
         if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-            Err(StoreError::Unavailable("the ledger read was abandoned".into()))
+            Err(StoreError::Unavailable(
+                "the ledger read was abandoned".into(),
+            ))
         } else {
             Ok(())
         }
