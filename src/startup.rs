@@ -142,6 +142,7 @@ impl Application {
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
             cursor_key: CursorKey::new(&secret),
+            renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
         };
         let separate = listeners.metrics.is_some();
         Ok(Self {

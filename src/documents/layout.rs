@@ -2,6 +2,7 @@
 //! page breaks wherever the next piece does not fit, and tables whose header repeats on each page.
 
 use super::pdf::{Fonts, Op, PAGE_HEIGHT, PAGE_WIDTH, Style};
+use super::{Cancel, DocumentError};
 
 const MARGIN: f32 = 42.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
@@ -53,6 +54,7 @@ pub(super) struct Block {
 
 pub(super) struct Composer<'f> {
     fonts: &'f Fonts,
+    cancel: &'f Cancel,
     title: String,
     reference: String,
     pages: Vec<Vec<Op>>,
@@ -62,9 +64,10 @@ pub(super) struct Composer<'f> {
 
 impl<'f> Composer<'f> {
     /// `title` heads every page on the left, `reference` (the order number) on the right.
-    pub(super) fn new(fonts: &'f Fonts, title: &str, reference: &str) -> Self {
+    pub(super) fn new(fonts: &'f Fonts, cancel: &'f Cancel, title: &str, reference: &str) -> Self {
         let mut composer = Self {
             fonts,
+            cancel,
             title: title.to_owned(),
             reference: reference.to_owned(),
             pages: Vec::new(),
@@ -118,8 +121,9 @@ impl<'f> Composer<'f> {
         self.text(x, 52.0, Style::Bold, 11.0, reference);
         self.rule(60.0, 1.0, 0);
         self.y = CONTENT_TOP;
-        if let Some(columns) = self.table.clone() {
+        if let Some(columns) = self.table.take() {
             self.table_header(&columns);
+            self.table = Some(columns);
         }
     }
 
@@ -209,18 +213,22 @@ impl<'f> Composer<'f> {
     }
 
     /// One table row; a row that does not fit goes to the next page, under a repeated header.
-    pub(super) fn row(&mut self, cells: &[String], style: Style) {
+    /// Stops here when the document is no longer wanted.
+    pub(super) fn row(&mut self, cells: &[String], style: Style) -> Result<(), DocumentError> {
+        self.cancel.check()?;
         self.reserve(ROW);
-        let Some(columns) = self.table.clone() else {
-            return;
+        let Some(columns) = self.table.take() else {
+            return Ok(());
         };
         if style == Style::Bold {
             // A bold row closes the table (a total): set it off from the rows it sums.
             self.rule(self.y, 0.8, 0);
         }
         self.cells(&columns, cells, style, self.y);
+        self.table = Some(columns);
         self.y += ROW;
         self.rule(self.y, 0.4, 210);
+        Ok(())
     }
 
     pub(super) fn end_table(&mut self) {

@@ -2,12 +2,14 @@
 
 use super::layout::{Align, Block, Column, Composer, Field};
 use super::pdf::{self, Fonts, Style};
-use super::{DocumentError, OrderDocument, amount, date_time, humanize, optional_date, or_dash};
+use super::{
+    Cancel, DocumentError, OrderDocument, amount, date_time, humanize, optional_date, or_dash,
+};
 
-pub fn order_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
+pub fn order_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>, DocumentError> {
     let order = doc.order;
     let fonts = Fonts::load()?;
-    let mut page = Composer::new(&fonts, "Purchase Order", &order.order_number);
+    let mut page = Composer::new(&fonts, cancel, "Purchase Order", &order.order_number);
 
     page.blocks(&order_block(doc), &supplier_block(doc));
     page.gap(10.0);
@@ -65,7 +67,7 @@ pub fn order_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
                 line.total().map(amount).unwrap_or_else(|| "—".to_owned()),
             ],
             Style::Regular,
-        );
+        )?;
     }
     let currency = order.details.currency_code.as_str();
     page.row(
@@ -77,12 +79,12 @@ pub fn order_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
             format!("{} {currency}", amount(order.total())),
         ],
         Style::Bold,
-    );
+    )?;
     page.end_table();
 
     let title = format!("Purchase order {}", order.order_number);
     let pages = page.finish(&format!("{title} · {}", doc.supplier.fields.supplier_name));
-    pdf::render(&fonts, &title, &pages)
+    pdf::render(&fonts, &title, &pages, cancel)
 }
 
 fn order_block(doc: &OrderDocument) -> Block {

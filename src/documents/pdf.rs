@@ -12,11 +12,13 @@ use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
-use krilla::text::TextDirection;
+use skrifa::charmap::Charmap;
 use skrifa::instance::{LocationRef, Size};
+use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
-use super::DocumentError;
+use super::shape::Shaper;
+use super::{Cancel, DocumentError};
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -25,7 +27,7 @@ static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 pub(super) const PAGE_WIDTH: f32 = 595.28;
 pub(super) const PAGE_HEIGHT: f32 = 841.89;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Style {
     Regular,
     Bold,
@@ -58,9 +60,15 @@ pub(super) enum Op {
     },
 }
 
-struct Face {
-    pdf: krilla::text::Font,
-    metrics: FontRef<'static>,
+pub(super) struct Face {
+    pub(super) pdf: krilla::text::Font,
+    pub(super) bytes: &'static [u8],
+    // Built once: making a charmap or a metrics reader looks up font tables, which cost more
+    // than the measuring itself when done for every piece of text.
+    charmap: Charmap<'static>,
+    /// Advances in font units, scaled per use.
+    advances: GlyphMetrics<'static>,
+    units_per_em: f32,
 }
 
 impl Face {
@@ -68,7 +76,18 @@ impl Face {
         let data: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes);
         let pdf = krilla::text::Font::new(data.into(), 0).ok_or(DocumentError::Font)?;
         let metrics = FontRef::new(bytes).map_err(|_| DocumentError::Font)?;
-        Ok(Self { pdf, metrics })
+        let units_per_em = f32::from(
+            metrics
+                .metrics(Size::unscaled(), LocationRef::default())
+                .units_per_em,
+        );
+        Ok(Self {
+            pdf,
+            bytes,
+            charmap: metrics.charmap(),
+            advances: metrics.glyph_metrics(Size::unscaled(), LocationRef::default()),
+            units_per_em,
+        })
     }
 }
 
@@ -85,7 +104,7 @@ impl Fonts {
         })
     }
 
-    fn face(&self, style: Style) -> &Face {
+    pub(super) fn face(&self, style: Style) -> &Face {
         match style {
             Style::Regular => &self.regular,
             Style::Bold => &self.bold,
@@ -94,12 +113,15 @@ impl Fonts {
 
     /// The advance width of `text` set in one line, in points.
     pub(super) fn width(&self, style: Style, size: f32, text: &str) -> f32 {
-        let font = &self.face(style).metrics;
-        let charmap = font.charmap();
-        let glyphs = font.glyph_metrics(Size::new(size), LocationRef::default());
-        text.chars()
-            .filter_map(|c| glyphs.advance_width(charmap.map(c).unwrap_or_default()))
-            .sum()
+        let face = self.face(style);
+        let units: f32 = text
+            .chars()
+            .filter_map(|c| {
+                face.advances
+                    .advance_width(face.charmap.map(c).unwrap_or_default())
+            })
+            .sum();
+        units * size / face.units_per_em
     }
 
     /// `text` on one line, cut with an ellipsis where it would pass `max` points.
@@ -164,12 +186,14 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
-/// Writes the pages as a PDF.
+/// Writes the pages as a PDF, checking `cancel` before each page.
 pub(super) fn render(
     fonts: &Fonts,
     title: &str,
     pages: &[Vec<Op>],
+    cancel: &Cancel,
 ) -> Result<Vec<u8>, DocumentError> {
+    let mut shaper = Shaper::new(fonts)?;
     let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
@@ -178,6 +202,7 @@ pub(super) fn render(
     );
     let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).ok_or(DocumentError::Layout)?;
     for ops in pages {
+        cancel.check()?;
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
         for op in ops {
@@ -192,14 +217,8 @@ pub(super) fn render(
                     surface.set_fill(Some(Fill::default()));
                     surface.set_stroke(None);
                     let font = fonts.face(*style).pdf.clone();
-                    surface.draw_text(
-                        Point::from_xy(*x, *y),
-                        font,
-                        *size,
-                        text,
-                        false,
-                        TextDirection::Auto,
-                    );
+                    let glyphs = shaper.shape(*style, text);
+                    surface.draw_glyphs(Point::from_xy(*x, *y), glyphs, font, text, *size, false);
                 }
                 Op::Rule {
                     x1,

@@ -3,12 +3,12 @@
 
 use super::layout::{Align, Block, Column, Composer, Field};
 use super::pdf::{self, Fonts, Style};
-use super::{DocumentError, OrderDocument, date_time, humanize, optional_date, or_dash};
+use super::{Cancel, DocumentError, OrderDocument, date_time, humanize, optional_date, or_dash};
 
-pub fn received_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
+pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>, DocumentError> {
     let order = doc.order;
     let fonts = Fonts::load()?;
-    let mut page = Composer::new(&fonts, "Received Summary", &order.order_number);
+    let mut page = Composer::new(&fonts, cancel, "Received Summary", &order.order_number);
 
     let supplier = &doc.supplier.fields;
     page.blocks(
@@ -73,20 +73,28 @@ pub fn received_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
                 line.outstanding().to_string(),
             ],
             Style::Regular,
-        );
+        )?;
     }
     page.end_table();
 
     page.gap(14.0);
     page.heading("Receipts", 13.0);
-    if doc.receipts.is_empty() {
+    if doc.receipts.is_empty() && doc.earlier_lines == 0 {
         page.paragraph("Nothing has been received yet.");
     }
-    for (index, receipt) in doc.receipts.iter().enumerate() {
+    if doc.earlier_lines > 0 {
+        let shown: usize = doc.receipts.iter().map(|r| r.lines.len()).sum();
+        page.paragraph(&format!(
+            "{} earlier receipt lines, of the first {} receipts, are left out; the {shown} most \
+             recent are listed. GET /v2/purchase_orders/{}/receives has the full ledger.",
+            doc.earlier_lines, doc.earlier_receipts, order.id
+        ));
+    }
+    for (index, receipt) in (1..).zip(doc.receipts) {
         page.gap(6.0);
         let heading = format!(
             "Receipt {} · {} · request {}",
-            index + 1,
+            doc.earlier_receipts + index,
             date_time(receipt.received_at),
             receipt.request_id
         );
@@ -134,12 +142,12 @@ pub fn received_summary(doc: &OrderDocument) -> Result<Vec<u8>, DocumentError> {
                     line.rejected_quantity.to_string(),
                 ],
                 Style::Regular,
-            );
+            )?;
         }
         page.end_table();
     }
 
     let title = format!("Received summary {}", order.order_number);
     let pages = page.finish(&format!("{title} · {}", supplier.supplier_name));
-    pdf::render(&fonts, &title, &pages)
+    pdf::render(&fonts, &title, &pages, cancel)
 }

@@ -251,6 +251,12 @@ impl ApiError {
         err
     }
 
+    /// Asks the client to come back after `secs` seconds (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// The envelope for a bare status produced below the handlers (routing, limits, timeouts).
     pub fn from_status(status: StatusCode) -> Self {
         let (error_type, code, message) = match status {

@@ -52,6 +52,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Signs and checks the cursors of `links.next.href`.
     pub cursor_key: pagination::CursorKey,
+    /// How many PDF documents may render at once.
+    pub renders: Arc<crate::documents::RenderSlots>,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.

@@ -3,6 +3,9 @@
 //! Every method is one transaction. Rules that must hold under concurrency (order numbers,
 //! status changes, receipts) are enforced inside that transaction by the database itself.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use async_trait::async_trait;
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
@@ -294,4 +297,62 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self) -> StoreResult<()> {
         Ok(())
     }
+    /// The most recent whole receipts of an order with at most `max_lines` lines in all, and
+    /// how many came before them, for a document that cannot list a long ledger. Gives up with
+    /// `Unavailable` once `cancelled` is set (nobody waits for the answer any more).
+    async fn latest_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        max_lines: usize,
+        cancelled: Arc<AtomicBool>,
+    ) -> StoreResult<LatestReceipts>;
+}
+
+/// The end of an order's receipt ledger (see [`Store::latest_receipts`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LatestReceipts {
+    /// Oldest first, each with all of its lines.
+    pub receipts: Vec<Receipt>,
+    /// Receipts recorded before `receipts`, and their lines.
+    pub earlier_receipts: u64,
+    pub earlier_lines: u64,
+}
+
+/// One row of the ledger read newest first: the receipt's id, request id and time, and a line.
+pub(crate) type LedgerRow = (
+    crate::domain::ids::ReceiptId,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    crate::domain::receipt::ReceiptLine,
+);
+
+/// Both stores read at most `max_lines + 1` rows newest first; this keeps the receipts that are
+/// whole within `max_lines` (a receipt cut in two would read as complete), oldest first, and,
+/// when anything was left out, the newest receipt id left out: it and every earlier one are.
+pub(crate) fn whole_receipts(
+    order: PurchaseOrderId,
+    mut newest_first: Vec<LedgerRow>,
+    max_lines: usize,
+) -> (Vec<Receipt>, Option<i64>) {
+    let mut cut = None;
+    if newest_first.len() > max_lines {
+        let newest_left_out = newest_first[max_lines].0.0;
+        newest_first.retain(|row| row.0.0 > newest_left_out);
+        cut = Some(newest_left_out);
+    }
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for (receipt, request_id, received_at, line) in newest_first.into_iter().rev() {
+        match receipts.last_mut() {
+            Some(last) if last.id == receipt => last.lines.push(line),
+            _ => receipts.push(Receipt {
+                id: receipt,
+                purchase_order_id: order,
+                request_id,
+                received_at,
+                lines: vec![line],
+            }),
+        }
+    }
+    (receipts, cut)
 }

@@ -174,6 +174,38 @@ impl Fixture {
             supplier: &self.supplier,
             warehouse: &self.warehouse,
             receipts: &self.receipts,
+            earlier_receipts: 0,
+            earlier_lines: 0,
         }
     }
+}
+
+/// An order of `products` lines with `receipts` receipts of `lines_each` lines each.
+pub(super) fn large(products: usize, receipts: usize, lines_each: usize) -> Fixture {
+    let lines = (0..products)
+        .map(|n| {
+            line(
+                &format!("PART-{n:05}"),
+                Some("SUP"),
+                1_000_000,
+                Some("1.25"),
+            )
+        })
+        .collect();
+    let mut fixture = Fixture::new(order(lines), "Acme Industrial Supply");
+    fixture.receipts = (0..receipts)
+        .map(|r| Receipt {
+            id: ReceiptId(r as i64 + 1),
+            purchase_order_id: PurchaseOrderId(41),
+            request_id: format!("req-{r:08}"),
+            received_at: at(2026, 2, 20, 14, 30),
+            lines: (0..lines_each)
+                .map(|l| {
+                    let sku = format!("PART-{:05}", (r * lines_each + l) % products);
+                    receipt_line(&sku, "Aisle 4 Shelf B", 3, 1, Some("LOT-2026-A"))
+                })
+                .collect(),
+        })
+        .collect();
+    fixture
 }

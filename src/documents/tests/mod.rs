@@ -7,7 +7,7 @@ mod fixtures;
 use rust_decimal::Decimal;
 
 use super::pdf::{Fonts, Style};
-use super::{amount, order_summary, received_summary};
+use super::{Cancel, DocumentError, OrderDocument, amount, order_summary, received_summary};
 use fixtures::{Fixture, line, order, sample_order};
 
 /// The text of each page, as lopdf extracts it: one line per piece of text drawn.
@@ -40,7 +40,7 @@ fn assert_rows(text: &str, rows: &[&[&str]]) {
 #[test]
 fn order_summary_prints_the_order_supplier_and_delivery_details() {
     let fixture = Fixture::sample();
-    let pages = pages_of(&order_summary(&fixture.doc()).unwrap());
+    let pages = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap());
     assert_eq!(pages.len(), 1);
     assert_rows(
         &pages[0],
@@ -87,7 +87,7 @@ fn order_summary_prints_the_order_supplier_and_delivery_details() {
 #[test]
 fn order_summary_lists_every_line_with_exact_costs_and_the_total_in_its_currency() {
     let fixture = Fixture::sample();
-    let text = pages_of(&order_summary(&fixture.doc()).unwrap()).concat();
+    let text = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
     assert_rows(
         &text,
         &[
@@ -104,7 +104,7 @@ fn order_summary_lists_every_line_with_exact_costs_and_the_total_in_its_currency
 #[test]
 fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_locations() {
     let fixture = Fixture::sample();
-    let text = pages_of(&received_summary(&fixture.doc()).unwrap()).concat();
+    let text = pages_of(&received_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
     assert_rows(
         &text,
         &[
@@ -144,18 +144,66 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
 fn the_same_order_renders_to_the_same_bytes() {
     let fixture = Fixture::sample();
     let doc = fixture.doc();
-    assert_eq!(order_summary(&doc).unwrap(), order_summary(&doc).unwrap());
+    let cancel = Cancel::default();
     assert_eq!(
-        received_summary(&doc).unwrap(),
-        received_summary(&doc).unwrap()
+        order_summary(&doc, &cancel).unwrap(),
+        order_summary(&doc, &cancel).unwrap()
     );
+    assert_eq!(
+        received_summary(&doc, &cancel).unwrap(),
+        received_summary(&doc, &cancel).unwrap()
+    );
+}
+
+#[test]
+fn a_render_whose_reader_left_stops_with_cancelled_instead_of_a_document() {
+    let fixture = fixtures::large(300, 50, 4);
+    let cancel = Cancel::default();
+    cancel.cancel();
+    assert!(matches!(
+        received_summary(&fixture.doc(), &cancel),
+        Err(DocumentError::Cancelled)
+    ));
+    assert!(matches!(
+        order_summary(&fixture.doc(), &cancel),
+        Err(DocumentError::Cancelled)
+    ));
+}
+
+#[test]
+fn a_ledger_longer_than_the_document_lists_says_what_is_left_out_and_numbers_on() {
+    let fixture = Fixture::sample();
+    let doc = OrderDocument {
+        earlier_receipts: 1500,
+        earlier_lines: 4000,
+        ..fixture.doc()
+    };
+    let text = pages_of(&received_summary(&doc, &Cancel::default()).unwrap()).concat();
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "4000 earlier receipt lines, of the first 1500 receipts, are left out; the 3 most \
+             recent are listed. GET /v2/purchase_orders/se-41/receives has the full ledger."
+        ),
+        "{words}"
+    );
+    assert_rows(
+        &text,
+        &[
+            // The per-product figures still cover the whole ledger.
+            &["BOLT-M8", "1000", "993", "7", "0"],
+            &["Receipt 1501 · 2026-02-20 14:30 UTC · request req-5f1c2a"],
+            &["Receipt 1502 · 2026-02-22 08:05 UTC · request req-77e0b9"],
+        ],
+    );
+    assert!(!words.contains("Nothing has been received yet."), "{words}");
 }
 
 #[test]
 fn received_summary_without_receipts_says_nothing_arrived() {
     let mut fixture = Fixture::sample();
     fixture.receipts.clear();
-    let text = pages_of(&received_summary(&fixture.doc()).unwrap()).concat();
+    let text = pages_of(&received_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
     assert_rows(&text, &[&["Receipts", "Nothing has been received yet."]]);
 }
 
@@ -165,7 +213,7 @@ fn a_two_hundred_line_order_continues_its_table_over_numbered_pages() {
         .map(|n| line(&format!("PART-{n:04}"), None, n, Some("1.5")))
         .collect();
     let fixture = Fixture::new(order(products), "Acme");
-    let pages = pages_of(&order_summary(&fixture.doc()).unwrap());
+    let pages = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap());
     let count = pages.len();
     assert!(count > 1, "{count} pages");
     for (index, page) in pages.iter().enumerate() {
@@ -196,7 +244,7 @@ fn a_two_hundred_line_order_continues_its_table_over_numbered_pages() {
 fn huge_amounts_shrink_to_fit_instead_of_losing_digits() {
     let products = vec![line("BIG", None, 1_000_000_000, Some("999999999.999999"))];
     let fixture = Fixture::new(order(products), "Acme");
-    let text = pages_of(&order_summary(&fixture.doc()).unwrap()).concat();
+    let text = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
     assert_rows(
         &text,
         &[
@@ -217,7 +265,7 @@ fn long_values_are_cut_and_long_notes_wrapped_without_losing_words() {
     let mut fixture = Fixture::new(sample_order(), &"Acme ".repeat(80));
     let note: String = (1..=400).map(|n| format!("word{n} ")).collect();
     fixture.order.details.note_to_supplier = Some(note.clone());
-    let pages = pages_of(&order_summary(&fixture.doc()).unwrap());
+    let pages = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap());
     let text = pages.concat();
     let printed: Vec<&str> = text
         .split_whitespace()
@@ -266,4 +314,15 @@ fn amounts_keep_every_digit_and_show_at_least_two_decimals() {
     for (raw, shown) in cases {
         assert_eq!(amount(raw.parse::<Decimal>().unwrap()), shown);
     }
+}
+
+/// The received summary of a large order: 1000 lines and 2000 receipts of five lines each.
+/// Ignored: run it by name to measure a render, e.g. under `perf` or `/usr/bin/time`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_a_large_received_summary() {
+    let fixture = fixtures::large(1000, 2000, 5);
+    let started = std::time::Instant::now();
+    let pdf = received_summary(&fixture.doc(), &Cancel::default()).unwrap();
+    eprintln!("{} bytes in {:?}", pdf.len(), started.elapsed());
 }

@@ -1,16 +1,33 @@
 //! The two PDF documents of a purchase order.
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::super::error::{ApiError, ApiResult, ErrorResponse};
+use super::super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::super::extract::Account;
 use super::super::{AppState, OrNotFound};
 use super::po_id;
-use crate::documents::{self, OrderDocument};
+use crate::documents::{
+    self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
+};
 use crate::domain::status::Status;
-use crate::store::StoreError;
+use crate::store::{LatestReceipts, StoreError};
+
+/// A PDF, for the OpenAPI document: binary, not the array of numbers `Vec<u8>` would describe.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Pdf(#[expect(dead_code, reason = "a schema only")] Vec<u8>);
+
+/// Cancels the render when the handler's future is dropped: the client went away or the request
+/// timed out, and the blocking render would otherwise run to its end for nobody.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -46,6 +63,7 @@ async fn render(
     kind: Kind,
 ) -> ApiResult<Response> {
     let id = po_id(&raw)?;
+    let cancel = CancelOnDrop(Cancel::default());
     let order = state
         .store
         .get_purchase_order(account, id)
@@ -65,32 +83,46 @@ async fn render(
             ),
         )));
     }
+    // Taken before the ledger is read, so that a refused request has not read it for nothing.
+    let slot = state.renders.start().await.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::System,
+            ErrorCode::Unspecified,
+            "every document renderer is busy with other documents; retry shortly",
+        )
+        .with_retry_after(state.renders.retry_after())
+    })?;
     let supplier = state.store.get_supplier(account, order.supplier_id).await?;
     let warehouse = state
         .store
         .get_warehouse(account, order.warehouse_id)
         .await?;
-    let receipts = match kind {
-        Kind::OrderSummary => Vec::new(),
-        Kind::ReceivedSummary => state.store.list_receipts(account, id).await?,
+    let ledger = match kind {
+        Kind::OrderSummary => LatestReceipts::default(),
+        Kind::ReceivedSummary => state
+            .store
+            .latest_receipts(account, id, RECEIPT_LINES_SHOWN, cancel.0.flag())
+            .await
+            .or_not_found("purchase order", "purchase_order_id", &raw)?,
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
-    // Laying out a long order takes milliseconds: keep it off the async workers.
-    let pdf = tokio::task::spawn_blocking(move || {
+    let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
         let doc = OrderDocument {
             order: &order,
             supplier: &supplier,
             warehouse: &warehouse,
-            receipts: &receipts,
+            receipts: &ledger.receipts,
+            earlier_receipts: ledger.earlier_receipts,
+            earlier_lines: ledger.earlier_lines,
         };
         match kind {
-            Kind::OrderSummary => documents::order_summary(&doc),
-            Kind::ReceivedSummary => documents::received_summary(&doc),
+            Kind::OrderSummary => documents::order_summary(&doc, cancel),
+            Kind::ReceivedSummary => documents::received_summary(&doc, cancel),
         }
     })
-    .await
-    .map_err(|e| ApiError::internal(&format!("rendering task failed: {e}")))?
-    .map_err(|e| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
+    .await?
+    .map_err(|e: DocumentError| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -104,13 +136,31 @@ async fn render(
         .into_response())
 }
 
+/// Runs `render` on a blocking thread: laying out a long order is CPU work, kept off the async
+/// workers. The slot goes with it, so that it is free only once the render has really ended,
+/// finished or stopped by `cancel`.
+async fn off_the_workers<T: Send + 'static>(
+    slot: RenderSlot,
+    cancel: &Cancel,
+    render: impl FnOnce(&Cancel) -> T + Send + 'static,
+) -> ApiResult<T> {
+    let cancel = cancel.clone();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        render(&cancel)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&format!("rendering task failed: {e}")))
+}
+
 /// [get_purchase_order_summary_pdf](https://docs.shipstation.com/apis/openapi/purchase_orders/get_purchase_order_summary_pdf).
 /// Available when `open`, `receiving`, `received` or `closed`.
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}/documents/order_summary",
     operation_id = "get_purchase_order_summary_pdf", tag = "purchase_orders",
     params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
-              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Pdf),
+              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 503, description = "Every document renderer is busy; retry after `Retry-After` seconds", body = ErrorResponse)))]
 pub async fn order_summary(
     State(state): State<AppState>,
     Account(account): Account,
@@ -124,12 +174,59 @@ pub async fn order_summary(
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}/documents/received_summary",
     operation_id = "get_purchase_order_received_summary_pdf", tag = "purchase_orders",
     params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
-              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Pdf),
+              (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 503, description = "Every document renderer is busy; retry after `Retry-After` seconds", body = ErrorResponse)))]
 pub async fn received_summary(
     State(state): State<AppState>,
     Account(account): Account,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
     render(state, account, raw, Kind::ReceivedSummary).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::documents::RenderSlots;
+
+    /// A render that only ends when cancelled, holding the one slot; the task running it (the
+    /// handler's future, as far as this goes) is aborted like a request whose client left.
+    #[tokio::test]
+    async fn dropping_the_request_stops_its_render_and_frees_the_slot() {
+        let slots = std::sync::Arc::new(RenderSlots::new(1, Duration::from_secs(10)));
+        let request = {
+            let slots = std::sync::Arc::clone(&slots);
+            tokio::spawn(async move {
+                let cancel = CancelOnDrop(Cancel::default());
+                let slot = slots.start().await.unwrap();
+                off_the_workers(slot, &cancel.0, |cancel| {
+                    while !cancel.is_cancelled() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                })
+                .await
+            })
+        };
+        while slots.available() > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert!(
+            slots.start().await.is_some(),
+            "the abandoned render still holds its slot"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_render_that_cannot_start_within_the_wait_is_refused() {
+        let slots = RenderSlots::new(1, Duration::from_millis(20));
+        let held = slots.start().await.unwrap();
+        assert!(slots.start().await.is_none());
+        drop(held);
+        assert!(slots.start().await.is_some());
+    }
 }

@@ -510,4 +510,17 @@ impl Store for PgStore {
         }
         Ok(())
     }
+
+    async fn latest_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        max_lines: usize,
+        cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> StoreResult<crate::store::LatestReceipts> {
+        read!(self, |conn| receiving::latest_receipts(
+            &mut conn, account, id, max_lines, &cancelled
+        )
+        .await)
+    }
 }

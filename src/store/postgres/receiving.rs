@@ -433,3 +433,101 @@ pub async fn list_inventory(
     }
     Ok(Page::from_rows(levels, page, total, |(first_id, _)| *first_id).map(|(_, level)| level))
 }
+
+/// See [`crate::store::Store::latest_receipts`]. One read-only snapshot, so that the counts agree
+/// with the receipts listed; `cancelled` is checked before each query.
+pub async fn latest_receipts(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    max_lines: usize,
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> StoreResult<crate::store::LatestReceipts> {
+    use crate::store::{LatestReceipts, LedgerRow, whole_receipts};
+    let check = || {
+        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(StoreError::Unavailable(
+                "the ledger read was abandoned".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    check()?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    check()?;
+    let limit = i64::try_from(max_lines).unwrap_or(i64::MAX - 1) + 1;
+    let rows = sqlx::query(
+        "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
+                l.rejected_quantity, l.lot, l.expiration_date
+         FROM receipts r
+         JOIN receipt_lines l ON l.receipt_id = r.id
+         JOIN inventory_locations loc ON loc.id = l.location_id
+         WHERE r.purchase_order_id = $1
+         ORDER BY r.id DESC, l.line_no DESC
+         LIMIT $2",
+    )
+    .bind(id.0)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let mut newest_first: Vec<LedgerRow> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let sku: String = r.try_get(3).map_err(db)?;
+        let line = ReceiptLine {
+            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            location_id: LocationId(r.try_get(4).map_err(db)?),
+            location_name: r.try_get(5).map_err(db)?,
+            received_quantity: r.try_get(6).map_err(db)?,
+            rejected_quantity: r.try_get(7).map_err(db)?,
+            lot: r.try_get(8).map_err(db)?,
+            expiration_date: r.try_get::<Option<DateTime<Utc>>, _>(9).map_err(db)?,
+        };
+        newest_first.push((
+            ReceiptId(r.try_get(0).map_err(db)?),
+            r.try_get(1).map_err(db)?,
+            r.try_get(2).map_err(db)?,
+            line,
+        ));
+    }
+    let (receipts, cut) = whole_receipts(id, newest_first, max_lines);
+    let Some(newest_left_out) = cut else {
+        return Ok(LatestReceipts {
+            receipts,
+            ..LatestReceipts::default()
+        });
+    };
+    check()?;
+    let (earlier_receipts, earlier_lines): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT r.id), COUNT(*)
+         FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id
+         WHERE r.purchase_order_id = $1 AND r.id <= $2",
+    )
+    .bind(id.0)
+    .bind(newest_left_out)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(LatestReceipts {
+        receipts,
+        earlier_receipts: u64::try_from(earlier_receipts).unwrap_or_default(),
+        earlier_lines: u64::try_from(earlier_lines).unwrap_or_default(),
+    })
+}

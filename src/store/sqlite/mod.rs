@@ -563,6 +563,19 @@ impl Store for SqliteStore {
         self.probe.keep(outcome.clone());
         outcome
     }
+
+    async fn latest_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        max_lines: usize,
+        cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> StoreResult<crate::store::LatestReceipts> {
+        // On a reader thread: reading up to `max_lines` rows is more than a lookup.
+        self.engine
+            .read(move |c| receiving::latest_receipts(c, account, id, max_lines, &cancelled))
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -446,3 +446,91 @@ fn sum_values(list: &str) -> Result<StockValue, ()> {
 #[cfg(test)]
 #[path = "receiving_migration_tests.rs"]
 mod migration_tests;
+/// See [`crate::store::Store::latest_receipts`]. Runs on a reader thread: `cancelled` is checked
+/// before each query and each row, so an abandoned read ends within a row.
+pub fn latest_receipts(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    max_lines: usize,
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> StoreResult<crate::store::LatestReceipts> {
+    use crate::store::{LatestReceipts, LedgerRow, whole_receipts};
+    let check = || {
+        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(StoreError::Unavailable(
+                "the ledger read was abandoned".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    check()?;
+    let exists: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![account.0, id.0], |r| r.get(0)))
+        .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
+                    l.rejected_quantity, l.lot, l.expiration_date
+             FROM receipts r
+             JOIN receipt_lines l ON l.receipt_id = r.id
+             JOIN inventory_locations loc ON loc.id = l.location_id
+             WHERE r.purchase_order_id = ?1
+             ORDER BY r.id DESC, l.line_no DESC
+             LIMIT ?2",
+        )
+        .map_err(db)?;
+    let limit = i64::try_from(max_lines).unwrap_or(i64::MAX - 1) + 1;
+    let mut rows = statement.query(params![id.0, limit]).map_err(db)?;
+    let mut newest_first: Vec<LedgerRow> = Vec::new();
+    while let Some(r) = rows.next().map_err(db)? {
+        check()?;
+        let line = ReceiptLine {
+            sku: parse_text(r, 3, "sku", Sku::parse).map_err(db)?,
+            location_id: LocationId(r.get(4).map_err(db)?),
+            location_name: r.get(5).map_err(db)?,
+            received_quantity: r.get(6).map_err(db)?,
+            rejected_quantity: r.get(7).map_err(db)?,
+            lot: r.get(8).map_err(db)?,
+            expiration_date: opt_time(r.get(9).map_err(db)?)?,
+        };
+        newest_first.push((
+            ReceiptId(r.get(0).map_err(db)?),
+            r.get(1).map_err(db)?,
+            time(r.get(2).map_err(db)?)?,
+            line,
+        ));
+    }
+    let (receipts, cut) = whole_receipts(id, newest_first, max_lines);
+    let Some(newest_left_out) = cut else {
+        return Ok(LatestReceipts {
+            receipts,
+            ..LatestReceipts::default()
+        });
+    };
+    check()?;
+    let (earlier_receipts, earlier_lines): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COUNT(DISTINCT r.id), COUNT(*)
+             FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id
+             WHERE r.purchase_order_id = ?1 AND r.id <= ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![id.0, newest_left_out], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .map_err(db)?;
+    Ok(LatestReceipts {
+        receipts,
+        earlier_receipts: u64::try_from(earlier_receipts).unwrap_or_default(),
+        earlier_lines: u64::try_from(earlier_lines).unwrap_or_default(),
+    })
+}
