@@ -121,7 +121,8 @@ pub enum Command {
         #[arg(long, env = "PROCURA_RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
         rate_limit_per_minute: u32,
         /// The address clients reach the service at, e.g. `https://po.example.com`, used in
-        /// pagination links. Defaults to `http://` and the request's Host header.
+        /// pagination links. Unset, links use the Host header only when it names the address the
+        /// server was reached on, and are relative otherwise.
         #[arg(long, env = "PROCURA_PUBLIC_URL")]
         public_url: Option<String>,
         /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`), not beside the API.
