@@ -187,7 +187,11 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     )
     .await
     .unwrap();
-    let receipts = pg.list_receipts(first.id, created.id).await.unwrap();
+    let receipts = pg
+        .list_receipts(first.id, created.id, PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
     let largest_receipt = before
         .iter()
         .flat_map(|s| s.orders.iter().flat_map(|(_, r)| r.iter().map(|r| r.id.0)))
@@ -612,7 +616,11 @@ async fn snapshot(store: &dyn Store, a: &Built) -> Snapshot {
     for id in &a.orders {
         orders.push((
             store.get_purchase_order(a.id, *id).await.unwrap(),
-            store.list_receipts(a.id, *id).await.unwrap(),
+            store
+                .list_receipts(a.id, *id, PageRequest::first(100))
+                .await
+                .unwrap()
+                .items,
         ));
     }
     let mut order_lists = vec![

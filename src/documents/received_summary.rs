@@ -84,10 +84,15 @@ pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>,
     }
     if doc.earlier_lines > 0 {
         let shown: usize = doc.receipts.iter().map(|r| r.lines.len()).sum();
+        let left_out = match doc.earlier_receipts {
+            1 => "Receipt 1 is".to_owned(),
+            n => format!("Receipts 1 to {n} are"),
+        };
         page.paragraph(&format!(
-            "{} earlier receipt lines, of the first {} receipts, are left out; the {shown} most \
-             recent are listed. GET /v2/purchase_orders/{}/receives has the full ledger.",
-            doc.earlier_lines, doc.earlier_receipts, order.id
+            "{left_out} left out ({} lines) to keep this document to a readable length; the \
+             {shown} lines of the latest receipts follow. GET /v2/purchase_orders/{}/receives \
+             has the full ledger.",
+            doc.earlier_lines, order.id
         ));
     }
     for (index, receipt) in (1..).zip(doc.receipts) {

@@ -92,6 +92,18 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page whose items were fetched apart from the ids that delimit it (a list of aggregates
+    /// read in two steps): `next_after` is the id to continue after, when more remain.
+    pub fn of(items: Vec<T>, request: &PageRequest, total: u64, next_after: Option<i64>) -> Self {
+        Self {
+            items,
+            total,
+            page: request.number(),
+            size: request.size,
+            next_after,
+        }
+    }
+
     /// At least one page, even when there is nothing to list.
     pub fn pages(&self) -> u64 {
         self.total.div_ceil(self.size).max(1)

@@ -190,15 +190,23 @@ impl ListUrl {
     /// Reads `page_size` (1 to 500, default 50), `page` (from 1) and `cursor` (from
     /// `links.next`), refusing a cursor this list did not sign.
     pub fn read_page(&self, fields: &mut Fields, query: &Obj<'_>) -> PageRequest {
+        self.read_page_up_to(fields, query, PageRequest::MAX_SIZE)
+    }
+
+    /// [`Self::read_page`] for a list whose items are large, with `page_size` from 1 to `max`
+    /// (default the smaller of 50 and `max`).
+    pub fn read_page_up_to(&self, fields: &mut Fields, query: &Obj<'_>, max: u64) -> PageRequest {
         let size = fields
             .optional(query, "page_size", |v| {
                 string(v)?
                     .parse::<u64>()
                     .ok()
-                    .filter(|n| (1..=PageRequest::MAX_SIZE).contains(n))
-                    .ok_or_else(|| Invalid::value("must be a whole number from 1 to 500"))
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        Invalid::value(format!("must be a whole number from 1 to {max}"))
+                    })
             })
-            .unwrap_or(PageRequest::DEFAULT_SIZE);
+            .unwrap_or(PageRequest::DEFAULT_SIZE.min(max));
         let number = fields.optional(query, "page", |v| {
             string(v)?
                 .parse::<u64>()

@@ -268,12 +268,14 @@ pub trait Store: Send + Sync + 'static {
         lines: Vec<ReceiveLine>,
         request_id: String,
     ) -> StoreResult<Status>;
-    /// Every receipt of an order, oldest first.
+    /// A page of an order's receipts, oldest first; receipts are only ever appended, so
+    /// following `next` never skips or repeats one.
     async fn list_receipts(
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<Vec<Receipt>>;
+        page: PageRequest,
+    ) -> StoreResult<Page<Receipt>>;
     async fn list_inventory(
         &self,
         account: AccountId,

@@ -215,3 +215,61 @@ async fn another_accounts_documents_are_not_found() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_ledger_too_long_for_the_received_summary_shows_its_latest_receipts_and_says_so() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let location = ok_json(
+        app.create_location(&json!({ "name": "Dock", "inventory_warehouse_id": warehouse }))
+            .await,
+    )
+    .await["inventory_location_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let po = app
+        .po(&json!({ "supplier_id": supplier, "warehouse_id": warehouse,
+                     "products": [{ "sku": "SKU-000", "quantity": 3000 }] }))
+        .await["purchase_order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok_json(app.set_status(&po, "open").await).await;
+    // Two receipts of 1,000 lines with lots LOT-A and LOT-B, then one line with LOT-C: the
+    // document keeps the latest 2,000 lines at most, so the first receipt is left out.
+    for (lot, lines) in [("LOT-A", 1000), ("LOT-B", 1000), ("LOT-C", 1)] {
+        let entries: Vec<_> = (0..lines)
+            .map(|_| {
+                json!({ "sku": "SKU-000", "inventory_location_id": location,
+                             "received_quantity": 1, "lot": lot })
+            })
+            .collect();
+        let path = format!("/v2/purchase_orders/{po}/receives");
+        let body = json!({ "product_receives": entries });
+        ok_json(app.send(Method::POST, &path, Some(&body)).await).await;
+    }
+    let text = pdf(&app, &po, "received_summary").await.join("\n");
+    assert!(
+        text.contains("Receipt 1 is left out (1000 lines)"),
+        "{text:.2000}"
+    );
+    assert!(text.contains("LOT-B") && text.contains("LOT-C"));
+    assert!(
+        !text.contains("LOT-A"),
+        "the first receipt's lines are left out"
+    );
+    // The ledger itself still has every receipt.
+    let ledger = ok_json(
+        app.send(
+            Method::GET,
+            &format!("/v2/purchase_orders/{po}/receives"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ledger["total"], 3);
+}

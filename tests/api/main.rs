@@ -25,6 +25,7 @@ mod openapi;
 mod operations;
 mod pagination;
 mod purchase_orders;
+mod receipt_ledger;
 mod receiving;
 mod status;
 mod storage_faults;

@@ -42,6 +42,8 @@ mod openapi;
 mod pagination;
 #[path = "../api/purchase_orders.rs"]
 mod purchase_orders;
+#[path = "../api/receipt_ledger.rs"]
+mod receipt_ledger;
 #[path = "../api/receiving.rs"]
 mod receiving;
 #[path = "../api/status.rs"]

@@ -26,6 +26,15 @@ async fn readyz(app: &TestApp) -> Response {
 
 /// Asserts the 503 a client sees while the database is unreachable.
 async fn assert_unavailable(response: Response) {
+    assert_503(response, "temporarily unavailable").await;
+}
+
+/// `/readyz`'s 503: the envelope says the server is not ready and where to read why.
+async fn assert_not_ready(response: Response) {
+    assert_503(response, "not ready").await;
+}
+
+async fn assert_503(response: Response, says: &str) {
     assert_eq!(
         response
             .headers()
@@ -34,7 +43,7 @@ async fn assert_unavailable(response: Response) {
         Some("1"),
         "{response:?}"
     );
-    let expected = error("system", "unspecified").says("temporarily unavailable");
+    let expected = error("system", "unspecified").says(says);
     assert_error(response, StatusCode::SERVICE_UNAVAILABLE, &[expected]).await;
 }
 
@@ -64,7 +73,7 @@ async fn a_dropped_database_answers_503_and_the_next_request_after_it_returns_su
     for _ in 0..2 {
         assert_unavailable(app.list_suppliers(&[]).await).await;
         assert_unavailable(app.create_supplier(&json!({ "supplier_name": "B" })).await).await;
-        assert_unavailable(readyz(&app).await).await;
+        assert_not_ready(readyz(&app).await).await;
     }
     assert_eq!(
         ok_json(app.healthz().await).await,
@@ -187,7 +196,7 @@ async fn a_lost_connection_answers_503_and_the_pool_reconnects_when_the_database
     let (address, target) = relay.cut().await;
     assert_unavailable(app.list_suppliers(&[]).await).await;
     assert_unavailable(app.create_supplier(&json!({ "supplier_name": "B" })).await).await;
-    assert_unavailable(readyz(&app).await).await;
+    assert_not_ready(readyz(&app).await).await;
     assert_eq!(
         ok_json(app.healthz().await).await,
         json!({ "status": "ok" })

@@ -115,7 +115,11 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
         .collect();
     assert_eq!(counters, [(9, 1), (5, 0)]);
 
-    let receipts = store.list_receipts(s.0, po).await.unwrap();
+    let receipts = store
+        .list_receipts(s.0, po, PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         receipts
             .iter()
@@ -282,7 +286,14 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
         ]
     );
     // Nothing of it was written.
-    assert!(store.list_receipts(s.0, po).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_receipts(s.0, po, PageRequest::first(100))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let stored = store.get_purchase_order(s.0, po).await.unwrap();
     assert_eq!(stored.status, Status::Open);
     assert!(
@@ -310,14 +321,22 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
             )
             .await,
     );
-    assert_not_found(store.list_receipts(s.0, PurchaseOrderId(po.0 + 1000)).await);
+    assert_not_found(
+        store
+            .list_receipts(s.0, PurchaseOrderId(po.0 + 1000), PageRequest::first(100))
+            .await,
+    );
     let other = crate::harness::account(store.as_ref()).await;
     assert_not_found(
         store
             .receive(other, po, vec![receive("A", shelf, 1, 0, None)], "r".into())
             .await,
     );
-    assert_not_found(store.list_receipts(other, po).await);
+    assert_not_found(
+        store
+            .list_receipts(other, po, PageRequest::first(100))
+            .await,
+    );
 }
 
 async fn a_location_with_receipts_cannot_be_deleted(store: Arc<dyn Store>) {
@@ -371,7 +390,15 @@ async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
     let stored = store.get_purchase_order(s.0, po).await.unwrap();
     assert_eq!(stored.products[0].received_quantity, 10);
     assert_eq!(stored.status, Status::Receiving, "B is still outstanding");
-    assert_eq!(store.list_receipts(s.0, po).await.unwrap().len(), 10);
+    assert_eq!(
+        store
+            .list_receipts(s.0, po, PageRequest::first(100))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        10
+    );
     let stock = store
         .list_inventory(s.0, InventoryFilter::default(), PageRequest::first(50))
         .await

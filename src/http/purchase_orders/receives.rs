@@ -6,9 +6,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::super::error::{ApiResult, ErrorResponse, current_request_id};
-use super::super::extract::{Account, JsonBody};
+use super::super::extract::{Account, JsonBody, QueryObject};
 use super::super::fields::{Fields, Obj, date_time, given, integer, string};
 use super::super::json::Json;
+use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::super::{AppState, OrNotFound, timestamp};
 use super::po_id;
 use crate::domain::Invalid;
@@ -113,6 +114,11 @@ impl From<Receipt> for ReceiptBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptList {
     pub receives: Vec<ReceiptBody>,
+    /// Receipts in the whole ledger.
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub links: Links,
 }
 
 fn parse(body: &Value) -> ApiResult<Vec<ReceiveLine>> {
@@ -201,23 +207,45 @@ pub async fn receive(
     }))
 }
 
-/// The receipt ledger of an order, oldest first (a Procura addition to ShipStation's API).
+/// Receipts on one page of the ledger at most: each holds up to [`MAX_RECEIVE_LINES`] lines, so a
+/// page is at most 100,000 lines however large the order.
+pub const MAX_RECEIPTS_PER_PAGE: u64 = 100;
+
+/// The receipt ledger of an order, oldest first, paged like every list (a Procura addition to
+/// ShipStation's API).
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}/receives",
     operation_id = "list_purchase_order_receives", tag = "purchase_orders",
-    params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, body = ReceiptList), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(
+        ("purchase_order_id" = String, Path, example = "se-234"),
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Receipts per page; default 50"),
+        ("page" = Option<u32>, Query, minimum = 1, description = "Page number, from 1"),
+        ("cursor" = Option<String>, Query, description = "Opaque position, from `links.next.href`"),
+    ),
+    responses((status = 200, body = ReceiptList), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
     Path(raw): Path<String>,
+    url: ListUrl,
+    QueryObject(query): QueryObject,
 ) -> ApiResult<Json<ReceiptList>> {
     let id = po_id(&raw)?;
-    let receipts = state.store.list_receipts(account, id).await.or_not_found(
-        "purchase order",
-        "purchase_order_id",
-        &raw,
-    )?;
+    let mut f = Fields::default();
+    let q: Obj<'_> = f.root(&query).expect("the query is always an object");
+    let page = url.read_page_up_to(&mut f, &q, MAX_RECEIPTS_PER_PAGE);
+    f.deny_unknown(&q, &PAGE_PARAMS, &[]);
+    f.finish()?;
+    let page = state
+        .store
+        .list_receipts(account, id, page)
+        .await
+        .or_not_found("purchase order", "purchase_order_id", &raw)?;
     Ok(Json(ReceiptList {
-        receives: receipts.into_iter().map(ReceiptBody::from).collect(),
+        links: url.links(&page),
+        total: page.total,
+        page: page.page,
+        pages: page.pages(),
+        receives: page.items.into_iter().map(ReceiptBody::from).collect(),
     }))
 }

@@ -446,9 +446,10 @@ impl Store for PgStore {
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<Vec<Receipt>> {
+        page: PageRequest,
+    ) -> StoreResult<Page<Receipt>> {
         read!(self, |conn| receiving::list_receipts(
-            &mut conn, account, id
+            &mut conn, account, id, &page
         )
         .await)
     }

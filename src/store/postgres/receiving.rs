@@ -293,7 +293,8 @@ pub async fn list_receipts(
     conn: &mut PgConnection,
     account: AccountId,
     id: PurchaseOrderId,
-) -> StoreResult<Vec<Receipt>> {
+    page: &PageRequest,
+) -> StoreResult<Page<Receipt>> {
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
     )
@@ -305,16 +306,45 @@ pub async fn list_receipts(
     if !exists {
         return Err(StoreError::NotFound);
     }
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM receipts WHERE purchase_order_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)? as u64,
+    };
+    // Oldest first: the page's receipts by id (one more than asked, to tell whether another page
+    // follows), then the lines of the ones kept.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM receipts WHERE purchase_order_id = $1 AND id > $2 ORDER BY id
+         LIMIT $3 OFFSET $4",
+    )
+    .bind(id.0)
+    .bind(page.after_id().unwrap_or(0))
+    .bind(page.size as i64 + 1)
+    .bind(page.offset() as i64)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let kept = &ids[..ids.len().min(page.size as usize)];
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return Ok(Page::of(Vec::new(), page, total, None));
+    };
     let rows = sqlx::query(
         "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
                 l.rejected_quantity, l.lot, l.expiration_date
          FROM receipts r
          JOIN receipt_lines l ON l.receipt_id = r.id
          JOIN inventory_locations loc ON loc.id = l.location_id
-         WHERE r.purchase_order_id = $1
+         WHERE r.purchase_order_id = $1 AND r.id BETWEEN $2 AND $3
          ORDER BY r.id, l.line_no",
     )
     .bind(id.0)
+    .bind(first)
+    .bind(last)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -344,7 +374,8 @@ pub async fn list_receipts(
             last.lines.push(line);
         }
     }
-    Ok(receipts)
+    let more = ids.len() > kept.len();
+    Ok(Page::of(receipts, page, total, more.then_some(*last)))
 }
 
 pub async fn list_inventory(

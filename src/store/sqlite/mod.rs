@@ -478,9 +478,10 @@ impl Store for SqliteStore {
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<Vec<Receipt>> {
+        page: PageRequest,
+    ) -> StoreResult<Page<Receipt>> {
         self.engine
-            .read_now(move |c| receiving::list_receipts(c, account, id))
+            .read_now(move |c| receiving::list_receipts(c, account, id, &page))
     }
 
     async fn list_inventory(

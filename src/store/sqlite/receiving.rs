@@ -263,7 +263,8 @@ pub fn list_receipts(
     conn: &Connection,
     account: AccountId,
     id: PurchaseOrderId,
-) -> StoreResult<Vec<Receipt>> {
+    page: &PageRequest,
+) -> StoreResult<Page<Receipt>> {
     let exists: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)",
@@ -273,6 +274,37 @@ pub fn list_receipts(
     if !exists {
         return Err(StoreError::NotFound);
     }
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => conn
+            .prepare_cached("SELECT COUNT(*) FROM receipts WHERE purchase_order_id = ?1")
+            .and_then(|mut s| s.query_row([id.0], |r| r.get::<_, i64>(0)))
+            .map_err(db)? as u64,
+    };
+    // Oldest first: the page's receipts by id (one more than asked, to tell whether another page
+    // follows), then the lines of the ones kept.
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM receipts WHERE purchase_order_id = ?1 AND id > ?2 ORDER BY id
+             LIMIT ?3 OFFSET ?4",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    id.0,
+                    page.after_id().unwrap_or(0),
+                    page.size as i64 + 1,
+                    page.offset() as i64
+                ],
+                |r| r.get(0),
+            )?
+            .collect()
+        })
+        .map_err(db)?;
+    let kept = &ids[..ids.len().min(page.size as usize)];
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return Ok(Page::of(Vec::new(), page, total, None));
+    };
     let rows = conn
         .prepare_cached(
             "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
@@ -280,11 +312,11 @@ pub fn list_receipts(
              FROM receipts r
              JOIN receipt_lines l ON l.receipt_id = r.id
              JOIN inventory_locations loc ON loc.id = l.location_id
-             WHERE r.purchase_order_id = ?1
+             WHERE r.purchase_order_id = ?1 AND r.id BETWEEN ?2 AND ?3
              ORDER BY r.id, l.line_no",
         )
         .and_then(|mut s| {
-            s.query_map([id.0], |r| {
+            s.query_map(params![id.0, first, last], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -337,7 +369,8 @@ pub fn list_receipts(
             last.lines.push(line);
         }
     }
-    Ok(receipts)
+    let more = ids.len() > kept.len();
+    Ok(Page::of(receipts, page, total, more.then_some(*last)))
 }
 
 pub fn list_inventory(
