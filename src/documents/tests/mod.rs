@@ -182,8 +182,9 @@ fn a_ledger_longer_than_the_document_lists_says_what_is_left_out_and_numbers_on(
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         words.contains(
-            "4000 earlier receipt lines, of the first 1500 receipts, are left out; the 3 most \
-             recent are listed. GET /v2/purchase_orders/se-41/receives has the full ledger."
+            "Receipts 1 to 1500 are left out (4000 lines) to keep this document to a readable \
+             length; the 3 lines of the latest receipts follow. GET \
+             /v2/purchase_orders/se-41/receives has the full ledger."
         ),
         "{words}"
     );
