@@ -65,7 +65,9 @@ impl Written {
             }
         };
         exponent -= fraction.len() as i64;
-        let joined = format!("{whole}{fraction}");
+        let mut joined = String::with_capacity(whole.len() + fraction.len());
+        joined.push_str(whole);
+        joined.push_str(fraction);
         let significant = joined.trim_start_matches('0');
         let digits = significant.trim_end_matches('0');
         exponent += (significant.len() - digits.len()) as i64;

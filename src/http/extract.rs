@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::{ApiError, ErrorCode};
+use super::unique_keys::Unreadable;
 use crate::domain::account::hash_key;
 use crate::domain::ids::AccountId;
 use crate::telemetry::Throttle;
@@ -58,20 +59,20 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ));
             }
         }
-        let body = serde_json::from_slice(&bytes).map_err(|err| {
-            ApiError::bad_request(
+        let body = super::unique_keys::from_slice(&bytes).map_err(|err| match err {
+            Unreadable::Invalid(err) => ApiError::bad_request(
                 ErrorCode::InvalidObject,
                 format!("request body is not valid JSON: {err}"),
-            )
+            ),
+            Unreadable::Repeated(path) => {
+                let mut err = ApiError::bad_request(
+                    ErrorCode::InvalidFieldValue,
+                    format!("{path} is given more than once; send each field once"),
+                );
+                err.errors[0].field_name = Some(path);
+                err
+            }
         })?;
-        if let Some(path) = super::unique_keys::first_repeated_key(&bytes) {
-            let mut err = ApiError::bad_request(
-                ErrorCode::InvalidFieldValue,
-                format!("{path} is given more than once; send each field once"),
-            );
-            err.errors[0].field_name = Some(path);
-            return Err(err);
-        }
         Ok(JsonBody(body))
     }
 }

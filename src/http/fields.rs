@@ -291,6 +291,10 @@ pub fn string(value: &Value) -> Result<&str, Invalid> {
 pub fn integer(value: &Value) -> Result<i64, Invalid> {
     match value {
         Value::Number(n) => {
+            // Digits alone, the usual case, need no closer reading.
+            if let Some(whole) = n.as_i64() {
+                return Ok(whole);
+            }
             let written = Written::parse(&n.to_string())
                 .filter(|w| w.decimal_places() == 0)
                 .ok_or_else(|| Invalid::value("must be a whole number"))?;

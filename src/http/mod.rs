@@ -112,7 +112,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
                     let route = res
                         .extensions()
                         .get::<metrics::Route>()
-                        .map_or("", |r| &r.0);
+                        .map_or("", |r| &*r.0);
                     tracing::info!(
                         route = %route,
                         status = res.status().as_u16(),
