@@ -171,7 +171,8 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_digits() {
-        let value = from_slice(br#"{"cost": 1.50, "big": 123456789012345678901234567890}"#).unwrap();
+        let value =
+            from_slice(br#"{"cost": 1.50, "big": 123456789012345678901234567890}"#).unwrap();
         assert_eq!(value["cost"].to_string(), "1.50");
         assert_eq!(value["big"].to_string(), "123456789012345678901234567890");
         assert!(value["cost"].is_number());
@@ -204,9 +205,15 @@ mod tests {
     #[test]
     fn what_is_not_json_keeps_serde_jsons_error() {
         for (body, expected) in [
-            (&b"{\"a\": 1} x"[..], "trailing characters at line 1 column 10"),
+            (
+                &b"{\"a\": 1} x"[..],
+                "trailing characters at line 1 column 10",
+            ),
             (&b"{\"a\": }"[..], "expected value at line 1 column 7"),
-            (&b"{\"a\": 1"[..], "EOF while parsing an object at line 1 column 7"),
+            (
+                &b"{\"a\": 1"[..],
+                "EOF while parsing an object at line 1 column 7",
+            ),
         ] {
             match from_slice(body) {
                 Err(Unreadable::Invalid(err)) => assert_eq!(err.to_string(), expected),
