@@ -11,6 +11,8 @@ pub mod number;
 pub mod page;
 pub mod purchase_order;
 pub mod receipt;
+pub mod receiving;
+pub mod refusal;
 pub mod status;
 pub mod stock;
 pub mod supplier;

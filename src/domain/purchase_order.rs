@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::Invalid;
 use super::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use super::money::{CurrencyCode, Money};
+use super::refusal::Refusal;
 use super::status::Status;
 use super::text;
 
@@ -296,6 +297,27 @@ pub fn check_lines(products: &[LineInput]) -> Vec<(Option<usize>, Invalid)> {
         }
     }
     problems
+}
+
+/// The verdict on an order's references, given what the store found: the supplier's name
+/// (`None` when it is not in the account) and whether the warehouse is. The supplier's name, or
+/// every missing reference at once.
+pub fn check_references(
+    input: &PurchaseOrderInput,
+    supplier: Option<String>,
+    warehouse_exists: bool,
+) -> Result<String, Vec<Refusal>> {
+    let mut refusals = Vec::new();
+    if supplier.is_none() {
+        refusals.push(Refusal::UnknownSupplier(input.supplier_id));
+    }
+    if !warehouse_exists {
+        refusals.push(Refusal::UnknownWarehouse(input.warehouse_id));
+    }
+    match supplier {
+        Some(name) if refusals.is_empty() => Ok(name),
+        _ => Err(refusals),
+    }
 }
 
 #[cfg(test)]

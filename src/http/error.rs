@@ -9,8 +9,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::refusals::{Rule, problem};
 use crate::domain::Invalid;
-use crate::store::{Problem, Rule, StoreError};
+use crate::domain::refusal::Refusal;
+use crate::store::StoreError;
 use crate::telemetry::Throttle;
 
 tokio::task_local! {
@@ -337,17 +339,18 @@ impl From<StoreError> for ApiError {
         match err {
             // Handlers turn NotFound into a precise 404 themselves; reaching here is a bug.
             StoreError::NotFound => ApiError::internal("unmapped NotFound from the store"),
-            StoreError::Rejected(problems) => rejected(problems),
+            StoreError::Rejected(refusals) => rejected(&refusals),
             StoreError::Unavailable(detail) => ApiError::unavailable(&detail),
             StoreError::Internal(detail) => ApiError::internal(&detail),
         }
     }
 }
 
-fn rejected(problems: Vec<Problem>) -> ApiError {
-    let errors = problems
-        .into_iter()
-        .map(|p| {
+fn rejected(refusals: &[Refusal]) -> ApiError {
+    let errors = refusals
+        .iter()
+        .map(|refusal| {
+            let p = problem(refusal);
             let (error_type, code) = match p.rule {
                 Rule::UnknownReference => (ErrorType::Validation, ErrorCode::InvalidIdentifier),
                 Rule::InvalidStatus => (ErrorType::BusinessRules, ErrorCode::InvalidStatus),

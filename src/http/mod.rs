@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod pagination;
 mod purchase_orders;
 pub mod rate_limit;
+pub mod refusals;
 mod suppliers;
 mod timestamp;
 mod unique_keys;

@@ -18,13 +18,13 @@ use crate::domain::purchase_order::{
     ShippingDetailsPatch,
 };
 use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
+use crate::domain::refusal::Refusal;
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
 pub mod key_cache;
 pub mod postgres;
-pub mod receiving_rules;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -43,7 +43,7 @@ pub enum StoreError {
     NotFound,
     /// The request breaks a rule that only the stored state can tell; nothing was changed.
     #[error("rejected: {0:?}")]
-    Rejected(Vec<Problem>),
+    Rejected(Vec<Refusal>),
     /// The database cannot be reached or is overloaded; the request may be retried.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -53,88 +53,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn rejected(
-        rule: Rule,
-        field: Option<&str>,
-        value: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self::Rejected(vec![Problem {
-            rule,
-            field: field.map(str::to_owned),
-            value,
-            message: message.into(),
-        }])
+    /// A request refused for one reason.
+    pub fn rejected(refusal: Refusal) -> Self {
+        Self::Rejected(vec![refusal])
     }
 }
 
-/// One broken rule, with the request field it concerns where there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub rule: Rule,
-    pub field: Option<String>,
-    pub value: Option<String>,
-    pub message: String,
-}
-
-/// Checks a requested status change against the order's current status: the new status, or
-/// the refusal that names `status`.
-pub fn check_transition(from: Status, to: Status) -> StoreResult<Status> {
-    from.transition(to).map_err(|err| {
-        StoreError::rejected(
-            Rule::InvalidStatus,
-            Some("status"),
-            Some(to.to_string()),
-            err.to_string(),
-        )
-    })
-}
-
-/// The verdict on a purchase order's references, given what the store found: the supplier's
-/// name (`None` when it is not in the account) and whether the warehouse is. Returns the name,
-/// or every missing reference at once.
-pub fn references_verdict(
-    input: &PurchaseOrderInput,
-    supplier: Option<String>,
-    warehouse_exists: bool,
-) -> StoreResult<String> {
-    let mut problems = Vec::new();
-    if supplier.is_none() {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("supplier_id".into()),
-            value: Some(input.supplier_id.to_string()),
-            message: format!("supplier {} does not exist", input.supplier_id),
-        });
-    }
-    if !warehouse_exists {
-        problems.push(Problem {
-            rule: Rule::UnknownReference,
-            field: Some("warehouse_id".into()),
-            value: Some(input.warehouse_id.to_string()),
-            message: format!("inventory warehouse {} does not exist", input.warehouse_id),
-        });
-    }
-    match supplier {
-        Some(name) if problems.is_empty() => Ok(name),
-        _ => Err(StoreError::Rejected(problems)),
+impl From<Vec<Refusal>> for StoreError {
+    fn from(refusals: Vec<Refusal>) -> Self {
+        Self::Rejected(refusals)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// A field names an object that does not exist in the caller's account.
-    UnknownReference,
-    /// The object's status does not allow this request.
-    InvalidStatus,
-    /// A value that must be unique is taken.
-    Duplicate,
-    /// The object is still referred to and cannot be deleted.
-    InUse,
-    /// A location outside the purchase order's warehouse.
-    WarehouseMismatch,
-    /// A value that the stored state makes wrong (e.g. more units than remain).
-    InvalidValue,
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        Self::rejected(refusal)
+    }
 }
 
 #[async_trait]

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use procura::domain::page::PageRequest;
 use procura::domain::purchase_order::PurchaseOrderFilter;
 use procura::domain::status::Status;
-use procura::store::{Rule, Store, StoreError};
+use procura::http::refusals::Rule;
+use procura::store::{Store, StoreError};
 
-use crate::harness::{account, contract_tests, line, order, setup, supplier_input};
+use crate::harness::{account, contract_tests, line, order, setup, supplier_input, worded};
 
 contract_tests!(
     concurrent_creates_get_distinct_consecutive_order_numbers,
@@ -112,7 +113,8 @@ async fn creates_racing_a_warehouse_delete_never_leave_an_order_without_its_ware
         for task in creates {
             match task.await.expect("the task") {
                 Ok(po) => created.push(po.id),
-                Err(StoreError::Rejected(problems)) => {
+                Err(StoreError::Rejected(refusals)) => {
+                    let problems = worded(&refusals);
                     assert_eq!(problems.len(), 1, "{problems:?}");
                     assert_eq!(problems[0].rule, Rule::UnknownReference);
                     assert_eq!(problems[0].field.as_deref(), Some("warehouse_id"));
@@ -126,7 +128,8 @@ async fn creates_racing_a_warehouse_delete_never_leave_an_order_without_its_ware
                 "the warehouse was deleted under {} order(s)",
                 created.len()
             ),
-            Err(StoreError::Rejected(problems)) => {
+            Err(StoreError::Rejected(refusals)) => {
+                let problems = worded(&refusals);
                 assert_eq!(problems[0].rule, Rule::InUse, "{problems:?}");
                 assert!(!created.is_empty(), "refused, yet no order refers to it");
                 store.get_warehouse(account, warehouse).await.unwrap();
@@ -174,7 +177,8 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
                     assert_eq!(status, to);
                     won.insert(to);
                 }
-                (_, Err(StoreError::Rejected(problems))) => {
+                (_, Err(StoreError::Rejected(refusals))) => {
+                    let problems = worded(&refusals);
                     assert_eq!(problems.len(), 1);
                     assert_eq!(problems[0].rule, Rule::InvalidStatus);
                     lost += 1;
@@ -224,7 +228,8 @@ async fn racing_suppliers_with_one_name_have_one_winner(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.expect("the task") {
             Ok(id) => winners.push(id),
-            Err(StoreError::Rejected(problems)) => {
+            Err(StoreError::Rejected(refusals)) => {
+                let problems = worded(&refusals);
                 assert_eq!(problems.len(), 1);
                 assert_eq!(problems[0].rule, Rule::Duplicate);
                 assert_eq!(problems[0].field.as_deref(), Some("supplier_name"));

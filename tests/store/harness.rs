@@ -7,10 +7,12 @@ use procura::domain::account::NewApiKey;
 use procura::domain::ids::{AccountId, SupplierId, WarehouseId};
 use procura::domain::money::Money;
 use procura::domain::purchase_order::{Details, LineInput, PurchaseOrderInput, Quantity, Sku};
+use procura::domain::refusal::Refusal;
 use procura::domain::supplier::SupplierInput;
+use procura::http::refusals::{Problem, problem};
 use procura::store::postgres::{DbOptions, PgStore};
 use procura::store::sqlite::SqliteStore;
-use procura::store::{Problem, Store, StoreError};
+use procura::store::{Store, StoreError};
 
 pub use crate::fresh_database::{FreshDatabase, POSTGRES_URL_VAR, with_database};
 
@@ -166,12 +168,17 @@ pub async fn setup(store: &dyn Store) -> AccountSetup {
     (account, supplier, warehouse)
 }
 
-/// The problems of a `Rejected`; panics on anything else.
+/// The refusals of a `Rejected` as the error envelope words them; panics on anything else.
 pub fn problems<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Vec<Problem> {
     match result {
-        Err(StoreError::Rejected(problems)) => problems,
+        Err(StoreError::Rejected(refusals)) => worded(&refusals),
         other => panic!("expected Rejected, got {other:?}"),
     }
+}
+
+/// Refusals as the error envelope words them: the field, value and message a client sees.
+pub fn worded(refusals: &[Refusal]) -> Vec<Problem> {
+    refusals.iter().map(problem).collect()
 }
 
 pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {

@@ -9,7 +9,8 @@ use procura::domain::purchase_order::{
     ShippingDetailsPatch, format_order_number,
 };
 use procura::domain::status::Status;
-use procura::store::{Problem, Rule, Store};
+use procura::http::refusals::{Problem, Rule};
+use procura::store::Store;
 
 use crate::harness::{
     assert_not_found, contract_tests, line, order, problems, setup, supplier, warehouse,

@@ -6,10 +6,11 @@ use procura::domain::purchase_order::Sku;
 use procura::domain::receipt::{GroupBy, InventoryFilter, ReceiveLine};
 use procura::domain::status::Status;
 use procura::domain::warehouse::NewLocation;
-use procura::store::{Problem, Rule, Store, StoreError};
+use procura::http::refusals::{Problem, Rule};
+use procura::store::{Store, StoreError};
 
 use crate::harness::{
-    AccountSetup, assert_not_found, contract_tests, line, order, problems, setup, warehouse,
+    AccountSetup, assert_not_found, contract_tests, line, order, problems, setup, warehouse, worded,
 };
 
 contract_tests!(
@@ -376,7 +377,8 @@ async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => accepted += 1,
-            Err(StoreError::Rejected(problems)) => {
+            Err(StoreError::Rejected(refusals)) => {
+                let problems = worded(&refusals);
                 assert_eq!(problems.len(), 1);
                 assert!(
                     matches!(problems[0].rule, Rule::InvalidValue),

@@ -3,7 +3,8 @@ use std::sync::Arc;
 use procura::domain::ids::SupplierId;
 use procura::domain::page::{PageRequest, Position};
 use procura::domain::supplier::SupplierInput;
-use procura::store::{Problem, Rule, Store};
+use procura::http::refusals::{Problem, Rule};
+use procura::store::Store;
 
 use crate::harness::{
     account, assert_not_found, contract_tests, problems, supplier, supplier_input,

@@ -4,7 +4,8 @@ use procura::domain::page::PageRequest;
 use procura::domain::purchase_order::{PurchaseOrderFilter, ShippingDetailsPatch};
 use procura::domain::status::Status;
 use procura::domain::warehouse::{LocationChange, NewLocation};
-use procura::store::{Rule, Store};
+use procura::http::refusals::Rule;
+use procura::store::Store;
 
 use crate::harness::{
     assert_not_found, contract_tests, line, order, problems, setup, supplier_input,

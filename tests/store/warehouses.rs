@@ -3,7 +3,8 @@ use std::sync::Arc;
 use procura::domain::ids::{LocationId, WarehouseId};
 use procura::domain::page::{PageRequest, Position};
 use procura::domain::warehouse::{LocationChange, NewLocation};
-use procura::store::{Problem, Rule, Store};
+use procura::http::refusals::{Problem, Rule};
+use procura::store::Store;
 
 use crate::harness::{account, assert_not_found, contract_tests, line, order, problems, setup};
 

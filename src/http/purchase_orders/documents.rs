@@ -1,5 +1,6 @@
 //! The two PDF documents of a purchase order.
 
+use crate::domain::refusal::{Action, ensure_allowed};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,20 +70,11 @@ async fn render(
         .get_purchase_order(account, id)
         .await
         .or_not_found("purchase order", "purchase_order_id", &raw)?;
-    if !kind.allowed().contains(&order.status) {
-        let allowed: Vec<String> = kind.allowed().iter().map(|s| format!("'{s}'")).collect();
-        return Err(ApiError::from(StoreError::rejected(
-            crate::store::Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{}'; the {} document is available only when {}",
-                order.status,
-                kind.name(),
-                allowed.join(", ")
-            ),
-        )));
-    }
+    let action = Action::Document {
+        name: kind.name(),
+        allowed: kind.allowed(),
+    };
+    ensure_allowed(id, order.status, action).map_err(StoreError::from)?;
     // Taken before the ledger is read, so that a refused request has not read it for nothing.
     let slot = state.renders.start().await.ok_or_else(|| {
         ApiError::new(

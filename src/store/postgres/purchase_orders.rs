@@ -7,11 +7,12 @@ use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
+    self, Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
     PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
 };
+use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
-use crate::store::{Rule, StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, now};
 
 const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
     po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
@@ -78,7 +79,7 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let supplier_name = crate::store::references_verdict(input, col(&row, 0)?, col(&row, 1)?)?;
+    let supplier_name = purchase_order::check_references(input, col(&row, 0)?, col(&row, 1)?)?;
     let id = PurchaseOrderId(col(&row, 2)?);
     Ok(PurchaseOrder {
         id,
@@ -226,21 +227,7 @@ pub async fn replace(
     input: &PurchaseOrderInput,
 ) -> StoreResult<PurchaseOrder> {
     let status = order_status(conn, account, id, true).await?;
-    if status != Status::Draft {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{status}'; it can be replaced only while 'draft'{}",
-                if status == Status::Open {
-                    " (use POST .../shipping_details for an open order)"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
+    ensure_allowed(id, status, Action::Replace)?;
     check_references(conn, account, input).await?;
     write_details(
         conn,
@@ -265,22 +252,7 @@ pub async fn update_shipping_details(
     patch: ShippingDetailsPatch,
 ) -> StoreResult<PurchaseOrder> {
     let mut order = get(conn, account, id, true).await?;
-    if order.status != Status::Open {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{}'; shipping details can be changed only while 'open'{}",
-                order.status,
-                if order.status == Status::Draft {
-                    " (use PUT for a draft)"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
+    ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None).await?;
     Ok(order)
@@ -300,7 +272,7 @@ pub async fn change_status(
 ) -> StoreResult<Status> {
     for _ in 0..=Status::ALL.len() {
         let from = order_status(conn, account, id, false).await?;
-        let to = crate::store::check_transition(from, to)?;
+        let to = from.transition(to).map_err(Refusal::from)?;
         if to == from {
             return Ok(to);
         }
@@ -425,7 +397,9 @@ async fn check_references(
     .await
     .map_err(db)?;
     let warehouse = warehouses::exists_locked(conn, account, input.warehouse_id).await?;
-    crate::store::references_verdict(input, supplier, warehouse)
+    Ok(purchase_order::check_references(
+        input, supplier, warehouse,
+    )?)
 }
 
 /// Allocates the account's next `MMDDYYYY-NN` order number for the UTC day of `now`, after
@@ -467,7 +441,7 @@ pub async fn allocate_order_number(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    crate::store::references_verdict(input, col(&row, 0)?, col(&row, 1)?)?;
+    purchase_order::check_references(input, col(&row, 0)?, col(&row, 1)?)?;
     Ok(format_order_number(day, col(&row, 2)?))
 }
 

@@ -10,16 +10,17 @@ use sqlx::{PgConnection, Row};
 
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
-use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::money::CurrencyCode;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
+use crate::domain::receiving::{self, Found, Order, OrderLine, Plan};
+use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::{Stock, StockValue};
-use crate::store::receiving_rules::{self, OrderLine};
-use crate::store::{Rule, StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, now};
 
 pub async fn receive(
     conn: &mut PgConnection,
@@ -30,18 +31,9 @@ pub async fn receive(
 ) -> StoreResult<Status> {
     let order = lock_order(conn, account, id).await?;
     let status = order.status;
-    if !matches!(status, Status::Open | Status::Receiving) {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{status}'; products can be received only while 'open' or 'receiving'"
-            ),
-        ));
-    }
+    ensure_allowed(id, status, Action::Receive)?;
 
-    let mut order_lines: HashMap<String, OrderLine> = sqlx::query(
+    let order_lines: HashMap<String, OrderLine> = sqlx::query(
         "SELECT sku, quantity, received_quantity + rejected_quantity, cost_micros
          FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY line_no FOR UPDATE",
     )
@@ -63,27 +55,18 @@ pub async fn receive(
     .collect::<Result<_, sqlx::Error>>()
     .map_err(db)?;
 
-    let locations = location_warehouses(conn, account, lines).await?;
-    let on_hand = warehouse_on_hand(conn, account, order.warehouse, lines).await?;
-    let problems = receiving_rules::check(
-        id,
-        order.warehouse,
-        lines,
-        &locations,
-        &mut order_lines,
-        &on_hand,
-    );
-    if !problems.is_empty() {
-        return Err(StoreError::Rejected(problems));
-    }
-
-    let complete = receiving_rules::complete(&order_lines);
-    let next = if complete {
-        Status::Received
-    } else {
-        Status::Receiving
+    let found = Found {
+        locations: location_warehouses(conn, account, lines).await?,
+        on_hand: warehouse_on_hand(conn, account, order.warehouse, lines).await?,
     };
-    write_receipt(conn, account, &order, lines, request_id, &order_lines, next).await?;
+    let stored = Order {
+        id,
+        warehouse: order.warehouse,
+        lines: order_lines,
+    };
+    let plan = receiving::plan(stored, lines, &found)?;
+    let next = plan.next;
+    write_receipt(conn, account, &order, lines, request_id, &plan).await?;
     if next != status {
         super::purchase_orders::count_status(conn, account, status, next).await?;
     }
@@ -131,25 +114,20 @@ async fn write_receipt(
     order: &LockedOrder,
     lines: &[ReceiveLine],
     request_id: &str,
-    order_lines: &HashMap<String, OrderLine>,
-    next: Status,
+    plan: &Plan,
 ) -> StoreResult<()> {
     // The units of an entry that count toward the stock's average cost: those with a unit cost.
     // Their value is exact in the domain's 128 bits and goes over as text into NUMERIC, which
     // BIGINT (and a bigint array) could not hold.
     let (cost_units, cost_totals): (Vec<i64>, Vec<String>) = lines
         .iter()
-        .map(|line| {
-            match order_lines
-                .get(line.sku.as_str())
-                .and_then(|l| l.cost_micros)
-            {
-                Some(unit) => (
-                    line.received_quantity,
-                    StockValue::of(line.received_quantity, Money::from_micros(unit)).to_string(),
-                ),
-                None => (0, "0".to_owned()),
-            }
+        .zip(&plan.unit_costs)
+        .map(|(line, cost)| match cost {
+            Some(unit) => (
+                line.received_quantity,
+                StockValue::of(line.received_quantity, *unit).to_string(),
+            ),
+            None => (0, "0".to_owned()),
         })
         .unzip();
     sqlx::query(
@@ -207,7 +185,7 @@ async fn write_receipt(
     .bind(cost_totals)
     .bind(order.warehouse.0)
     .bind(&order.currency)
-    .bind(next.as_str())
+    .bind(plan.next.as_str())
     .execute(&mut *conn)
     .await
     .map_err(db)?;

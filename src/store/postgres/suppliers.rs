@@ -5,8 +5,9 @@ use super::errors::is_unique_violation;
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
-use crate::store::{Rule, StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, now};
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
                        country_code, contact_name, contact_phone";
@@ -198,12 +199,10 @@ async fn taken_by_other(conn: &mut PgConnection, account: AccountId, name: &str)
 }
 
 fn duplicate(name: &str, other: SupplierId) -> StoreError {
-    StoreError::rejected(
-        Rule::Duplicate,
-        Some("supplier_name"),
-        Some(name.to_owned()),
-        format!("a supplier named '{name}' already exists ({other})"),
-    )
+    StoreError::rejected(Refusal::SupplierNameTaken {
+        name: name.to_owned(),
+        by: other,
+    })
 }
 
 fn from_row(row: &PgRow) -> Result<Supplier, sqlx::Error> {

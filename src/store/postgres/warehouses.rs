@@ -4,8 +4,9 @@ use sqlx::{PgConnection, Row};
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
-use crate::store::{Rule, StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, now};
 
 const WAREHOUSE_COLUMNS: &str = "id, name, created_at, updated_at";
 const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
@@ -112,12 +113,10 @@ pub async fn delete(
     .await
     .map_err(db)?;
     if orders > 0 {
-        return Err(StoreError::rejected(
-            Rule::InUse,
-            Some("inventory_warehouse_id"),
-            Some(id.to_string()),
-            format!("warehouse {id} cannot be deleted: {orders} purchase order(s) refer to it"),
-        ));
+        return Err(StoreError::rejected(Refusal::WarehouseInUse {
+            warehouse: id,
+            orders,
+        }));
     }
     sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND warehouse_id = $2")
         .bind(account.0)
@@ -174,12 +173,9 @@ pub async fn create_location(
     input: &NewLocation,
 ) -> StoreResult<Location> {
     if !exists_locked(conn, account, input.warehouse_id).await? {
-        return Err(StoreError::rejected(
-            Rule::UnknownReference,
-            Some("inventory_warehouse_id"),
-            Some(input.warehouse_id.to_string()),
-            format!("inventory warehouse {} does not exist", input.warehouse_id),
-        ));
+        return Err(StoreError::rejected(Refusal::UnknownLocationWarehouse(
+            input.warehouse_id,
+        )));
     }
     let row = sqlx::query(&format!(
         "INSERT INTO inventory_locations (account_id, warehouse_id, name, barcode, created_at, updated_at)
@@ -261,14 +257,10 @@ pub async fn delete_location(
             .await
             .map_err(db)?;
     if receipts > 0 {
-        return Err(StoreError::rejected(
-            Rule::InUse,
-            Some("inventory_location_id"),
-            Some(id.to_string()),
-            format!(
-                "inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"
-            ),
-        ));
+        return Err(StoreError::rejected(Refusal::LocationInUse {
+            location: id,
+            receipt_lines: receipts,
+        }));
     }
     sqlx::query("DELETE FROM inventory_locations WHERE account_id = $1 AND id = $2")
         .bind(account.0)

@@ -7,11 +7,12 @@ use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
+    self, Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
     PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
 };
+use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
-use crate::store::{Rule, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 
 pub fn create(
     conn: &Connection,
@@ -213,21 +214,7 @@ pub fn replace(
     input: &PurchaseOrderInput,
 ) -> StoreResult<PurchaseOrder> {
     let status = current_status(conn, account, id)?;
-    if status != Status::Draft {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{status}'; it can be replaced only while 'draft'{}",
-                if status == Status::Open {
-                    " (use POST .../shipping_details for an open order)"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
+    ensure_allowed(id, status, Action::Replace)?;
     check_references(conn, account, input)?;
     write_details(
         conn,
@@ -249,22 +236,7 @@ pub fn update_shipping_details(
     patch: ShippingDetailsPatch,
 ) -> StoreResult<PurchaseOrder> {
     let mut order = get(conn, account, id)?;
-    if order.status != Status::Open {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{}'; shipping details can be changed only while 'open'{}",
-                order.status,
-                if order.status == Status::Draft {
-                    " (use PUT for a draft)"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
+    ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None)?;
     Ok(order)
@@ -277,7 +249,7 @@ pub fn change_status(
     to: Status,
 ) -> StoreResult<Status> {
     let from = current_status(conn, account, id)?;
-    let to = crate::store::check_transition(from, to)?;
+    let to = from.transition(to).map_err(Refusal::from)?;
     if to != from {
         // Conditional on the status just read, so the change applies to exactly that state.
         let changed = conn
@@ -383,7 +355,9 @@ fn check_references(
         )
         .and_then(|mut s| s.query_row(params![account.0, input.warehouse_id.0], |r| r.get(0)))
         .map_err(db)?;
-    crate::store::references_verdict(input, supplier, warehouse)
+    Ok(purchase_order::check_references(
+        input, supplier, warehouse,
+    )?)
 }
 
 /// Allocates the next `MMDDYYYY-NN` of the account for the UTC day of `now`.

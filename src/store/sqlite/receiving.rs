@@ -13,10 +13,11 @@ use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{
     GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiptLine, ReceiveLine,
 };
+use crate::domain::receiving::{self, Found, Order, OrderLine};
+use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::{Stock, StockValue};
-use crate::store::receiving_rules::{self, OrderLine};
-use crate::store::{Rule, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 
 pub fn receive(
     conn: &Connection,
@@ -37,18 +38,9 @@ pub fn receive(
         })
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
-    if !matches!(status, Status::Open | Status::Receiving) {
-        return Err(StoreError::rejected(
-            Rule::InvalidStatus,
-            None,
-            None,
-            format!(
-                "purchase order {id} is '{status}'; products can be received only while 'open' or 'receiving'"
-            ),
-        ));
-    }
+    ensure_allowed(id, status, Action::Receive)?;
 
-    let mut order_lines: HashMap<String, OrderLine> = conn
+    let order_lines: HashMap<String, OrderLine> = conn
         .prepare_cached(
             "SELECT sku, quantity, received_quantity + rejected_quantity, cost_micros
              FROM purchase_order_lines WHERE purchase_order_id = ?1",
@@ -68,19 +60,17 @@ pub fn receive(
         })
         .map_err(db)?;
 
-    let locations = location_warehouses(conn, account, lines)?;
-    let on_hand = warehouse_on_hand(conn, account, WarehouseId(warehouse), lines)?;
-    let problems = receiving_rules::check(
+    let warehouse = WarehouseId(warehouse);
+    let found = Found {
+        locations: location_warehouses(conn, account, lines)?,
+        on_hand: warehouse_on_hand(conn, account, warehouse, lines)?,
+    };
+    let stored = Order {
         id,
-        WarehouseId(warehouse),
-        lines,
-        &locations,
-        &mut order_lines,
-        &on_hand,
-    );
-    if !problems.is_empty() {
-        return Err(StoreError::Rejected(problems));
-    }
+        warehouse,
+        lines: order_lines,
+    };
+    let plan = receiving::plan(stored, lines, &found)?;
 
     let now = crate::store::now();
     conn.prepare_cached(
@@ -117,20 +107,18 @@ pub fn receive(
         .and_then(|mut s| s.execute(params![id.0, line.sku.as_str(), line.received_quantity, line.rejected_quantity]))
         .map_err(db)?;
         if line.received_quantity > 0 {
-            let cost = order_lines
-                .get(line.sku.as_str())
-                .and_then(|l| l.cost_micros)
-                .map(Money::from_micros);
-            add_stock(conn, account, warehouse, line, cost, &currency)?;
+            add_stock(
+                conn,
+                account,
+                warehouse.0,
+                line,
+                plan.unit_costs[line_no],
+                &currency,
+            )?;
         }
     }
 
-    let complete = receiving_rules::complete(&order_lines);
-    let next = if complete {
-        Status::Received
-    } else {
-        Status::Receiving
-    };
+    let next = plan.next;
     conn.prepare_cached("UPDATE purchase_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.0, next.as_str(), micros(now)]))
         .map_err(db)?;

@@ -3,8 +3,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{count, db, page_bounds};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
-use crate::store::{Rule, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
                        country_code, contact_name, contact_phone";
@@ -135,15 +136,12 @@ fn ensure_name_free(
         })
         .map_err(db)?;
     match taken {
-        Some(other) if Some(SupplierId(other)) != except => Err(StoreError::rejected(
-            Rule::Duplicate,
-            Some("supplier_name"),
-            Some(name.to_owned()),
-            format!(
-                "a supplier named '{name}' already exists ({})",
-                SupplierId(other)
-            ),
-        )),
+        Some(other) if Some(SupplierId(other)) != except => {
+            Err(StoreError::rejected(Refusal::SupplierNameTaken {
+                name: name.to_owned(),
+                by: SupplierId(other),
+            }))
+        }
         _ => Ok(()),
     }
 }

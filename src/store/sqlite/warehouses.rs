@@ -3,8 +3,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{count, db, page_bounds, time};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
-use crate::store::{Rule, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 
 pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
     let now = crate::store::now().timestamp_micros();
@@ -59,12 +60,10 @@ pub fn delete(
         )
         .map_err(db)?;
     if orders > 0 {
-        return Err(StoreError::rejected(
-            Rule::InUse,
-            Some("inventory_warehouse_id"),
-            Some(id.to_string()),
-            format!("warehouse {id} cannot be deleted: {orders} purchase order(s) refer to it"),
-        ));
+        return Err(StoreError::rejected(Refusal::WarehouseInUse {
+            warehouse: id,
+            orders,
+        }));
     }
     conn.execute(
         "DELETE FROM inventory_locations WHERE account_id = ?1 AND warehouse_id = ?2",
@@ -113,12 +112,9 @@ pub fn create_location(
     input: &NewLocation,
 ) -> StoreResult<Location> {
     if get(conn, account, input.warehouse_id).is_err() {
-        return Err(StoreError::rejected(
-            Rule::UnknownReference,
-            Some("inventory_warehouse_id"),
-            Some(input.warehouse_id.to_string()),
-            format!("inventory warehouse {} does not exist", input.warehouse_id),
-        ));
+        return Err(StoreError::rejected(Refusal::UnknownLocationWarehouse(
+            input.warehouse_id,
+        )));
     }
     let now = crate::store::now().timestamp_micros();
     conn.prepare_cached(
@@ -183,14 +179,10 @@ pub fn delete_location(
         )
         .map_err(db)?;
     if receipts > 0 {
-        return Err(StoreError::rejected(
-            Rule::InUse,
-            Some("inventory_location_id"),
-            Some(id.to_string()),
-            format!(
-                "inventory location {id} cannot be deleted: {receipts} receipt line(s) refer to it"
-            ),
-        ));
+        return Err(StoreError::rejected(Refusal::LocationInUse {
+            location: id,
+            receipt_lines: receipts,
+        }));
     }
     conn.execute(
         "DELETE FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
