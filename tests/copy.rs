@@ -29,6 +29,7 @@ use procura::domain::supplier::{Supplier, SupplierInput};
 use procura::domain::warehouse::{Location, NewLocation, Warehouse};
 use procura::store::Store;
 use procura::store::postgres::{DbOptions, PgStore};
+use procura::store::prelude::*;
 use procura::store::sqlite::SqliteStore;
 use sqlx::{Connection, Executor, PgConnection};
 

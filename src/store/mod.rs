@@ -29,6 +29,15 @@ pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Every store trait in scope, for calling their methods on a `dyn Store`:
+/// `use crate::store::prelude::*;`.
+pub mod prelude {
+    pub use super::{
+        Accounts as _, PurchaseOrders as _, Receiving as _, Store as _, Suppliers as _,
+        Warehouses as _,
+    };
+}
+
 /// The current time at the precision both databases keep (microseconds), so that what a write
 /// answers equals what a later read returns.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
@@ -71,9 +80,9 @@ impl From<Refusal> for StoreError {
     }
 }
 
+/// Accounts and their API keys; each backend implements it in its `accounts.rs`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Accounts and keys.
+pub trait Accounts {
     async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)>;
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId>;
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
@@ -86,8 +95,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         key: NewApiKey,
     ) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
+}
 
-    // Suppliers.
+/// Suppliers; each backend implements it in its `suppliers.rs`.
+#[async_trait]
+pub trait Suppliers {
     async fn create_supplier(
         &self,
         account: AccountId,
@@ -106,8 +118,11 @@ pub trait Store: Send + Sync + 'static {
         name_contains: Option<String>,
         page: PageRequest,
     ) -> StoreResult<Page<Supplier>>;
+}
 
-    // Inventory warehouses and locations.
+/// Inventory warehouses and their locations; each backend implements it in its `warehouses.rs`.
+#[async_trait]
+pub trait Warehouses {
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse>;
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse>;
     async fn rename_warehouse(
@@ -151,8 +166,11 @@ pub trait Store: Send + Sync + 'static {
         warehouse: Option<WarehouseId>,
         page: PageRequest,
     ) -> StoreResult<Page<Location>>;
+}
 
-    // Purchase orders.
+/// Purchase orders: their header, lines and status; each backend implements it in its `purchase_orders.rs`.
+#[async_trait]
+pub trait PurchaseOrders {
     async fn create_purchase_order(
         &self,
         account: AccountId,
@@ -190,8 +208,11 @@ pub trait Store: Send + Sync + 'static {
         id: PurchaseOrderId,
         to: Status,
     ) -> StoreResult<Status>;
+}
 
-    // Receiving and stock.
+/// Receiving: the receipt ledger and the stock it raises; each backend implements it in its `receiving.rs`.
+#[async_trait]
+pub trait Receiving {
     /// Records one receive request atomically: checks every line against the stored order
     /// (status, SKU, location, quantities outstanding), stores the receipt, raises stock, and
     /// moves the order to `receiving` or `received`. Returns the new status.
@@ -216,23 +237,6 @@ pub trait Store: Send + Sync + 'static {
         filter: InventoryFilter,
         page: PageRequest,
     ) -> StoreResult<Page<InventoryLevel>>;
-
-    /// Whether the database answers and takes writes (for `/readyz`).
-    async fn ping(&self) -> StoreResult<()>;
-
-    /// The secret named `name`, shared by every server on the database: `fresh` is stored when
-    /// there is none yet (of two servers racing, the first to commit wins), then the stored one
-    /// is returned.
-    async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
-
-    /// Sets the gauges only the store can read (pool sizes), just before `/metrics` renders.
-    fn record_gauges(&self) {}
-
-    /// Called once the server has stopped serving: leaves the database in the state a copy of
-    /// its files can be taken in. Nothing to do for a database server.
-    async fn close(&self) -> StoreResult<()> {
-        Ok(())
-    }
     /// The most recent whole receipts of an order with at most `max_lines` lines in all, and
     /// how many came before them, for a document that cannot list a long ledger. Gives up with
     /// `Unavailable` once `cancelled` is set (nobody waits for the answer any more).
@@ -245,7 +249,27 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<LatestReceipts>;
 }
 
-/// The end of an order's receipt ledger (see [`Store::latest_receipts`]).
+/// A database: every aggregate's store, and what concerns the whole database.
+#[async_trait]
+pub trait Store:
+    Accounts + Suppliers + Warehouses + PurchaseOrders + Receiving + Send + Sync + 'static
+{
+    /// Whether the database answers and takes writes (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// The secret named `name`, shared by every server on the database: `fresh` is stored when
+    /// there is none yet (of two servers racing, the first to commit wins), then the stored one
+    /// is returned.
+    async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
+    /// Sets the gauges only the store can read (pool sizes), just before `/metrics` renders.
+    fn record_gauges(&self) {}
+    /// Called once the server has stopped serving: leaves the database in the state a copy of
+    /// its files can be taken in. Nothing to do for a database server.
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// The end of an order's receipt ledger (see [`Receiving::latest_receipts`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LatestReceipts {
     /// Oldest first, each with all of its lines.

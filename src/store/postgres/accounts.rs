@@ -1,9 +1,12 @@
 use sqlx::{PgConnection, Row};
 
+use super::PgStore;
 use super::db;
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::store::Accounts;
 use crate::store::{StoreError, StoreResult, now};
+use async_trait::async_trait;
 
 pub async fn create_account(
     conn: &mut PgConnection,
@@ -118,4 +121,44 @@ pub async fn has_accounts(conn: &mut PgConnection) -> StoreResult<bool> {
         .fetch_one(&mut *conn)
         .await
         .map_err(db)
+}
+
+#[async_trait]
+impl Accounts for PgStore {
+    async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
+        write_tx!(self, |tx| create_account(&mut tx, &key).await)
+    }
+
+    async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
+        write_tx!(self, |tx| create_key(&mut tx, account, &key).await)
+    }
+
+    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
+        read!(self, |conn| list_keys(&mut conn).await)
+    }
+
+    async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
+        let revoked = write_tx!(self, |tx| revoke_key(&mut tx, id).await);
+        self.keys.forget_all();
+        revoked
+    }
+
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
+        self.keys
+            .account_for(hash, async {
+                read!(self, |conn| account_for_key(&mut conn, &hash).await)
+            })
+            .await
+    }
+
+    async fn has_accounts(&self) -> StoreResult<bool> {
+        read!(self, |conn| has_accounts(&mut conn).await)
+    }
+
+    async fn create_first_account(
+        &self,
+        key: NewApiKey,
+    ) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+        write_tx!(self, |tx| create_first_account(&mut tx, &key).await)
+    }
 }

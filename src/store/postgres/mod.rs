@@ -15,19 +15,26 @@ use sqlx::{Connection, Executor, PgConnection, Postgres, Transaction};
 
 use super::key_cache::KeyCache;
 use super::{Store, StoreError, StoreResult};
-use crate::domain::account::{ApiKeyInfo, NewApiKey};
-use crate::domain::ids::{
-    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
-};
-use crate::domain::page::{Page, PageRequest};
-use crate::domain::purchase_order::{
-    PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
-    ShippingDetailsPatch,
-};
-use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
-use crate::domain::status::Status;
-use crate::domain::supplier::{Supplier, SupplierInput};
-use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::page::PageRequest;
+
+macro_rules! write_tx {
+    ($self:ident, |$tx:ident| $body:expr) => {{
+        let mut $tx = $self.begin().await?;
+        let result = $body;
+        $crate::store::postgres::finish($tx, result).await
+    }};
+}
+
+macro_rules! read {
+    ($self:ident, |$conn:ident| $body:expr) => {{
+        let mut $conn = $self
+            .pool
+            .acquire()
+            .await
+            .map_err($crate::store::postgres::db)?;
+        $body
+    }};
+}
 
 mod accounts;
 mod errors;
@@ -161,311 +168,8 @@ fn page_bounds(page: &PageRequest) -> (i64, i64, i64) {
 /// A pooled connection idle for at least this long is pinged before it is used again.
 pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
-macro_rules! write_tx {
-    ($self:ident, |$tx:ident| $body:expr) => {{
-        let mut $tx = $self.begin().await?;
-        let result = $body;
-        finish($tx, result).await
-    }};
-}
-
-macro_rules! read {
-    ($self:ident, |$conn:ident| $body:expr) => {{
-        let mut $conn = $self.pool.acquire().await.map_err(db)?;
-        $body
-    }};
-}
-
 #[async_trait]
 impl Store for PgStore {
-    async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
-        write_tx!(self, |tx| accounts::create_account(&mut tx, &key).await)
-    }
-
-    async fn create_first_account(
-        &self,
-        key: NewApiKey,
-    ) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
-        write_tx!(self, |tx| accounts::create_first_account(&mut tx, &key)
-            .await)
-    }
-
-    async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
-        write_tx!(self, |tx| accounts::create_key(&mut tx, account, &key)
-            .await)
-    }
-
-    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
-        read!(self, |conn| accounts::list_keys(&mut conn).await)
-    }
-
-    async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
-        let revoked = write_tx!(self, |tx| accounts::revoke_key(&mut tx, id).await);
-        self.keys.forget_all();
-        revoked
-    }
-
-    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
-        self.keys
-            .account_for(hash, async {
-                read!(self, |conn| accounts::account_for_key(&mut conn, &hash)
-                    .await)
-            })
-            .await
-    }
-
-    async fn has_accounts(&self) -> StoreResult<bool> {
-        read!(self, |conn| accounts::has_accounts(&mut conn).await)
-    }
-
-    async fn create_supplier(
-        &self,
-        account: AccountId,
-        input: SupplierInput,
-    ) -> StoreResult<SupplierId> {
-        write_tx!(self, |tx| suppliers::create(&mut tx, account, &input).await)
-    }
-
-    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-        read!(self, |conn| suppliers::get(&mut conn, account, id).await)
-    }
-
-    async fn update_supplier(
-        &self,
-        account: AccountId,
-        id: SupplierId,
-        input: SupplierInput,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| suppliers::update(&mut tx, account, id, &input)
-            .await)
-    }
-
-    async fn list_suppliers(
-        &self,
-        account: AccountId,
-        name_contains: Option<String>,
-        page: PageRequest,
-    ) -> StoreResult<Page<Supplier>> {
-        read!(self, |conn| suppliers::list(
-            &mut conn,
-            account,
-            name_contains.as_deref(),
-            &page
-        )
-        .await)
-    }
-
-    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
-        write_tx!(self, |tx| warehouses::create(&mut tx, account, &name).await)
-    }
-
-    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
-        read!(self, |conn| warehouses::get(&mut conn, account, id).await)
-    }
-
-    async fn rename_warehouse(
-        &self,
-        account: AccountId,
-        id: WarehouseId,
-        name: String,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| warehouses::rename(&mut tx, account, id, &name)
-            .await)
-    }
-
-    async fn delete_warehouse(
-        &self,
-        account: AccountId,
-        id: WarehouseId,
-        remove_inventory: bool,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| warehouses::delete(
-            &mut tx,
-            account,
-            id,
-            remove_inventory
-        )
-        .await)
-    }
-
-    async fn list_warehouses(
-        &self,
-        account: AccountId,
-        page: PageRequest,
-    ) -> StoreResult<Page<Warehouse>> {
-        read!(self, |conn| warehouses::list(&mut conn, account, &page)
-            .await)
-    }
-
-    async fn create_location(
-        &self,
-        account: AccountId,
-        input: NewLocation,
-    ) -> StoreResult<Location> {
-        write_tx!(self, |tx| warehouses::create_location(
-            &mut tx, account, &input
-        )
-        .await)
-    }
-
-    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
-        read!(self, |conn| warehouses::get_location(
-            &mut conn, account, id
-        )
-        .await)
-    }
-
-    async fn update_location(
-        &self,
-        account: AccountId,
-        id: LocationId,
-        change: LocationChange,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| warehouses::update_location(
-            &mut tx, account, id, change
-        )
-        .await)
-    }
-
-    async fn delete_location(
-        &self,
-        account: AccountId,
-        id: LocationId,
-        remove_inventory: bool,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| warehouses::delete_location(
-            &mut tx,
-            account,
-            id,
-            remove_inventory
-        )
-        .await)
-    }
-
-    async fn list_locations(
-        &self,
-        account: AccountId,
-        warehouse: Option<WarehouseId>,
-        page: PageRequest,
-    ) -> StoreResult<Page<Location>> {
-        read!(self, |conn| warehouses::list_locations(
-            &mut conn, account, warehouse, &page
-        )
-        .await)
-    }
-
-    async fn create_purchase_order(
-        &self,
-        account: AccountId,
-        input: PurchaseOrderInput,
-    ) -> StoreResult<PurchaseOrder> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        let now = crate::store::now();
-        // Two statements, each a transaction of its own: see `allocate_order_number`.
-        let number =
-            purchase_orders::allocate_order_number(&mut conn, account, &input, now).await?;
-        purchase_orders::create(&mut conn, account, &input, now, number).await
-    }
-
-    async fn get_purchase_order(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-    ) -> StoreResult<PurchaseOrder> {
-        read!(self, |conn| purchase_orders::get(
-            &mut conn, account, id, false
-        )
-        .await)
-    }
-
-    async fn list_purchase_orders(
-        &self,
-        account: AccountId,
-        filter: PurchaseOrderFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<PurchaseOrderSummary>> {
-        read!(self, |conn| purchase_orders::list(
-            &mut conn, account, &filter, &page
-        )
-        .await)
-    }
-
-    async fn replace_purchase_order(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        input: PurchaseOrderInput,
-    ) -> StoreResult<PurchaseOrder> {
-        write_tx!(self, |tx| purchase_orders::replace(
-            &mut tx, account, id, &input
-        )
-        .await)
-    }
-
-    async fn update_shipping_details(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        patch: ShippingDetailsPatch,
-    ) -> StoreResult<PurchaseOrder> {
-        write_tx!(self, |tx| purchase_orders::update_shipping_details(
-            &mut tx, account, id, patch
-        )
-        .await)
-    }
-
-    async fn change_status(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        to: Status,
-    ) -> StoreResult<Status> {
-        // Compare-and-set statements, each a transaction of its own: see `change_status`.
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        purchase_orders::change_status(&mut conn, account, id, to).await
-    }
-
-    async fn receive(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        lines: Vec<ReceiveLine>,
-        request_id: String,
-    ) -> StoreResult<Status> {
-        write_tx!(self, |tx| receiving::receive(
-            &mut tx,
-            account,
-            id,
-            &lines,
-            &request_id
-        )
-        .await)
-    }
-
-    async fn list_receipts(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        page: PageRequest,
-    ) -> StoreResult<Page<Receipt>> {
-        read!(self, |conn| receiving::list_receipts(
-            &mut conn, account, id, &page
-        )
-        .await)
-    }
-
-    async fn list_inventory(
-        &self,
-        account: AccountId,
-        filter: InventoryFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<InventoryLevel>> {
-        read!(self, |conn| receiving::list_inventory(
-            &mut conn, account, &filter, &page
-        )
-        .await)
-    }
-
     async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
         write_tx!(self, |tx| {
             async {
@@ -510,18 +214,5 @@ impl Store for PgStore {
             ));
         }
         Ok(())
-    }
-
-    async fn latest_receipts(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        max_lines: usize,
-        cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    ) -> StoreResult<crate::store::LatestReceipts> {
-        read!(self, |conn| receiving::latest_receipts(
-            &mut conn, account, id, max_lines, &cancelled
-        )
-        .await)
     }
 }

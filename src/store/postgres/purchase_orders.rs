@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
+use super::PgStore;
 use super::{db, page_bounds, warehouses};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
@@ -12,7 +13,9 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::store::PurchaseOrders;
 use crate::store::{StoreError, StoreResult, now};
+use async_trait::async_trait;
 
 const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
     po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
@@ -618,4 +621,68 @@ fn line(r: &PgRow) -> StoreResult<Line> {
         received_quantity: col(r, at + 4)?,
         rejected_quantity: col(r, at + 5)?,
     })
+}
+
+#[async_trait]
+impl PurchaseOrders for PgStore {
+    async fn create_purchase_order(
+        &self,
+        account: AccountId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let now = crate::store::now();
+        // Two statements, each a transaction of its own: see `allocate_order_number`.
+        let number = allocate_order_number(&mut conn, account, &input, now).await?;
+        create(&mut conn, account, &input, now, number).await
+    }
+
+    async fn get_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<PurchaseOrder> {
+        read!(self, |conn| get(&mut conn, account, id, false).await)
+    }
+
+    async fn list_purchase_orders(
+        &self,
+        account: AccountId,
+        filter: PurchaseOrderFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<PurchaseOrderSummary>> {
+        read!(self, |conn| list(&mut conn, account, &filter, &page).await)
+    }
+
+    async fn replace_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        write_tx!(self, |tx| replace(&mut tx, account, id, &input).await)
+    }
+
+    async fn update_shipping_details(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        patch: ShippingDetailsPatch,
+    ) -> StoreResult<PurchaseOrder> {
+        write_tx!(self, |tx| update_shipping_details(
+            &mut tx, account, id, patch
+        )
+        .await)
+    }
+
+    async fn change_status(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        to: Status,
+    ) -> StoreResult<Status> {
+        // Compare-and-set statements, each a transaction of its own: see `change_status`.
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        change_status(&mut conn, account, id, to).await
+    }
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
+use super::PgStore;
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
 use crate::domain::money::CurrencyCode;
@@ -20,7 +21,8 @@ use crate::domain::receiving::{self, Found, Order, OrderLine, Plan};
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::{Stock, StockValue};
-use crate::store::{StoreError, StoreResult, now};
+use crate::store::{Receiving, StoreError, StoreResult, now};
+use async_trait::async_trait;
 
 pub async fn receive(
     conn: &mut PgConnection,
@@ -539,4 +541,59 @@ pub async fn latest_receipts(
         earlier_receipts: u64::try_from(earlier_receipts).unwrap_or_default(),
         earlier_lines: u64::try_from(earlier_lines).unwrap_or_default(),
     })
+}
+
+#[async_trait]
+impl Receiving for PgStore {
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        write_tx!(self, |tx| receive(
+            &mut tx,
+            account,
+            id,
+            &lines,
+            &request_id
+        )
+        .await)
+    }
+
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Receipt>> {
+        read!(self, |conn| list_receipts(&mut conn, account, id, &page)
+            .await)
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        read!(self, |conn| list_inventory(
+            &mut conn, account, &filter, &page
+        )
+        .await)
+    }
+
+    async fn latest_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        max_lines: usize,
+        cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> StoreResult<crate::store::LatestReceipts> {
+        read!(self, |conn| latest_receipts(
+            &mut conn, account, id, max_lines, &cancelled
+        )
+        .await)
+    }
 }

@@ -1,13 +1,16 @@
 use sqlx::postgres::PgRow;
 use sqlx::{Acquire, PgConnection, Row};
 
+use super::PgStore;
 use super::errors::is_unique_violation;
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::store::Suppliers;
 use crate::store::{StoreError, StoreResult, now};
+use async_trait::async_trait;
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
                        country_code, contact_name, contact_phone";
@@ -221,4 +224,43 @@ fn from_row(row: &PgRow) -> Result<Supplier, sqlx::Error> {
             contact_phone: row.try_get(10)?,
         },
     })
+}
+
+#[async_trait]
+impl Suppliers for PgStore {
+    async fn create_supplier(
+        &self,
+        account: AccountId,
+        input: SupplierInput,
+    ) -> StoreResult<SupplierId> {
+        write_tx!(self, |tx| create(&mut tx, account, &input).await)
+    }
+
+    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
+        read!(self, |conn| get(&mut conn, account, id).await)
+    }
+
+    async fn update_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+        input: SupplierInput,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| update(&mut tx, account, id, &input).await)
+    }
+
+    async fn list_suppliers(
+        &self,
+        account: AccountId,
+        name_contains: Option<String>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Supplier>> {
+        read!(self, |conn| list(
+            &mut conn,
+            account,
+            name_contains.as_deref(),
+            &page
+        )
+        .await)
+    }
 }

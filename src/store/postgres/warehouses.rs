@@ -1,12 +1,15 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use super::PgStore;
 use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::Warehouses;
 use crate::store::{StoreError, StoreResult, now};
+use async_trait::async_trait;
 
 const WAREHOUSE_COLUMNS: &str = "id, name, created_at, updated_at";
 const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
@@ -328,4 +331,91 @@ fn location(row: &PgRow) -> Result<Location, sqlx::Error> {
         created_at: row.try_get(4)?,
         updated_at: row.try_get(5)?,
     })
+}
+
+#[async_trait]
+impl Warehouses for PgStore {
+    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
+        write_tx!(self, |tx| create(&mut tx, account, &name).await)
+    }
+
+    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
+        read!(self, |conn| get(&mut conn, account, id).await)
+    }
+
+    async fn rename_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        name: String,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| rename(&mut tx, account, id, &name).await)
+    }
+
+    async fn delete_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| delete(&mut tx, account, id, remove_inventory)
+            .await)
+    }
+
+    async fn list_warehouses(
+        &self,
+        account: AccountId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Warehouse>> {
+        read!(self, |conn| list(&mut conn, account, &page).await)
+    }
+
+    async fn create_location(
+        &self,
+        account: AccountId,
+        input: NewLocation,
+    ) -> StoreResult<Location> {
+        write_tx!(self, |tx| create_location(&mut tx, account, &input).await)
+    }
+
+    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
+        read!(self, |conn| get_location(&mut conn, account, id).await)
+    }
+
+    async fn update_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        change: LocationChange,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| update_location(&mut tx, account, id, change)
+            .await)
+    }
+
+    async fn delete_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| delete_location(
+            &mut tx,
+            account,
+            id,
+            remove_inventory
+        )
+        .await)
+    }
+
+    async fn list_locations(
+        &self,
+        account: AccountId,
+        warehouse: Option<WarehouseId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Location>> {
+        read!(self, |conn| list_locations(
+            &mut conn, account, warehouse, &page
+        )
+        .await)
+    }
 }

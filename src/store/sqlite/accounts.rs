@@ -1,9 +1,12 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::SqliteStore;
 use super::{db, opt_time, time};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::store::Accounts;
 use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
 
 pub fn create_account(conn: &Connection, key: &NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
     conn.prepare_cached("INSERT INTO accounts (created_at) VALUES (?1)")
@@ -96,4 +99,54 @@ pub fn account_for_key(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option
 pub fn has_accounts(conn: &Connection) -> StoreResult<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0))
         .map_err(db)
+}
+
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
+        self.engine.write(move |c| create_account(c, &key)).await
+    }
+
+    async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
+        self.engine
+            .write(move |c| create_key(c, account, &key))
+            .await
+    }
+
+    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
+        self.engine.read(list_keys).await
+    }
+
+    async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
+        let revoked = self.engine.write(move |c| revoke_key(c, id)).await;
+        self.keys.forget_all();
+        revoked
+    }
+
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
+        self.keys
+            .account_for(hash, async {
+                self.engine.read_now(move |c| account_for_key(c, &hash))
+            })
+            .await
+    }
+
+    async fn has_accounts(&self) -> StoreResult<bool> {
+        self.engine.read(has_accounts).await
+    }
+
+    async fn create_first_account(
+        &self,
+        key: NewApiKey,
+    ) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+        // The write transaction (BEGIN IMMEDIATE) excludes every other writer, in any process.
+        self.engine
+            .write(move |c| {
+                if has_accounts(c)? {
+                    return Ok(None);
+                }
+                create_account(c, &key).map(Some)
+            })
+            .await
+    }
 }

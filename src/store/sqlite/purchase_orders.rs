@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
+use super::SqliteStore;
 use super::{db, micros, opt_time, page_bounds, parse_text, time};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
@@ -12,7 +13,9 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::store::PurchaseOrders;
 use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
 
 pub fn create(
     conn: &Connection,
@@ -552,5 +555,68 @@ impl RawLine {
             received_quantity: self.received_quantity,
             rejected_quantity: self.rejected_quantity,
         })
+    }
+}
+
+#[async_trait]
+impl PurchaseOrders for SqliteStore {
+    async fn create_purchase_order(
+        &self,
+        account: AccountId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine.write(move |c| create(c, account, &input)).await
+    }
+
+    async fn get_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine.read_now(move |c| get(c, account, id))
+    }
+
+    async fn list_purchase_orders(
+        &self,
+        account: AccountId,
+        filter: PurchaseOrderFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<PurchaseOrderSummary>> {
+        self.engine
+            .read(move |c| list(c, account, &filter, &page))
+            .await
+    }
+
+    async fn replace_purchase_order(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        input: PurchaseOrderInput,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine
+            .write(move |c| replace(c, account, id, &input))
+            .await
+    }
+
+    async fn update_shipping_details(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        patch: ShippingDetailsPatch,
+    ) -> StoreResult<PurchaseOrder> {
+        self.engine
+            .write(move |c| update_shipping_details(c, account, id, patch.clone()))
+            .await
+    }
+
+    async fn change_status(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        to: Status,
+    ) -> StoreResult<Status> {
+        self.engine
+            .write(move |c| change_status(c, account, id, to))
+            .await
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::SqliteStore;
 use super::{db, micros, opt_time, page_bounds, parse_text, time};
 use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
@@ -17,7 +18,8 @@ use crate::domain::receiving::{self, Found, Order, OrderLine};
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::{Stock, StockValue};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Receiving, StoreError, StoreResult};
+use async_trait::async_trait;
 
 pub fn receive(
     conn: &Connection,
@@ -462,6 +464,55 @@ fn sum_values(list: &str) -> Result<StockValue, ()> {
     list.split(',').try_fold(StockValue::ZERO, |sum, value| {
         sum.checked_add(value.parse().map_err(|_| ())?).ok_or(())
     })
+}
+
+#[async_trait]
+impl Receiving for SqliteStore {
+    async fn receive(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Status> {
+        self.engine
+            .write(move |c| receive(c, account, id, &lines, &request_id))
+            .await
+    }
+
+    async fn list_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Receipt>> {
+        self.engine
+            .read_now(move |c| list_receipts(c, account, id, &page))
+    }
+
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        self.engine
+            .read(move |c| list_inventory(c, account, &filter, &page))
+            .await
+    }
+
+    async fn latest_receipts(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        max_lines: usize,
+        cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> StoreResult<crate::store::LatestReceipts> {
+        // On a reader thread: reading up to `max_lines` rows is more than a lookup.
+        self.engine
+            .read(move |c| latest_receipts(c, account, id, max_lines, &cancelled))
+            .await
+    }
 }
 
 #[cfg(test)]

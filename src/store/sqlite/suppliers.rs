@@ -1,11 +1,14 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use super::{count, db, page_bounds};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::store::Suppliers;
 use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
                        country_code, contact_name, contact_phone";
@@ -162,4 +165,41 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Supplier> {
             contact_phone: row.get(10)?,
         },
     })
+}
+
+#[async_trait]
+impl Suppliers for SqliteStore {
+    async fn create_supplier(
+        &self,
+        account: AccountId,
+        input: SupplierInput,
+    ) -> StoreResult<SupplierId> {
+        self.engine.write(move |c| create(c, account, &input)).await
+    }
+
+    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
+        self.engine.read_now(move |c| get(c, account, id))
+    }
+
+    async fn update_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+        input: SupplierInput,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| update(c, account, id, &input))
+            .await
+    }
+
+    async fn list_suppliers(
+        &self,
+        account: AccountId,
+        name_contains: Option<String>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Supplier>> {
+        self.engine
+            .read(move |c| list(c, account, name_contains.as_deref(), &page))
+            .await
+    }
 }

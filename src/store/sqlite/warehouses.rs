@@ -1,11 +1,14 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use super::{count, db, page_bounds, time};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::Warehouses;
 use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
 
 pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
     let now = crate::store::now().timestamp_micros();
@@ -265,4 +268,92 @@ fn location(
         created_at: time(created)?,
         updated_at: time(updated)?,
     })
+}
+
+#[async_trait]
+impl Warehouses for SqliteStore {
+    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
+        self.engine.write(move |c| create(c, account, &name)).await
+    }
+
+    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
+        self.engine.read_now(move |c| get(c, account, id))
+    }
+
+    async fn rename_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        name: String,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| rename(c, account, id, &name))
+            .await
+    }
+
+    async fn delete_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| delete(c, account, id, remove_inventory))
+            .await
+    }
+
+    async fn list_warehouses(
+        &self,
+        account: AccountId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Warehouse>> {
+        self.engine.read(move |c| list(c, account, &page)).await
+    }
+
+    async fn create_location(
+        &self,
+        account: AccountId,
+        input: NewLocation,
+    ) -> StoreResult<Location> {
+        self.engine
+            .write(move |c| create_location(c, account, &input))
+            .await
+    }
+
+    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
+        self.engine.read_now(move |c| get_location(c, account, id))
+    }
+
+    async fn update_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        change: LocationChange,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| update_location(c, account, id, change.clone()))
+            .await
+    }
+
+    async fn delete_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+        remove_inventory: bool,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| delete_location(c, account, id, remove_inventory))
+            .await
+    }
+
+    async fn list_locations(
+        &self,
+        account: AccountId,
+        warehouse: Option<WarehouseId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Location>> {
+        self.engine
+            .read(move |c| list_locations(c, account, warehouse, &page))
+            .await
+    }
 }
