@@ -33,8 +33,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `use crate::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Accounts as _, PurchaseOrders as _, Receiving as _, Store as _, Suppliers as _,
-        Warehouses as _,
+        Accounts as _, Inventory as _, PurchaseOrders as _, Receiving as _, Store as _,
+        Suppliers as _, Warehouses as _,
     };
 }
 
@@ -231,12 +231,6 @@ pub trait Receiving {
         id: PurchaseOrderId,
         page: PageRequest,
     ) -> StoreResult<Page<Receipt>>;
-    async fn list_inventory(
-        &self,
-        account: AccountId,
-        filter: InventoryFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<InventoryLevel>>;
     /// The most recent whole receipts of an order with at most `max_lines` lines in all, and
     /// how many came before them, for a document that cannot list a long ledger. Gives up with
     /// `Unavailable` once `cancelled` is set (nobody waits for the answer any more).
@@ -249,10 +243,21 @@ pub trait Receiving {
     ) -> StoreResult<LatestReceipts>;
 }
 
+/// Stock levels; each backend implements it in its `inventory.rs`.
+#[async_trait]
+pub trait Inventory {
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>>;
+}
+
 /// A database: every aggregate's store, and what concerns the whole database.
 #[async_trait]
 pub trait Store:
-    Accounts + Suppliers + Warehouses + PurchaseOrders + Receiving + Send + Sync + 'static
+    Accounts + Suppliers + Warehouses + PurchaseOrders + Receiving + Inventory + Send + Sync + 'static
 {
     /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

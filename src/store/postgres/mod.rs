@@ -38,7 +38,10 @@ macro_rules! read {
 
 mod accounts;
 mod errors;
+mod inventory;
 pub mod migrate;
+mod order_counts;
+mod order_rows;
 mod purchase_orders;
 mod receiving;
 mod suppliers;

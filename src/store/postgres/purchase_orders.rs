@@ -1,25 +1,21 @@
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
+use super::order_counts::{count_moves, count_shard};
+use super::order_rows::{LineColumns, col, get, new_lines, parse_status, summary};
 use super::{db, page_bounds, warehouses};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
-use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    self, Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
-    PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
+    self, Details, Line, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
+    PurchaseOrderSummary, ShippingDetailsPatch, format_order_number,
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
 use crate::store::PurchaseOrders;
 use crate::store::{StoreError, StoreResult, now};
 use async_trait::async_trait;
-
-const HEADER_COLUMNS: &str = "po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
-    po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code, po.shipping_carrier,
-    po.tracking_number, po.reference_number, po.note_to_supplier, po.created_at, po.updated_at";
 
 /// Creates an order, with the number allocated beforehand by [`allocate_order_number`], in one
 /// statement and so one round trip. `conn` must not be in a transaction: the statement is a
@@ -97,43 +93,6 @@ pub async fn create(
         products: new_lines(input),
     })
 }
-
-/// Reads an order with its lines; with `lock`, holds the order row (`FOR UPDATE`) until the
-/// transaction ends, so a check made on what was read still holds when the write lands.
-pub async fn get(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: PurchaseOrderId,
-    lock: bool,
-) -> StoreResult<PurchaseOrder> {
-    // One statement, so one round trip and one snapshot: the header on every row, one row per
-    // line.
-    let rows = sqlx::query(&format!(
-        "SELECT {HEADER_COLUMNS}, l.sku, l.supplier_sku, l.quantity, l.cost_micros, l.received_quantity,
-                l.rejected_quantity
-         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
-              LEFT JOIN purchase_order_lines l ON l.purchase_order_id = po.id
-         WHERE po.account_id = $1 AND po.id = $2
-         ORDER BY l.line_no {}",
-        if lock { "FOR UPDATE OF po" } else { "" }
-    ))
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    let header = rows.first().ok_or(StoreError::NotFound)?;
-    // An order without lines comes back as one row whose line columns are all null.
-    let lines: &[PgRow] = if col::<Option<&str>>(header, LINE_COLUMNS)?.is_some() {
-        &rows
-    } else {
-        &[]
-    };
-    into_order(header, lines)
-}
-
-/// Where the line columns start in the rows of [`get`].
-const LINE_COLUMNS: usize = 17;
 
 pub async fn list(
     conn: &mut PgConnection,
@@ -313,55 +272,6 @@ pub async fn change_status(
     )))
 }
 
-/// Shards per (account, status) count; see `migrations/postgres/0003_order_counts.sql`.
-const COUNT_SHARDS: i16 = 16;
-
-/// A count shard picked at random, so that concurrent writers rarely wait on the same row.
-fn count_shard() -> i16 {
-    rand::random_range(0..COUNT_SHARDS)
-}
-
-/// Moves one order from `from` to `to` in the per-status counts, in the transaction `conn`.
-pub async fn count_status(
-    conn: &mut PgConnection,
-    account: AccountId,
-    from: Status,
-    to: Status,
-) -> StoreResult<()> {
-    let (statuses, shards, deltas) = count_moves(from, to);
-    sqlx::query(
-        "INSERT INTO purchase_order_counts AS c (account_id, status, shard, n)
-         SELECT $1, d.status, d.shard, d.n
-         FROM UNNEST($2::text[], $3::smallint[], $4::bigint[]) AS d (status, shard, n)
-         ORDER BY d.status, d.shard
-         ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n",
-    )
-    .bind(account.0)
-    .bind(statuses)
-    .bind(shards)
-    .bind(deltas)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
-
-/// The two count changes of a move from `from` to `to` (statuses, shards, deltas), each on a
-/// shard picked at random. They are written in (status, shard) order, so concurrent moves lock
-/// the count rows in the same order and cannot deadlock.
-fn count_moves(from: Status, to: Status) -> ([&'static str; 2], [i16; 2], [i64; 2]) {
-    let mut moves = [
-        (to.as_str(), count_shard(), 1_i64),
-        (from.as_str(), count_shard(), -1),
-    ];
-    moves.sort_unstable();
-    (
-        moves.map(|(status, _, _)| status),
-        moves.map(|(_, shard, _)| shard),
-        moves.map(|(_, _, delta)| delta),
-    )
-}
-
 /// The order's status; with `lock`, holds the order row (`FOR UPDATE`) until the transaction
 /// ends.
 async fn order_status(
@@ -471,44 +381,6 @@ async fn insert_lines(
     Ok(new_lines(input))
 }
 
-/// An order's lines as one array per column, for `UNNEST`.
-struct LineColumns {
-    line_nos: Vec<i64>,
-    skus: Vec<String>,
-    supplier_skus: Vec<Option<String>>,
-    quantities: Vec<i64>,
-    costs: Vec<Option<i64>>,
-}
-
-impl LineColumns {
-    fn of(input: &PurchaseOrderInput) -> Self {
-        let products = &input.products;
-        Self {
-            line_nos: (0..products.len() as i64).collect(),
-            skus: products.iter().map(|p| p.sku.as_str().to_owned()).collect(),
-            supplier_skus: products.iter().map(|p| p.supplier_sku.clone()).collect(),
-            quantities: products.iter().map(|p| p.quantity.get()).collect(),
-            costs: products.iter().map(|p| p.cost.map(Money::micros)).collect(),
-        }
-    }
-}
-
-/// The lines of a newly written order: as given, nothing received yet.
-fn new_lines(input: &PurchaseOrderInput) -> Vec<Line> {
-    input
-        .products
-        .iter()
-        .map(|product| Line {
-            sku: product.sku.clone(),
-            supplier_sku: product.supplier_sku.clone(),
-            quantity: product.quantity.get(),
-            cost: product.cost,
-            received_quantity: 0,
-            rejected_quantity: 0,
-        })
-        .collect()
-}
-
 /// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the
 /// new modification time.
 async fn write_details(
@@ -543,84 +415,6 @@ async fn write_details(
     .await
     .map_err(db)?;
     Ok(now)
-}
-
-pub(super) fn parse_status(raw: &str) -> StoreResult<Status> {
-    raw.parse()
-        .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
-}
-
-fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Internal(format!("bad {what} '{raw}' in the database"))
-}
-
-/// Column `i` of `row`, decoded.
-fn col<'r, T>(row: &'r PgRow, i: usize) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(i).map_err(db)
-}
-
-fn summary(r: &PgRow) -> StoreResult<PurchaseOrderSummary> {
-    Ok(PurchaseOrderSummary {
-        id: PurchaseOrderId(col(r, 0)?),
-        order_number: col(r, 1)?,
-        supplier_id: SupplierId(col(r, 2)?),
-        supplier_name: col(r, 3)?,
-        warehouse_id: WarehouseId(col(r, 4)?),
-        status: parse_status(col(r, 5)?)?,
-        order_date: col(r, 6)?,
-        expected_delivery_date: col(r, 7)?,
-        reference_number: col(r, 8)?,
-        create_date: col(r, 9)?,
-        modify_date: col(r, 10)?,
-    })
-}
-
-fn into_order(h: &PgRow, lines: &[PgRow]) -> StoreResult<PurchaseOrder> {
-    let terms: &str = col(h, 8)?;
-    let payment: &str = col(h, 9)?;
-    let currency: &str = col(h, 10)?;
-    Ok(PurchaseOrder {
-        id: PurchaseOrderId(col(h, 0)?),
-        order_number: col(h, 1)?,
-        supplier_id: SupplierId(col(h, 2)?),
-        supplier_name: col(h, 3)?,
-        warehouse_id: WarehouseId(col(h, 4)?),
-        status: parse_status(col(h, 5)?)?,
-        details: Details {
-            order_date: col(h, 6)?,
-            expected_delivery_date: col(h, 7)?,
-            payment_terms: PaymentTerms::parse(terms)
-                .map_err(|_| corrupt("payment_terms", terms))?,
-            payment_status: PaymentStatus::parse(payment)
-                .map_err(|_| corrupt("payment_status", payment))?,
-            currency_code: CurrencyCode::parse(currency)
-                .map_err(|_| corrupt("currency_code", currency))?,
-            shipping_carrier: col(h, 11)?,
-            tracking_number: col(h, 12)?,
-            reference_number: col(h, 13)?,
-            note_to_supplier: col(h, 14)?,
-        },
-        create_date: col(h, 15)?,
-        modify_date: col(h, 16)?,
-        products: lines.iter().map(line).collect::<StoreResult<_>>()?,
-    })
-}
-
-/// The line in a row of [`get`].
-fn line(r: &PgRow) -> StoreResult<Line> {
-    let at = LINE_COLUMNS;
-    let sku: &str = col(r, at)?;
-    Ok(Line {
-        sku: Sku::parse(sku).map_err(|_| corrupt("sku", sku))?,
-        supplier_sku: col(r, at + 1)?,
-        quantity: col(r, at + 2)?,
-        cost: col::<Option<i64>>(r, at + 3)?.map(Money::from_micros),
-        received_quantity: col(r, at + 4)?,
-        rejected_quantity: col(r, at + 5)?,
-    })
 }
 
 #[async_trait]

@@ -15,9 +15,12 @@ use crate::domain::page::PageRequest;
 
 mod accounts;
 mod engine;
+mod inventory;
 
 pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
+mod order_counts;
+mod order_rows;
 mod purchase_orders;
 mod receiving;
 mod server_lock;

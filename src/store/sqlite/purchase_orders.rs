@@ -1,15 +1,17 @@
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
+use super::order_counts::{count_status, total};
+use super::order_rows::{RawLine, RawOrder};
 use super::{db, micros, opt_time, page_bounds, parse_text, time};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
-use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    self, Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderFilter,
-    PurchaseOrderInput, PurchaseOrderSummary, ShippingDetailsPatch, Sku, format_order_number,
+    self, Details, Line, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
+    PurchaseOrderSummary, ShippingDetailsPatch, format_order_number,
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
@@ -271,58 +273,6 @@ pub fn change_status(
     Ok(to)
 }
 
-/// Moves one order from `from` (none for a new order) to `to` in the per-status counts.
-pub fn count_status(
-    conn: &Connection,
-    account: AccountId,
-    from: Option<Status>,
-    to: Status,
-) -> StoreResult<()> {
-    if let Some(from) = from {
-        conn.prepare_cached(
-            "UPDATE purchase_order_counts SET n = n - 1 WHERE account_id = ?1 AND status = ?2",
-        )
-        .and_then(|mut s| s.execute(params![account.0, from.as_str()]))
-        .map_err(db)?;
-    }
-    conn.prepare_cached(
-        "INSERT INTO purchase_order_counts (account_id, status, n) VALUES (?1, ?2, 1)
-         ON CONFLICT (account_id, status) DO UPDATE SET n = n + 1",
-    )
-    .and_then(|mut s| s.execute(params![account.0, to.as_str()]))
-    .map_err(db)?;
-    Ok(())
-}
-
-/// The total of a list: from the per-status counts when the filter is at most a status,
-/// otherwise by counting the matching rows.
-fn total(
-    conn: &Connection,
-    account: AccountId,
-    filter: &PurchaseOrderFilter,
-    filter_sql: &str,
-    values: &[Value],
-) -> StoreResult<u64> {
-    let only_status = PurchaseOrderFilter {
-        status: None,
-        ..filter.clone()
-    } == PurchaseOrderFilter::default();
-    let n: i64 = if only_status {
-        conn.prepare_cached(
-            "SELECT COALESCE(SUM(n), 0) FROM purchase_order_counts WHERE account_id = ?1 AND (?2 IS NULL OR status = ?2)",
-        )
-        .and_then(|mut s| s.query_row(params![account.0, filter.status.map(Status::as_str)], |r| r.get(0)))
-        .map_err(db)?
-    } else {
-        conn.prepare_cached(&format!(
-            "SELECT COUNT(*) FROM purchase_orders po WHERE {filter_sql}"
-        ))
-        .and_then(|mut s| s.query_row(params_from_iter(values.iter()), |r| r.get(0)))
-        .map_err(db)?
-    };
-    Ok(n as u64)
-}
-
 fn current_status(
     conn: &Connection,
     account: AccountId,
@@ -451,111 +401,6 @@ fn write_details(
     })
     .map_err(db)?;
     Ok(now)
-}
-
-struct RawOrder {
-    id: i64,
-    order_number: String,
-    supplier_id: i64,
-    supplier_name: String,
-    warehouse_id: i64,
-    status: Status,
-    order_date: Option<i64>,
-    expected_delivery_date: Option<i64>,
-    payment_terms: PaymentTerms,
-    payment_status: PaymentStatus,
-    currency_code: CurrencyCode,
-    shipping_carrier: Option<String>,
-    tracking_number: Option<String>,
-    reference_number: Option<String>,
-    note_to_supplier: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl RawOrder {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get(0)?,
-            order_number: r.get(1)?,
-            supplier_id: r.get(2)?,
-            supplier_name: r.get(3)?,
-            warehouse_id: r.get(4)?,
-            status: parse_text(r, 5, "status", str::parse)?,
-            order_date: r.get(6)?,
-            expected_delivery_date: r.get(7)?,
-            payment_terms: parse_text(r, 8, "payment_terms", PaymentTerms::parse)?,
-            payment_status: parse_text(r, 9, "payment_status", PaymentStatus::parse)?,
-            currency_code: parse_text(r, 10, "currency_code", CurrencyCode::parse)?,
-            shipping_carrier: r.get(11)?,
-            tracking_number: r.get(12)?,
-            reference_number: r.get(13)?,
-            note_to_supplier: r.get(14)?,
-            created_at: r.get(15)?,
-            updated_at: r.get(16)?,
-        })
-    }
-
-    fn into_order(self, lines: Vec<RawLine>) -> StoreResult<PurchaseOrder> {
-        Ok(PurchaseOrder {
-            id: PurchaseOrderId(self.id),
-            order_number: self.order_number,
-            supplier_id: SupplierId(self.supplier_id),
-            supplier_name: self.supplier_name,
-            warehouse_id: WarehouseId(self.warehouse_id),
-            status: self.status,
-            details: Details {
-                order_date: opt_time(self.order_date)?,
-                expected_delivery_date: opt_time(self.expected_delivery_date)?,
-                payment_terms: self.payment_terms,
-                payment_status: self.payment_status,
-                currency_code: self.currency_code,
-                shipping_carrier: self.shipping_carrier,
-                tracking_number: self.tracking_number,
-                reference_number: self.reference_number,
-                note_to_supplier: self.note_to_supplier,
-            },
-            create_date: time(self.created_at)?,
-            modify_date: time(self.updated_at)?,
-            products: lines
-                .into_iter()
-                .map(RawLine::into_line)
-                .collect::<StoreResult<_>>()?,
-        })
-    }
-}
-
-struct RawLine {
-    sku: Sku,
-    supplier_sku: Option<String>,
-    quantity: i64,
-    cost_micros: Option<i64>,
-    received_quantity: i64,
-    rejected_quantity: i64,
-}
-
-impl RawLine {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            sku: parse_text(r, 0, "sku", Sku::parse)?,
-            supplier_sku: r.get(1)?,
-            quantity: r.get(2)?,
-            cost_micros: r.get(3)?,
-            received_quantity: r.get(4)?,
-            rejected_quantity: r.get(5)?,
-        })
-    }
-
-    fn into_line(self) -> StoreResult<Line> {
-        Ok(Line {
-            sku: self.sku,
-            supplier_sku: self.supplier_sku,
-            quantity: self.quantity,
-            cost: self.cost_micros.map(Money::from_micros),
-            received_quantity: self.received_quantity,
-            rejected_quantity: self.rejected_quantity,
-        })
-    }
 }
 
 #[async_trait]

@@ -1,0 +1,131 @@
+//! Stock levels: what receipts have put in each location, by SKU and lot, read and summed.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+
+use super::SqliteStore;
+use super::{db, page_bounds, parse_text};
+use crate::domain::ids::{AccountId, LocationId, WarehouseId};
+use crate::domain::money::CurrencyCode;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::Sku;
+use crate::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel};
+use crate::domain::stock::{Stock, StockValue};
+use crate::store::{Inventory, StoreError, StoreResult};
+
+pub fn list_inventory(
+    conn: &Connection,
+    account: AccountId,
+    filter: &InventoryFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<InventoryLevel>> {
+    let group = match filter.group_by {
+        GroupBy::Location => "sku, location_id",
+        GroupBy::Warehouse => "sku, warehouse_id",
+    };
+    let filters =
+        "account_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR warehouse_id = ?3)
+                   AND (?4 IS NULL OR location_id = ?4)";
+    let args = (
+        account.0,
+        filter.sku.as_deref(),
+        filter.warehouse_id.map(|w| w.0),
+        filter.location_id.map(|l| l.0),
+    );
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM inventory_levels WHERE {filters} GROUP BY {group})"))
+            .and_then(|mut s| s.query_row(params![args.0, args.1, args.2, args.3], |r| r.get::<_, i64>(0)))
+            .map_err(db)? as u64,
+    };
+    let (after, limit, offset) = page_bounds(page);
+    // A group is identified by the id of its first stock row: stable, unique, newest first.
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT MIN(id) AS first_id, sku, warehouse_id, MIN(location_id), SUM(on_hand), SUM(cost_units),
+                    GROUP_CONCAT(cost_total_micros), MIN(currency_code), COUNT(DISTINCT currency_code)
+             FROM inventory_levels WHERE {filters}
+             GROUP BY {group} HAVING MIN(id) < ?5
+             ORDER BY first_id DESC LIMIT ?6 OFFSET ?7"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![args.0, args.1, args.2, args.3, after, limit, offset], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    parse_text(r, 1, "sku", Sku::parse)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    parse_text(r, 6, "stock value", sum_values)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?;
+    let mut levels = Vec::with_capacity(rows.len());
+    for (
+        first_id,
+        sku,
+        warehouse,
+        location,
+        on_hand,
+        cost_units,
+        cost_total,
+        currency,
+        currencies,
+    ) in rows
+    {
+        let stock = Stock {
+            on_hand,
+            cost_units,
+            cost_total,
+        };
+        let average_cost = match (currency, currencies) {
+            (Some(code), 1) if code != "*" => {
+                let code = CurrencyCode::parse(&code)
+                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
+                stock
+                    .average_cost()
+                    .map_err(|e| StoreError::Internal(format!("stock of '{}': {e}", sku.as_str())))?
+                    .map(|cost| (cost, code))
+            }
+            _ => None,
+        };
+        let level = InventoryLevel {
+            sku,
+            warehouse_id: WarehouseId(warehouse),
+            location_id: (filter.group_by == GroupBy::Location).then_some(LocationId(location)),
+            on_hand,
+            allocated: 0,
+            average_cost,
+        };
+        levels.push((first_id, level));
+    }
+    Ok(Page::from_rows(levels, page, total, |(first_id, _)| *first_id).map(|(_, level)| level))
+}
+
+/// The exact sum of a group's stock values, which `GROUP_CONCAT` lists comma-separated: SQLite has
+/// no integer wider than 64 bits, so a wider sum is done here.
+fn sum_values(list: &str) -> Result<StockValue, ()> {
+    list.split(',').try_fold(StockValue::ZERO, |sum, value| {
+        sum.checked_add(value.parse().map_err(|_| ())?).ok_or(())
+    })
+}
+
+#[async_trait]
+impl Inventory for SqliteStore {
+    async fn list_inventory(
+        &self,
+        account: AccountId,
+        filter: InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<InventoryLevel>> {
+        self.engine
+            .read(move |c| list_inventory(c, account, &filter, &page))
+            .await
+    }
+}
