@@ -340,8 +340,8 @@ impl From<StoreError> for ApiError {
             // Handlers turn NotFound into a precise 404 themselves; reaching here is a bug.
             StoreError::NotFound => ApiError::internal("unmapped NotFound from the store"),
             StoreError::Rejected(refusals) => rejected(&refusals),
-            StoreError::Unavailable(detail) => ApiError::unavailable(&detail),
-            StoreError::Internal(detail) => ApiError::internal(&detail),
+            StoreError::Unavailable(fault) => ApiError::unavailable(&fault.chain()),
+            StoreError::Internal(fault) => ApiError::internal(&fault.chain()),
         }
     }
 }

@@ -54,11 +54,77 @@ pub enum StoreError {
     #[error("rejected: {0:?}")]
     Rejected(Vec<Refusal>),
     /// The database cannot be reached or is overloaded; the request may be retried.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable: {}", .0.chain())]
+    Unavailable(#[source] Fault),
     /// A bug or a corrupt database; details go to the log only.
-    #[error("internal store error: {0}")]
-    Internal(String),
+    #[error("internal store error: {}", .0.chain())]
+    Internal(#[source] Fault),
+}
+
+/// What a store was doing when it failed, and the error it met there. The error is kept as the
+/// source, and a `StoreError`'s message names the whole chain, since most of its readers (a log
+/// line, a command's error) print only the message.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub context: String,
+    /// Shared, so that one failed commit can answer every request of its group.
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Fault {
+    pub fn caused_by(
+        context: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            context: context.into(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+}
+
+impl Fault {
+    /// The context and every error below it, outermost first: `a SQLite call failed: disk I/O
+    /// error`.
+    pub fn chain(&self) -> String {
+        let mut text = self.context.clone();
+        let mut next = std::error::Error::source(self);
+        while let Some(err) = next {
+            text.push_str(": ");
+            text.push_str(&err.to_string());
+            next = err.source();
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)
+    }
+}
+
+impl std::error::Error for Fault {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<String> for Fault {
+    fn from(context: String) -> Self {
+        Self {
+            context,
+            cause: None,
+        }
+    }
+}
+
+impl From<&str> for Fault {
+    fn from(context: &str) -> Self {
+        context.to_owned().into()
+    }
 }
 
 impl StoreError {
@@ -320,4 +386,32 @@ pub(crate) fn whole_receipts(
         }
     }
     (receipts, cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_keeps_its_cause_for_the_log() {
+        let err = StoreError::Internal(Fault::caused_by(
+            "a SQLite call failed",
+            std::io::Error::other("disk I/O error"),
+        ));
+        let fault = std::error::Error::source(&err).expect("the fault");
+        assert_eq!(fault.to_string(), "a SQLite call failed");
+        assert_eq!(
+            fault.source().map(ToString::to_string).as_deref(),
+            Some("disk I/O error")
+        );
+        let StoreError::Internal(fault) = &err else {
+            unreachable!()
+        };
+        assert_eq!(fault.chain(), "a SQLite call failed: disk I/O error");
+        assert_eq!(
+            err.to_string(),
+            "internal store error: a SQLite call failed: disk I/O error"
+        );
+        assert_eq!(Fault::from("no cause").chain(), "no cause");
+    }
 }

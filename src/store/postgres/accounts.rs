@@ -125,24 +125,29 @@ pub async fn has_accounts(conn: &mut PgConnection) -> StoreResult<bool> {
 
 #[async_trait]
 impl Accounts for PgStore {
+    #[tracing::instrument(name = "store.create_account", level = "debug", skip_all)]
     async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
         write_tx!(self, |tx| create_account(&mut tx, &key).await)
     }
 
+    #[tracing::instrument(name = "store.create_key", level = "debug", skip_all, fields(account = %account))]
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
         write_tx!(self, |tx| create_key(&mut tx, account, &key).await)
     }
 
+    #[tracing::instrument(name = "store.list_keys", level = "debug", skip_all)]
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
         read!(self, |conn| list_keys(&mut conn).await)
     }
 
+    #[tracing::instrument(name = "store.revoke_key", level = "debug", skip_all, fields(id = %id))]
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
         let revoked = write_tx!(self, |tx| revoke_key(&mut tx, id).await);
         self.keys.forget_all();
         revoked
     }
 
+    #[tracing::instrument(name = "store.account_for_key", level = "debug", skip_all)]
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
         self.keys
             .account_for(hash, async {
@@ -151,10 +156,12 @@ impl Accounts for PgStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]
     async fn has_accounts(&self) -> StoreResult<bool> {
         read!(self, |conn| has_accounts(&mut conn).await)
     }
 
+    #[tracing::instrument(name = "store.create_first_account", level = "debug", skip_all)]
     async fn create_first_account(
         &self,
         key: NewApiKey,

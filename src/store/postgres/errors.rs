@@ -1,7 +1,10 @@
 //! Which PostgreSQL failures a client may retry (`Unavailable`, answered 503) and which are bugs
 //! (`Internal`, answered 500).
 
-use crate::store::StoreError;
+use crate::store::{Fault, StoreError};
+
+/// The context of every error from a PostgreSQL query or connection.
+const POSTGRES_FAILED: &str = "a PostgreSQL call failed";
 
 /// Maps an error from the pool or a query.
 ///
@@ -12,9 +15,9 @@ use crate::store::StoreError;
 /// serialization failure). Everything else is `Internal`.
 pub fn db(err: sqlx::Error) -> StoreError {
     if is_transient(&err) {
-        StoreError::Unavailable(err.to_string())
+        StoreError::Unavailable(Fault::caused_by(POSTGRES_FAILED, err))
     } else {
-        StoreError::Internal(err.to_string())
+        StoreError::Internal(Fault::caused_by(POSTGRES_FAILED, err))
     }
 }
 

@@ -69,25 +69,26 @@ pub async fn list_inventory(
         let stock = Stock {
             on_hand: r.try_get(4).map_err(db)?,
             cost_units: r.try_get(5).map_err(db)?,
-            cost_total: cost_total
-                .parse()
-                .map_err(|_| StoreError::Internal(format!("bad stock value '{cost_total}'")))?,
+            cost_total: cost_total.parse().map_err(|_| {
+                StoreError::Internal(format!("bad stock value '{cost_total}'").into())
+            })?,
         };
         let currency: Option<String> = r.try_get(7).map_err(db)?;
         let currencies: i64 = r.try_get(8).map_err(db)?;
         let average_cost = match (currency, currencies) {
             (Some(code), 1) if code != "*" => {
                 let code = CurrencyCode::parse(&code)
-                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
+                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'").into()))?;
                 stock
                     .average_cost()
-                    .map_err(|e| StoreError::Internal(format!("stock of '{sku}': {e}")))?
+                    .map_err(|e| StoreError::Internal(format!("stock of '{sku}': {e}").into()))?
                     .map(|cost| (cost, code))
             }
             _ => None,
         };
         let level = InventoryLevel {
-            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            sku: Sku::parse(&sku)
+                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
             warehouse_id: WarehouseId(r.try_get(2).map_err(db)?),
             location_id: (filter.group_by == GroupBy::Location)
                 .then_some(LocationId(r.try_get(3).map_err(db)?)),
@@ -102,6 +103,7 @@ pub async fn list_inventory(
 
 #[async_trait]
 impl Inventory for PgStore {
+    #[tracing::instrument(name = "store.list_inventory", level = "debug", skip_all, fields(account = %account))]
     async fn list_inventory(
         &self,
         account: AccountId,

@@ -13,7 +13,7 @@ use sqlx::PgConnection;
 use sqlx_core::error::BoxDynError;
 use sqlx_core::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Fault, StoreError, StoreResult};
 
 /// `(version, name, sql)`; the file is `migrations/postgres/{version:04}_{name}.sql`.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -72,12 +72,12 @@ impl MigrationSource<'static> for Embedded {
 /// Applies every migration not yet applied. Run it on a connection of its own and close that
 /// connection afterwards: should a migration fail, closing the session releases the lock.
 pub async fn run(conn: &mut PgConnection) -> StoreResult<()> {
-    let migrator = Migrator::new(Embedded)
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    let migrator = Migrator::new(Embedded).await.map_err(|e| {
+        StoreError::Internal(Fault::caused_by("reading the embedded migrations", e))
+    })?;
     migrator.run_direct(conn).await.map_err(|err| match err {
         sqlx_core::migrate::MigrateError::Execute(e) => super::db(e),
-        other => StoreError::Internal(format!("migrating the PostgreSQL schema: {other}")),
+        other => StoreError::Internal(Fault::caused_by("migrating the PostgreSQL schema", other)),
     })
 }
 

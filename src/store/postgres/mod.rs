@@ -92,7 +92,7 @@ impl PgStore {
     pub async fn connect(url: &str, options: &DbOptions) -> StoreResult<Self> {
         let connect: PgConnectOptions = url
             .parse()
-            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}").into()))?;
 
         let mut conn = PgConnection::connect_with(&connect).await.map_err(db)?;
         let migrated = migrate::run(&mut conn).await;
@@ -173,6 +173,7 @@ pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 #[async_trait]
 impl Store for PgStore {
+    #[tracing::instrument(name = "store.secret", level = "debug", skip_all)]
     async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
         write_tx!(self, |tx| {
             async {
@@ -203,6 +204,7 @@ impl Store for PgStore {
 
     /// The server answers and takes writes: a standby after a failover, or a database set
     /// read-only, answers reads but refuses every change.
+    #[tracing::instrument(name = "store.ping", level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
         let read_only: String = read!(self, |conn| sqlx::query_scalar(
             "SELECT current_setting('transaction_read_only')"

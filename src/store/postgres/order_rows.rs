@@ -15,12 +15,13 @@ use crate::domain::status::Status;
 use crate::store::{StoreError, StoreResult};
 
 pub(super) fn parse_status(raw: &str) -> StoreResult<Status> {
-    raw.parse()
-        .map_err(|()| StoreError::Internal(format!("unknown status '{raw}' in the database")))
+    raw.parse().map_err(|()| {
+        StoreError::Internal(format!("unknown status '{raw}' in the database").into())
+    })
 }
 
 pub(super) fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Internal(format!("bad {what} '{raw}' in the database"))
+    StoreError::Internal(format!("bad {what} '{raw}' in the database").into())
 }
 
 /// Column `i` of `row`, decoded.

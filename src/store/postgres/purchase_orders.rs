@@ -267,9 +267,9 @@ pub async fn change_status(
             return Ok(to);
         }
     }
-    Err(StoreError::Internal(format!(
-        "the status of purchase order {id} kept changing"
-    )))
+    Err(StoreError::Internal(
+        format!("the status of purchase order {id} kept changing").into(),
+    ))
 }
 
 /// The order's status; with `lock`, holds the order row (`FOR UPDATE`) until the transaction
@@ -419,6 +419,7 @@ async fn write_details(
 
 #[async_trait]
 impl PurchaseOrders for PgStore {
+    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %account))]
     async fn create_purchase_order(
         &self,
         account: AccountId,
@@ -431,6 +432,7 @@ impl PurchaseOrders for PgStore {
         create(&mut conn, account, &input, now, number).await
     }
 
+    #[tracing::instrument(name = "store.get_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_purchase_order(
         &self,
         account: AccountId,
@@ -439,6 +441,7 @@ impl PurchaseOrders for PgStore {
         read!(self, |conn| get(&mut conn, account, id, false).await)
     }
 
+    #[tracing::instrument(name = "store.list_purchase_orders", level = "debug", skip_all, fields(account = %account))]
     async fn list_purchase_orders(
         &self,
         account: AccountId,
@@ -448,6 +451,7 @@ impl PurchaseOrders for PgStore {
         read!(self, |conn| list(&mut conn, account, &filter, &page).await)
     }
 
+    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn replace_purchase_order(
         &self,
         account: AccountId,
@@ -457,6 +461,7 @@ impl PurchaseOrders for PgStore {
         write_tx!(self, |tx| replace(&mut tx, account, id, &input).await)
     }
 
+    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_shipping_details(
         &self,
         account: AccountId,
@@ -469,6 +474,7 @@ impl PurchaseOrders for PgStore {
         .await)
     }
 
+    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn change_status(
         &self,
         account: AccountId,

@@ -259,9 +259,9 @@ async fn warehouse_on_hand(
     rows.into_iter()
         .map(|(sku, on_hand)| match on_hand.parse() {
             Ok(n) => Ok((sku, n)),
-            Err(_) => Err(StoreError::Internal(format!(
-                "stock of '{sku}' is {on_hand}"
-            ))),
+            Err(_) => Err(StoreError::Internal(
+                format!("stock of '{sku}' is {on_hand}").into(),
+            )),
         })
         .collect()
 }
@@ -339,7 +339,8 @@ pub async fn list_receipts(
         }
         let sku: String = r.try_get(3).map_err(db)?;
         let line = ReceiptLine {
-            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            sku: Sku::parse(&sku)
+                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
             location_id: LocationId(r.try_get(4).map_err(db)?),
             location_name: r.try_get(5).map_err(db)?,
             received_quantity: r.try_get(6).map_err(db)?,
@@ -412,7 +413,8 @@ pub async fn latest_receipts(
     for r in &rows {
         let sku: String = r.try_get(3).map_err(db)?;
         let line = ReceiptLine {
-            sku: Sku::parse(&sku).map_err(|_| StoreError::Internal(format!("bad sku '{sku}'")))?,
+            sku: Sku::parse(&sku)
+                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
             location_id: LocationId(r.try_get(4).map_err(db)?),
             location_name: r.try_get(5).map_err(db)?,
             received_quantity: r.try_get(6).map_err(db)?,
@@ -455,6 +457,7 @@ pub async fn latest_receipts(
 
 #[async_trait]
 impl Receiving for PgStore {
+    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn receive(
         &self,
         account: AccountId,
@@ -472,6 +475,7 @@ impl Receiving for PgStore {
         .await)
     }
 
+    #[tracing::instrument(name = "store.list_receipts", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn list_receipts(
         &self,
         account: AccountId,
@@ -482,6 +486,7 @@ impl Receiving for PgStore {
             .await)
     }
 
+    #[tracing::instrument(name = "store.latest_receipts", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn latest_receipts(
         &self,
         account: AccountId,

@@ -194,9 +194,9 @@ async fn holder_of(
 async fn taken_by_other(conn: &mut PgConnection, account: AccountId, name: &str) -> StoreError {
     match holder_of(conn, account, name).await {
         Ok(Some(other)) => duplicate(name, other),
-        Ok(None) => StoreError::Internal(format!(
-            "supplier name '{name}' conflicted but no holder was found"
-        )),
+        Ok(None) => StoreError::Internal(
+            format!("supplier name '{name}' conflicted but no holder was found").into(),
+        ),
         Err(err) => err,
     }
 }
@@ -228,6 +228,7 @@ fn from_row(row: &PgRow) -> Result<Supplier, sqlx::Error> {
 
 #[async_trait]
 impl Suppliers for PgStore {
+    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %account))]
     async fn create_supplier(
         &self,
         account: AccountId,
@@ -236,10 +237,12 @@ impl Suppliers for PgStore {
         write_tx!(self, |tx| create(&mut tx, account, &input).await)
     }
 
+    #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
         read!(self, |conn| get(&mut conn, account, id).await)
     }
 
+    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_supplier(
         &self,
         account: AccountId,
@@ -249,6 +252,7 @@ impl Suppliers for PgStore {
         write_tx!(self, |tx| update(&mut tx, account, id, &input).await)
     }
 
+    #[tracing::instrument(name = "store.list_suppliers", level = "debug", skip_all, fields(account = %account))]
     async fn list_suppliers(
         &self,
         account: AccountId,

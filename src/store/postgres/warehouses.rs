@@ -335,14 +335,17 @@ fn location(row: &PgRow) -> Result<Location, sqlx::Error> {
 
 #[async_trait]
 impl Warehouses for PgStore {
+    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %account))]
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
         write_tx!(self, |tx| create(&mut tx, account, &name).await)
     }
 
+    #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
         read!(self, |conn| get(&mut conn, account, id).await)
     }
 
+    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn rename_warehouse(
         &self,
         account: AccountId,
@@ -352,6 +355,7 @@ impl Warehouses for PgStore {
         write_tx!(self, |tx| rename(&mut tx, account, id, &name).await)
     }
 
+    #[tracing::instrument(name = "store.delete_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn delete_warehouse(
         &self,
         account: AccountId,
@@ -362,6 +366,7 @@ impl Warehouses for PgStore {
             .await)
     }
 
+    #[tracing::instrument(name = "store.list_warehouses", level = "debug", skip_all, fields(account = %account))]
     async fn list_warehouses(
         &self,
         account: AccountId,
@@ -370,6 +375,7 @@ impl Warehouses for PgStore {
         read!(self, |conn| list(&mut conn, account, &page).await)
     }
 
+    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %account))]
     async fn create_location(
         &self,
         account: AccountId,
@@ -378,10 +384,12 @@ impl Warehouses for PgStore {
         write_tx!(self, |tx| create_location(&mut tx, account, &input).await)
     }
 
+    #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
         read!(self, |conn| get_location(&mut conn, account, id).await)
     }
 
+    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_location(
         &self,
         account: AccountId,
@@ -392,6 +400,7 @@ impl Warehouses for PgStore {
             .await)
     }
 
+    #[tracing::instrument(name = "store.delete_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn delete_location(
         &self,
         account: AccountId,
@@ -407,6 +416,7 @@ impl Warehouses for PgStore {
         .await)
     }
 
+    #[tracing::instrument(name = "store.list_locations", level = "debug", skip_all, fields(account = %account))]
     async fn list_locations(
         &self,
         account: AccountId,

@@ -103,26 +103,31 @@ pub fn has_accounts(conn: &Connection) -> StoreResult<bool> {
 
 #[async_trait]
 impl Accounts for SqliteStore {
+    #[tracing::instrument(name = "store.create_account", level = "debug", skip_all)]
     async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)> {
         self.engine.write(move |c| create_account(c, &key)).await
     }
 
+    #[tracing::instrument(name = "store.create_key", level = "debug", skip_all, fields(account = %account))]
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId> {
         self.engine
             .write(move |c| create_key(c, account, &key))
             .await
     }
 
+    #[tracing::instrument(name = "store.list_keys", level = "debug", skip_all)]
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
         self.engine.read(list_keys).await
     }
 
+    #[tracing::instrument(name = "store.revoke_key", level = "debug", skip_all, fields(id = %id))]
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()> {
         let revoked = self.engine.write(move |c| revoke_key(c, id)).await;
         self.keys.forget_all();
         revoked
     }
 
+    #[tracing::instrument(name = "store.account_for_key", level = "debug", skip_all)]
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
         self.keys
             .account_for(hash, async {
@@ -131,10 +136,12 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]
     async fn has_accounts(&self) -> StoreResult<bool> {
         self.engine.read(has_accounts).await
     }
 
+    #[tracing::instrument(name = "store.create_first_account", level = "debug", skip_all)]
     async fn create_first_account(
         &self,
         key: NewApiKey,

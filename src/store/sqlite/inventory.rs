@@ -87,10 +87,12 @@ pub fn list_inventory(
         let average_cost = match (currency, currencies) {
             (Some(code), 1) if code != "*" => {
                 let code = CurrencyCode::parse(&code)
-                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'")))?;
+                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'").into()))?;
                 stock
                     .average_cost()
-                    .map_err(|e| StoreError::Internal(format!("stock of '{}': {e}", sku.as_str())))?
+                    .map_err(|e| {
+                        StoreError::Internal(format!("stock of '{}': {e}", sku.as_str()).into())
+                    })?
                     .map(|cost| (cost, code))
             }
             _ => None,
@@ -118,6 +120,7 @@ fn sum_values(list: &str) -> Result<StockValue, ()> {
 
 #[async_trait]
 impl Inventory for SqliteStore {
+    #[tracing::instrument(name = "store.list_inventory", level = "debug", skip_all, fields(account = %account))]
     async fn list_inventory(
         &self,
         account: AccountId,

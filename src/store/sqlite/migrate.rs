@@ -63,14 +63,17 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
     if applied > newest {
         return Err(StoreError::Internal(format!(
             "the database is at schema version {applied}, newer than this program knows ({newest}); upgrade procura"
-        )));
+        ).into()));
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > applied) {
         tx.execute_batch(migration.sql).map_err(|e| {
-            StoreError::Internal(format!(
-                "migration {} ({}) failed: {e}",
-                migration.version, migration.name
-            ))
+            StoreError::Internal(
+                format!(
+                    "migration {} ({}) failed: {e}",
+                    migration.version, migration.name
+                )
+                .into(),
+            )
         })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",

@@ -10,7 +10,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, ErrorCode, Row};
 
 use super::key_cache::KeyCache;
-use super::{Store, StoreError, StoreResult};
+use super::{Fault, Store, StoreError, StoreResult};
 use crate::domain::page::PageRequest;
 
 mod accounts;
@@ -65,7 +65,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()).into())
             })?;
         }
         let mut conn = engine::open(path, false)?;
@@ -98,19 +98,21 @@ fn enough_free_space(path: &Path) -> StoreResult<()> {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let fs = rustix::fs::statvfs(dir).map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot read the free space of {}: {e}",
-                dir.display()
-            ))
+            StoreError::Unavailable(
+                format!("cannot read the free space of {}: {e}", dir.display()).into(),
+            )
         })?;
         let free = fs.f_bavail.saturating_mul(fs.f_frsize);
         if free < MIN_FREE_SPACE {
-            return Err(StoreError::Unavailable(format!(
-                "only {} KiB are free on the file system of {} (at least {} KiB needed)",
-                free / 1024,
-                dir.display(),
-                MIN_FREE_SPACE / 1024
-            )));
+            return Err(StoreError::Unavailable(
+                format!(
+                    "only {} KiB are free on the file system of {} (at least {} KiB needed)",
+                    free / 1024,
+                    dir.display(),
+                    MIN_FREE_SPACE / 1024
+                )
+                .into(),
+            ));
         }
     }
     #[cfg(not(unix))]
@@ -129,8 +131,11 @@ pub fn path_from_url(url: &str) -> PathBuf {
 
 /// A failure of the database itself (locked, full, unreadable): the request may be retried.
 fn unavailable(err: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(err.to_string())
+    StoreError::Unavailable(Fault::caused_by(SQLITE_FAILED, err))
 }
+
+/// The context of every error SQLite itself returns.
+const SQLITE_FAILED: &str = "a SQLite call failed";
 
 /// Maps an error from a query: busy and storage conditions (locked, I/O error, full disk,
 /// read-only file or file system, file gone) are `Unavailable`, answered 503 with
@@ -145,8 +150,8 @@ fn db(err: rusqlite::Error) -> StoreError {
             | ErrorCode::DiskFull
             | ErrorCode::ReadOnly
             | ErrorCode::CannotOpen,
-        ) => StoreError::Unavailable(err.to_string()),
-        _ => StoreError::Internal(err.to_string()),
+        ) => StoreError::Unavailable(Fault::caused_by(SQLITE_FAILED, err)),
+        _ => StoreError::Internal(Fault::caused_by(SQLITE_FAILED, err)),
     }
 }
 
@@ -174,7 +179,7 @@ fn micros(at: DateTime<Utc>) -> i64 {
 
 fn time(micros: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StoreError::Internal(format!("bad timestamp {micros}")))
+        .ok_or_else(|| StoreError::Internal(format!("bad timestamp {micros}").into()))
 }
 
 fn opt_time(micros: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
@@ -209,6 +214,7 @@ fn page_bounds(page: &PageRequest) -> (i64, i64, i64) {
 
 #[async_trait]
 impl Store for SqliteStore {
+    #[tracing::instrument(name = "store.secret", level = "debug", skip_all)]
     async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
         self.engine
             .write(move |c| {
@@ -231,6 +237,7 @@ impl Store for SqliteStore {
 
     /// Copies the whole WAL into the database file and empties it, so that after a clean stop
     /// `procura.db` alone holds every committed write: a copy of that one file is complete.
+    #[tracing::instrument(name = "store.close", level = "debug", skip_all)]
     async fn close(&self) -> StoreResult<()> {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -248,13 +255,14 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
-        .map_err(|e| StoreError::Internal(format!("checkpoint task failed: {e}")))?
+        .map_err(|e| StoreError::Internal(format!("checkpoint task failed: {e}").into()))?
     }
 
     /// Reads, then writes and commits: a full disk or a read-only file still reads fine, so
     /// only a write tells that the store can take requests. The write rewrites the newest row
     /// of `schema_migrations` as it is (a page into the WAL and an fsync, changing nothing);
     /// its outcome is kept for a second, so that probes in a hurry cost one commit a second.
+    #[tracing::instrument(name = "store.ping", level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
         self.engine
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))

@@ -264,9 +264,9 @@ pub fn change_status(
             .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(crate::store::now())]))
             .map_err(db)?;
         if changed != 1 {
-            return Err(StoreError::Internal(format!(
-                "status of {id} changed under a write transaction"
-            )));
+            return Err(StoreError::Internal(
+                format!("status of {id} changed under a write transaction").into(),
+            ));
         }
         count_status(conn, account, Some(from), to)?;
     }
@@ -405,6 +405,7 @@ fn write_details(
 
 #[async_trait]
 impl PurchaseOrders for SqliteStore {
+    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %account))]
     async fn create_purchase_order(
         &self,
         account: AccountId,
@@ -413,6 +414,7 @@ impl PurchaseOrders for SqliteStore {
         self.engine.write(move |c| create(c, account, &input)).await
     }
 
+    #[tracing::instrument(name = "store.get_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_purchase_order(
         &self,
         account: AccountId,
@@ -421,6 +423,7 @@ impl PurchaseOrders for SqliteStore {
         self.engine.read_now(move |c| get(c, account, id))
     }
 
+    #[tracing::instrument(name = "store.list_purchase_orders", level = "debug", skip_all, fields(account = %account))]
     async fn list_purchase_orders(
         &self,
         account: AccountId,
@@ -432,6 +435,7 @@ impl PurchaseOrders for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn replace_purchase_order(
         &self,
         account: AccountId,
@@ -443,6 +447,7 @@ impl PurchaseOrders for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_shipping_details(
         &self,
         account: AccountId,
@@ -454,6 +459,7 @@ impl PurchaseOrders for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn change_status(
         &self,
         account: AccountId,

@@ -175,7 +175,7 @@ fn warehouse_on_hand(
         let total = rows
             .into_iter()
             .try_fold(0i64, |total, n| total.checked_add(n))
-            .ok_or_else(|| StoreError::Internal(format!("stock of '{sku}' past i64")))?;
+            .ok_or_else(|| StoreError::Internal(format!("stock of '{sku}' past i64").into()))?;
         on_hand.insert(sku.to_owned(), total);
     }
     Ok(on_hand)
@@ -213,9 +213,9 @@ fn add_stock(
         })
         .map_err(db)?
         .unwrap_or_default();
-    let stock = held
-        .receive(line.received_quantity, cost)
-        .map_err(|e| StoreError::Internal(format!("stock of '{}': {e}", line.sku.as_str())))?;
+    let stock = held.receive(line.received_quantity, cost).map_err(|e| {
+        StoreError::Internal(format!("stock of '{}': {e}", line.sku.as_str()).into())
+    })?;
     conn.prepare_cached(
         "INSERT INTO inventory_levels (account_id, sku, warehouse_id, location_id, lot, on_hand, cost_units,
                                        cost_total_micros, currency_code)
@@ -363,6 +363,7 @@ pub fn list_receipts(
 
 #[async_trait]
 impl Receiving for SqliteStore {
+    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn receive(
         &self,
         account: AccountId,
@@ -375,6 +376,7 @@ impl Receiving for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.list_receipts", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn list_receipts(
         &self,
         account: AccountId,
@@ -385,6 +387,7 @@ impl Receiving for SqliteStore {
             .read_now(move |c| list_receipts(c, account, id, &page))
     }
 
+    #[tracing::instrument(name = "store.latest_receipts", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn latest_receipts(
         &self,
         account: AccountId,

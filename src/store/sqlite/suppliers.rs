@@ -169,6 +169,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Supplier> {
 
 #[async_trait]
 impl Suppliers for SqliteStore {
+    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %account))]
     async fn create_supplier(
         &self,
         account: AccountId,
@@ -177,10 +178,12 @@ impl Suppliers for SqliteStore {
         self.engine.write(move |c| create(c, account, &input)).await
     }
 
+    #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
         self.engine.read_now(move |c| get(c, account, id))
     }
 
+    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_supplier(
         &self,
         account: AccountId,
@@ -192,6 +195,7 @@ impl Suppliers for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.list_suppliers", level = "debug", skip_all, fields(account = %account))]
     async fn list_suppliers(
         &self,
         account: AccountId,

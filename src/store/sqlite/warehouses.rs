@@ -272,14 +272,17 @@ fn location(
 
 #[async_trait]
 impl Warehouses for SqliteStore {
+    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %account))]
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
         self.engine.write(move |c| create(c, account, &name)).await
     }
 
+    #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
         self.engine.read_now(move |c| get(c, account, id))
     }
 
+    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn rename_warehouse(
         &self,
         account: AccountId,
@@ -291,6 +294,7 @@ impl Warehouses for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.delete_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn delete_warehouse(
         &self,
         account: AccountId,
@@ -302,6 +306,7 @@ impl Warehouses for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.list_warehouses", level = "debug", skip_all, fields(account = %account))]
     async fn list_warehouses(
         &self,
         account: AccountId,
@@ -310,6 +315,7 @@ impl Warehouses for SqliteStore {
         self.engine.read(move |c| list(c, account, &page)).await
     }
 
+    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %account))]
     async fn create_location(
         &self,
         account: AccountId,
@@ -320,10 +326,12 @@ impl Warehouses for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
         self.engine.read_now(move |c| get_location(c, account, id))
     }
 
+    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn update_location(
         &self,
         account: AccountId,
@@ -335,6 +343,7 @@ impl Warehouses for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.delete_location", level = "debug", skip_all, fields(account = %account, id = %id))]
     async fn delete_location(
         &self,
         account: AccountId,
@@ -346,6 +355,7 @@ impl Warehouses for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(name = "store.list_locations", level = "debug", skip_all, fields(account = %account))]
     async fn list_locations(
         &self,
         account: AccountId,

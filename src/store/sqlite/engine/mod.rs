@@ -141,7 +141,7 @@ impl Engine {
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, checkpoint_rx, &checkpointed))
             .map_err(|e| {
-                StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
+                StoreError::Internal(format!("cannot start the checkpoint thread: {e}").into())
             })?;
         let counted = Arc::clone(&commits);
         let writer_gate = Arc::clone(&gate);
@@ -158,7 +158,9 @@ impl Engine {
                 };
                 write_loop(writer, write_rx, &checkpoints, &counted, &taken);
             })
-            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| {
+                StoreError::Internal(format!("cannot start the writer thread: {e}").into())
+            })?;
 
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
         for n in 0..readers.max(1) {
@@ -189,7 +191,9 @@ impl Engine {
                         }
                     }
                 })
-                .map_err(|e| StoreError::Internal(format!("cannot start a reader thread: {e}")))?;
+                .map_err(|e| {
+                    StoreError::Internal(format!("cannot start a reader thread: {e}").into())
+                })?;
         }
         Ok(Self {
             writer: write_tx,

@@ -359,7 +359,7 @@ mod tests {
             format!("{:?}", Err::<(), _>(refused()))
         );
         assert!(
-            matches!(&answers[2], Err(StoreError::Internal(m)) if m == "a write job was dropped"),
+            matches!(&answers[2], Err(StoreError::Internal(m)) if m.context == "a write job was dropped"),
             "{:?}",
             answers[2]
         );
