@@ -159,7 +159,8 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     let last = pg
         .get_purchase_order(first.id, *first.orders.last().unwrap())
         .await
-        .unwrap();
+        .unwrap()
+        .expect("it exists");
     let created = pg
         .create_purchase_order(
             first.id,
@@ -603,20 +604,42 @@ async fn snapshot(store: &dyn Store, a: &Built) -> Snapshot {
     let page = || PageRequest::first(100);
     let mut suppliers = Vec::new();
     for id in &a.suppliers {
-        suppliers.push(store.get_supplier(a.id, *id).await.unwrap());
+        suppliers.push(
+            store
+                .get_supplier(a.id, *id)
+                .await
+                .unwrap()
+                .expect("it exists"),
+        );
     }
     let mut warehouses = Vec::new();
     for id in &a.warehouses {
-        warehouses.push(store.get_warehouse(a.id, *id).await.unwrap());
+        warehouses.push(
+            store
+                .get_warehouse(a.id, *id)
+                .await
+                .unwrap()
+                .expect("it exists"),
+        );
     }
     let mut locations = Vec::new();
     for id in &a.locations {
-        locations.push(store.get_location(a.id, *id).await.unwrap());
+        locations.push(
+            store
+                .get_location(a.id, *id)
+                .await
+                .unwrap()
+                .expect("it exists"),
+        );
     }
     let mut orders = Vec::new();
     for id in &a.orders {
         orders.push((
-            store.get_purchase_order(a.id, *id).await.unwrap(),
+            store
+                .get_purchase_order(a.id, *id)
+                .await
+                .unwrap()
+                .expect("it exists"),
             store
                 .list_receipts(a.id, *id, PageRequest::first(100))
                 .await

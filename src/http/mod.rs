@@ -211,6 +211,21 @@ impl<T> OrNotFound<T> for StoreResult<T> {
     }
 }
 
+/// A lookup's answer in the API's terms: the object, or the 404 that names it.
+pub(crate) trait Found<T> {
+    fn found(self, kind: &str, field: &str, id: &str) -> ApiResult<T>;
+}
+
+impl<T> Found<T> for StoreResult<Option<T>> {
+    fn found(self, kind: &str, field: &str, id: &str) -> ApiResult<T> {
+        match self {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) | Err(StoreError::NotFound) => Err(ApiError::not_found(kind, field, id)),
+            Err(err) => Err(ApiError::from(err)),
+        }
+    }
+}
+
 /// Parses an id from the path; an id that cannot name anything is a 404 like an unknown one.
 pub(crate) fn path_id<T>(
     raw: &str,

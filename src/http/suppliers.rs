@@ -13,7 +13,7 @@ use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::{AppState, OrNotFound, path_id};
+use super::{AppState, Found, OrNotFound, path_id};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
 use crate::domain::{Invalid, text};
@@ -249,11 +249,12 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<SupplierBody>> {
     let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
-    let supplier = state.store.get_supplier(account, id).await.or_not_found(
-        "supplier",
-        "supplier_id",
-        &raw,
-    )?;
+    let supplier =
+        state
+            .store
+            .get_supplier(account, id)
+            .await
+            .found("supplier", "supplier_id", &raw)?;
     Ok(Json(supplier.into()))
 }
 

@@ -14,7 +14,7 @@ use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::{AppState, OrNotFound, path_id, timestamp};
+use super::{AppState, Found, OrNotFound, path_id, timestamp};
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
 use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Warehouse};
@@ -259,7 +259,7 @@ pub async fn show_warehouse(
     let found = state.store.get_warehouse(account, id).await;
     Ok(Json(
         found
-            .or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?
+            .found("inventory warehouse", "inventory_warehouse_id", &raw)?
             .into(),
     ))
 }
@@ -397,7 +397,7 @@ pub async fn show_location(
     let found = state.store.get_location(account, id).await;
     Ok(Json(
         found
-            .or_not_found("inventory location", "inventory_location_id", &raw)?
+            .found("inventory location", "inventory_location_id", &raw)?
             .into(),
     ))
 }
@@ -436,7 +436,7 @@ pub async fn update_location(
     f.finish()?;
     if let Some(warehouse) = moved_to {
         let current = state.store.get_location(account, id).await;
-        let current = current.or_not_found("inventory location", "inventory_location_id", &raw)?;
+        let current = current.found("inventory location", "inventory_location_id", &raw)?;
         if current.warehouse_id != warehouse {
             return Err(ApiError::field(
                 "inventory_warehouse_id",

@@ -127,6 +127,15 @@ impl From<&str> for Fault {
     }
 }
 
+/// A lookup's answer: `None` for an object that is not in the account.
+pub(crate) fn found<T>(result: StoreResult<T>) -> StoreResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 impl StoreError {
     /// A request refused for one reason.
     pub fn rejected(refusal: Refusal) -> Self {
@@ -171,7 +180,11 @@ pub trait Suppliers {
         account: AccountId,
         input: SupplierInput,
     ) -> StoreResult<SupplierId>;
-    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier>;
+    async fn get_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+    ) -> StoreResult<Option<Supplier>>;
     async fn update_supplier(
         &self,
         account: AccountId,
@@ -190,7 +203,11 @@ pub trait Suppliers {
 #[async_trait]
 pub trait Warehouses {
     async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse>;
-    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse>;
+    async fn get_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+    ) -> StoreResult<Option<Warehouse>>;
     async fn rename_warehouse(
         &self,
         account: AccountId,
@@ -213,7 +230,11 @@ pub trait Warehouses {
         account: AccountId,
         input: NewLocation,
     ) -> StoreResult<Location>;
-    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location>;
+    async fn get_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+    ) -> StoreResult<Option<Location>>;
     async fn update_location(
         &self,
         account: AccountId,
@@ -246,7 +267,7 @@ pub trait PurchaseOrders {
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<PurchaseOrder>;
+    ) -> StoreResult<Option<PurchaseOrder>>;
     async fn list_purchase_orders(
         &self,
         account: AccountId,

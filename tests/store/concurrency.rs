@@ -132,12 +132,20 @@ async fn creates_racing_a_warehouse_delete_never_leave_an_order_without_its_ware
                 let problems = worded(&refusals);
                 assert_eq!(problems[0].rule, Rule::InUse, "{problems:?}");
                 assert!(!created.is_empty(), "refused, yet no order refers to it");
-                store.get_warehouse(account, warehouse).await.unwrap();
+                store
+                    .get_warehouse(account, warehouse)
+                    .await
+                    .unwrap()
+                    .expect("it exists");
             }
             Err(other) => panic!("unexpected error: {other:?}"),
         }
         for id in created {
-            let po = store.get_purchase_order(account, id).await.unwrap();
+            let po = store
+                .get_purchase_order(account, id)
+                .await
+                .unwrap()
+                .expect("it exists");
             assert_eq!(po.warehouse_id, warehouse);
         }
     }
@@ -194,6 +202,7 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
                 .get_purchase_order(account, po.id)
                 .await
                 .unwrap()
+                .expect("it exists")
                 .status,
             winner
         );

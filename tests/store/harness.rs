@@ -181,6 +181,14 @@ pub fn worded(refusals: &[Refusal]) -> Vec<Problem> {
     refusals.iter().map(problem).collect()
 }
 
+/// A lookup of an object that is not in the account answers `None`, not an error.
+pub fn assert_missing<T: std::fmt::Debug>(result: Result<Option<T>, StoreError>) {
+    assert!(
+        matches!(result, Ok(None)),
+        "expected Ok(None), got {result:?}"
+    );
+}
+
 pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
     assert!(
         matches!(result, Err(StoreError::NotFound)),

@@ -13,7 +13,8 @@ use procura::http::refusals::{Problem, Rule};
 use procura::store::Store;
 
 use crate::harness::{
-    assert_not_found, contract_tests, line, order, problems, setup, supplier, warehouse,
+    assert_missing, assert_not_found, contract_tests, line, order, problems, setup, supplier,
+    warehouse,
 };
 
 contract_tests!(
@@ -68,7 +69,11 @@ async fn an_order_round_trips_every_field_and_exact_money(store: Arc<dyn Store>)
     assert_eq!(created.supplier_name, "Acme");
     assert_eq!(created.details, input.details);
     assert_eq!(created.create_date, created.modify_date);
-    let stored = store.get_purchase_order(account, created.id).await.unwrap();
+    let stored = store
+        .get_purchase_order(account, created.id)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored, created);
     let costs: Vec<String> = stored
         .products
@@ -211,6 +216,7 @@ async fn lists_filter_by_every_field(store: Arc<dyn Store>) {
         .get_purchase_order(account, b.id)
         .await
         .unwrap()
+        .expect("it exists")
         .modify_date;
 
     let all = ids(store.as_ref(), account, PurchaseOrderFilter::default()).await;
@@ -500,7 +506,11 @@ async fn only_a_draft_can_be_replaced(store: Arc<dyn Store>) {
     );
     assert!(replaced.modify_date >= po.modify_date);
     assert_eq!(
-        store.get_purchase_order(account, po.id).await.unwrap(),
+        store
+            .get_purchase_order(account, po.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
         replaced
     );
 
@@ -511,7 +521,11 @@ async fn only_a_draft_can_be_replaced(store: Arc<dyn Store>) {
         1
     );
     assert_eq!(
-        store.get_purchase_order(account, po.id).await.unwrap(),
+        store
+            .get_purchase_order(account, po.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
         replaced
     );
 
@@ -569,7 +583,11 @@ async fn only_an_open_order_takes_shipping_details(store: Arc<dyn Store>) {
         .change_status(account, id, Status::Open)
         .await
         .unwrap();
-    let before = store.get_purchase_order(account, id).await.unwrap();
+    let before = store
+        .get_purchase_order(account, id)
+        .await
+        .unwrap()
+        .expect("it exists");
     let patched = store
         .update_shipping_details(account, id, patch())
         .await
@@ -582,7 +600,11 @@ async fn only_an_open_order_takes_shipping_details(store: Arc<dyn Store>) {
     assert_eq!(patched, expected);
     assert!(patched.modify_date >= before.modify_date);
     assert_eq!(
-        store.get_purchase_order(account, id).await.unwrap(),
+        store
+            .get_purchase_order(account, id)
+            .await
+            .unwrap()
+            .expect("it exists"),
         patched
     );
 
@@ -625,10 +647,18 @@ async fn every_status_change_is_checked_against_the_stored_status(store: Arc<dyn
             for step in path_to(from) {
                 store.change_status(account, po.id, *step).await.unwrap();
             }
-            let before = store.get_purchase_order(account, po.id).await.unwrap();
+            let before = store
+                .get_purchase_order(account, po.id)
+                .await
+                .unwrap()
+                .expect("it exists");
             assert_eq!(before.status, from);
             let result = store.change_status(account, po.id, to).await;
-            let after = store.get_purchase_order(account, po.id).await.unwrap();
+            let after = store
+                .get_purchase_order(account, po.id)
+                .await
+                .unwrap()
+                .expect("it exists");
             match from.transition(to) {
                 Ok(expected) => {
                     assert_eq!(result.unwrap(), expected, "{from} -> {to}");
@@ -666,7 +696,7 @@ async fn every_status_change_is_checked_against_the_stored_status(store: Arc<dyn
 async fn unknown_orders_are_not_found(store: Arc<dyn Store>) {
     let (account, supplier, warehouse) = setup(store.as_ref()).await;
     let missing = PurchaseOrderId(987_654);
-    assert_not_found(store.get_purchase_order(account, missing).await);
+    assert_missing(store.get_purchase_order(account, missing).await);
     assert_not_found(
         store
             .replace_purchase_order(

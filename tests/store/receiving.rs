@@ -86,7 +86,11 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
         store.receive(s.0, po, first, "req-1".into()).await.unwrap(),
         Status::Receiving
     );
-    let stored = store.get_purchase_order(s.0, po).await.unwrap();
+    let stored = store
+        .get_purchase_order(s.0, po)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored.status, Status::Receiving);
     assert_eq!(
         (
@@ -107,7 +111,11 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
         store.receive(s.0, po, rest, "req-2".into()).await.unwrap(),
         Status::Received
     );
-    let stored = store.get_purchase_order(s.0, po).await.unwrap();
+    let stored = store
+        .get_purchase_order(s.0, po)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored.status, Status::Received);
     let counters: Vec<(i64, i64)> = stored
         .products
@@ -295,7 +303,11 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
             .items
             .is_empty()
     );
-    let stored = store.get_purchase_order(s.0, po).await.unwrap();
+    let stored = store
+        .get_purchase_order(s.0, po)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored.status, Status::Open);
     assert!(
         stored
@@ -359,7 +371,15 @@ async fn a_location_with_receipts_cannot_be_deleted(store: Arc<dyn Store>) {
             ),
         }]
     );
-    assert_eq!(store.get_location(s.0, shelf).await.unwrap().id, shelf);
+    assert_eq!(
+        store
+            .get_location(s.0, shelf)
+            .await
+            .unwrap()
+            .expect("it exists")
+            .id,
+        shelf
+    );
 }
 
 async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
@@ -389,7 +409,11 @@ async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(accepted, 10, "exactly the ordered units are accepted");
-    let stored = store.get_purchase_order(s.0, po).await.unwrap();
+    let stored = store
+        .get_purchase_order(s.0, po)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored.products[0].received_quantity, 10);
     assert_eq!(stored.status, Status::Receiving, "B is still outstanding");
     assert_eq!(

@@ -7,7 +7,7 @@ use procura::http::refusals::{Problem, Rule};
 use procura::store::Store;
 
 use crate::harness::{
-    account, assert_not_found, contract_tests, problems, supplier, supplier_input,
+    account, assert_missing, assert_not_found, contract_tests, problems, supplier, supplier_input,
 };
 
 contract_tests!(
@@ -34,7 +34,11 @@ fn full(name: &str) -> SupplierInput {
 async fn suppliers_round_trip_every_field(store: Arc<dyn Store>) {
     let account = account(store.as_ref()).await;
     let id = store.create_supplier(account, full("Acme")).await.unwrap();
-    let stored = store.get_supplier(account, id).await.unwrap();
+    let stored = store
+        .get_supplier(account, id)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(stored.id, id);
     assert_eq!(stored.fields, full("Acme"));
 
@@ -44,11 +48,16 @@ async fn suppliers_round_trip_every_field(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        store.get_supplier(account, id).await.unwrap().fields,
+        store
+            .get_supplier(account, id)
+            .await
+            .unwrap()
+            .expect("it exists")
+            .fields,
         supplier_input("Acme Corp")
     );
 
-    assert_not_found(store.get_supplier(account, SupplierId(id.0 + 1000)).await);
+    assert_missing(store.get_supplier(account, SupplierId(id.0 + 1000)).await);
     assert_not_found(
         store
             .update_supplier(account, SupplierId(id.0 + 1000), supplier_input("X"))
@@ -88,6 +97,7 @@ async fn supplier_names_are_unique_per_account_regardless_of_case(store: Arc<dyn
             .get_supplier(account, other)
             .await
             .unwrap()
+            .expect("it exists")
             .fields
             .supplier_name,
         "Other"

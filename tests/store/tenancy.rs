@@ -8,7 +8,7 @@ use procura::http::refusals::Rule;
 use procura::store::Store;
 
 use crate::harness::{
-    assert_not_found, contract_tests, line, order, problems, setup, supplier_input,
+    assert_missing, assert_not_found, contract_tests, line, order, problems, setup, supplier_input,
 };
 
 contract_tests!(another_accounts_ids_are_not_found);
@@ -32,20 +32,20 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
         .unwrap();
 
     let (intruder, own_supplier, own_warehouse) = setup(store.as_ref()).await;
-    assert_not_found(store.get_supplier(intruder, supplier).await);
+    assert_missing(store.get_supplier(intruder, supplier).await);
     assert_not_found(
         store
             .update_supplier(intruder, supplier, supplier_input("Mine"))
             .await,
     );
-    assert_not_found(store.get_warehouse(intruder, warehouse).await);
+    assert_missing(store.get_warehouse(intruder, warehouse).await);
     assert_not_found(
         store
             .rename_warehouse(intruder, warehouse, "Mine".into())
             .await,
     );
     assert_not_found(store.delete_warehouse(intruder, warehouse, true).await);
-    assert_not_found(store.get_location(intruder, location.id).await);
+    assert_missing(store.get_location(intruder, location.id).await);
     assert_not_found(
         store
             .update_location(
@@ -59,7 +59,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
             .await,
     );
     assert_not_found(store.delete_location(intruder, location.id, true).await);
-    assert_not_found(store.get_purchase_order(intruder, po.id).await);
+    assert_missing(store.get_purchase_order(intruder, po.id).await);
     assert_not_found(
         store
             .replace_purchase_order(
@@ -157,9 +157,20 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     );
 
     // And nothing of the owner's changed.
-    assert_eq!(store.get_purchase_order(owner, po.id).await.unwrap(), po);
     assert_eq!(
-        store.get_location(owner, location.id).await.unwrap(),
+        store
+            .get_purchase_order(owner, po.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
+        po
+    );
+    assert_eq!(
+        store
+            .get_location(owner, location.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
         location
     );
 }

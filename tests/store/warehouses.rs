@@ -6,7 +6,9 @@ use procura::domain::warehouse::{LocationChange, NewLocation};
 use procura::http::refusals::{Problem, Rule};
 use procura::store::Store;
 
-use crate::harness::{account, assert_not_found, contract_tests, line, order, problems, setup};
+use crate::harness::{
+    account, assert_missing, assert_not_found, contract_tests, line, order, problems, setup,
+};
 
 contract_tests!(
     warehouses_are_created_renamed_listed_and_deleted,
@@ -22,7 +24,14 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
         .unwrap();
     assert_eq!(east.name, "East");
     assert_eq!(east.created_at, east.updated_at);
-    assert_eq!(store.get_warehouse(account, east.id).await.unwrap(), east);
+    assert_eq!(
+        store
+            .get_warehouse(account, east.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
+        east
+    );
     let west = store
         .create_warehouse(account, "West".into())
         .await
@@ -36,7 +45,11 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
         .rename_warehouse(account, east.id, "East Coast".into())
         .await
         .unwrap();
-    let renamed = store.get_warehouse(account, east.id).await.unwrap();
+    let renamed = store
+        .get_warehouse(account, east.id)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(renamed.name, "East Coast");
     assert_eq!(renamed.created_at, east.created_at);
     assert!(renamed.updated_at >= east.updated_at);
@@ -71,7 +84,7 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
         .delete_warehouse(account, west.id, false)
         .await
         .unwrap();
-    assert_not_found(store.get_warehouse(account, west.id).await);
+    assert_missing(store.get_warehouse(account, west.id).await);
     assert_not_found(store.delete_warehouse(account, west.id, false).await);
     assert_not_found(
         store
@@ -136,7 +149,14 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
         .unwrap();
     assert_eq!(shelf.warehouse_id, main);
     assert_eq!(shelf.barcode.as_deref(), Some("B-1"));
-    assert_eq!(store.get_location(account, shelf.id).await.unwrap(), shelf);
+    assert_eq!(
+        store
+            .get_location(account, shelf.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
+        shelf
+    );
     let bin = store
         .create_location(
             account,
@@ -172,7 +192,11 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
         )
         .await
         .unwrap();
-    let renamed = store.get_location(account, shelf.id).await.unwrap();
+    let renamed = store
+        .get_location(account, shelf.id)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!(
         (renamed.name.as_str(), renamed.barcode.as_deref()),
         ("Shelf 1A", Some("B-1"))
@@ -188,7 +212,11 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
         )
         .await
         .unwrap();
-    let cleared = store.get_location(account, shelf.id).await.unwrap();
+    let cleared = store
+        .get_location(account, shelf.id)
+        .await
+        .unwrap()
+        .expect("it exists");
     assert_eq!((cleared.name.as_str(), cleared.barcode), ("Shelf 1A", None));
     assert_not_found(
         store
@@ -219,13 +247,20 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
     );
 
     store.delete_location(account, bin.id, false).await.unwrap();
-    assert_not_found(store.get_location(account, bin.id).await);
+    assert_missing(store.get_location(account, bin.id).await);
     assert_not_found(store.delete_location(account, bin.id, false).await);
 
     // Deleting a warehouse takes its locations with it.
     store.delete_warehouse(account, main, false).await.unwrap();
-    assert_not_found(store.get_location(account, shelf.id).await);
-    assert_eq!(store.get_location(account, dock.id).await.unwrap(), dock);
+    assert_missing(store.get_location(account, shelf.id).await);
+    assert_eq!(
+        store
+            .get_location(account, dock.id)
+            .await
+            .unwrap()
+            .expect("it exists"),
+        dock
+    );
 }
 
 async fn a_warehouse_an_order_refers_to_cannot_be_deleted(store: Arc<dyn Store>) {
@@ -249,7 +284,12 @@ async fn a_warehouse_an_order_refers_to_cannot_be_deleted(store: Arc<dyn Store>)
         }]
     );
     assert_eq!(
-        store.get_warehouse(account, warehouse).await.unwrap().id,
+        store
+            .get_warehouse(account, warehouse)
+            .await
+            .unwrap()
+            .expect("it exists")
+            .id,
         warehouse
     );
 }

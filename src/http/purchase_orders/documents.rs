@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::super::extract::Account;
-use super::super::{AppState, OrNotFound};
+use super::super::{AppState, Found, OrNotFound};
 use super::po_id;
 use crate::documents::{
     self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
@@ -65,11 +65,11 @@ async fn render(
 ) -> ApiResult<Response> {
     let id = po_id(&raw)?;
     let cancel = CancelOnDrop(Cancel::default());
-    let order = state
-        .store
-        .get_purchase_order(account, id)
-        .await
-        .or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order = state.store.get_purchase_order(account, id).await.found(
+        "purchase order",
+        "purchase_order_id",
+        &raw,
+    )?;
     let action = Action::Document {
         name: kind.name(),
         allowed: kind.allowed(),
@@ -85,11 +85,17 @@ async fn render(
         )
         .with_retry_after(state.renders.retry_after())
     })?;
-    let supplier = state.store.get_supplier(account, order.supplier_id).await?;
+    // An order's supplier and warehouse cannot be deleted while it refers to them.
+    let supplier = state
+        .store
+        .get_supplier(account, order.supplier_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(&format!("the supplier of {id} is gone")))?;
     let warehouse = state
         .store
         .get_warehouse(account, order.warehouse_id)
-        .await?;
+        .await?
+        .ok_or_else(|| ApiError::internal(&format!("the warehouse of {id} is gone")))?;
     let ledger = match kind {
         Kind::OrderSummary => LatestReceipts::default(),
         Kind::ReceivedSummary => state

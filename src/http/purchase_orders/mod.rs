@@ -9,7 +9,7 @@ use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
 use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS};
-use super::{AppState, OrNotFound, path_id};
+use super::{AppState, Found, OrNotFound, path_id};
 use crate::domain::Invalid;
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::purchase_order::PurchaseOrderFilter;
@@ -173,11 +173,11 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
     let id = po_id(&raw)?;
-    let order = state
-        .store
-        .get_purchase_order(account, id)
-        .await
-        .or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order = state.store.get_purchase_order(account, id).await.found(
+        "purchase order",
+        "purchase_order_id",
+        &raw,
+    )?;
     Ok(Json(order.into()))
 }
 

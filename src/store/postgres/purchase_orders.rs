@@ -14,7 +14,7 @@ use crate::domain::purchase_order::{
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
 use crate::store::PurchaseOrders;
-use crate::store::{StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, found, now};
 use async_trait::async_trait;
 
 /// Creates an order, with the number allocated beforehand by [`allocate_order_number`], in one
@@ -437,8 +437,8 @@ impl PurchaseOrders for PgStore {
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<PurchaseOrder> {
-        read!(self, |conn| get(&mut conn, account, id, false).await)
+    ) -> StoreResult<Option<PurchaseOrder>> {
+        found(read!(self, |conn| get(&mut conn, account, id, false).await))
     }
 
     #[tracing::instrument(name = "store.list_purchase_orders", level = "debug", skip_all, fields(account = %account))]

@@ -9,7 +9,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
 use crate::store::Suppliers;
-use crate::store::{StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, found, now};
 use async_trait::async_trait;
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
@@ -238,8 +238,12 @@ impl Suppliers for PgStore {
     }
 
     #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-        read!(self, |conn| get(&mut conn, account, id).await)
+    async fn get_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+    ) -> StoreResult<Option<Supplier>> {
+        found(read!(self, |conn| get(&mut conn, account, id).await))
     }
 
     #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]

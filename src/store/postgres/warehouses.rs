@@ -8,7 +8,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 use crate::store::Warehouses;
-use crate::store::{StoreError, StoreResult, now};
+use crate::store::{StoreError, StoreResult, found, now};
 use async_trait::async_trait;
 
 const WAREHOUSE_COLUMNS: &str = "id, name, created_at, updated_at";
@@ -341,8 +341,12 @@ impl Warehouses for PgStore {
     }
 
     #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
-        read!(self, |conn| get(&mut conn, account, id).await)
+    async fn get_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+    ) -> StoreResult<Option<Warehouse>> {
+        found(read!(self, |conn| get(&mut conn, account, id).await))
     }
 
     #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -385,8 +389,12 @@ impl Warehouses for PgStore {
     }
 
     #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
-        read!(self, |conn| get_location(&mut conn, account, id).await)
+    async fn get_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+    ) -> StoreResult<Option<Location>> {
+        found(read!(self, |conn| get_location(&mut conn, account, id).await))
     }
 
     #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]

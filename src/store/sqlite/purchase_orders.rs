@@ -16,7 +16,7 @@ use crate::domain::purchase_order::{
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
 use crate::store::PurchaseOrders;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, found};
 use async_trait::async_trait;
 
 pub fn create(
@@ -419,8 +419,8 @@ impl PurchaseOrders for SqliteStore {
         &self,
         account: AccountId,
         id: PurchaseOrderId,
-    ) -> StoreResult<PurchaseOrder> {
-        self.engine.read_now(move |c| get(c, account, id))
+    ) -> StoreResult<Option<PurchaseOrder>> {
+        found(self.engine.read_now(move |c| get(c, account, id)))
     }
 
     #[tracing::instrument(name = "store.list_purchase_orders", level = "debug", skip_all, fields(account = %account))]

@@ -7,7 +7,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
 use crate::store::Suppliers;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, found};
 use async_trait::async_trait;
 
 const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
@@ -179,8 +179,12 @@ impl Suppliers for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_supplier(&self, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-        self.engine.read_now(move |c| get(c, account, id))
+    async fn get_supplier(
+        &self,
+        account: AccountId,
+        id: SupplierId,
+    ) -> StoreResult<Option<Supplier>> {
+        found(self.engine.read_now(move |c| get(c, account, id)))
     }
 
     #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]

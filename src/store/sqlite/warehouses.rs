@@ -7,7 +7,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 use crate::store::Warehouses;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, found};
 use async_trait::async_trait;
 
 pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
@@ -278,8 +278,12 @@ impl Warehouses for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_warehouse(&self, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
-        self.engine.read_now(move |c| get(c, account, id))
+    async fn get_warehouse(
+        &self,
+        account: AccountId,
+        id: WarehouseId,
+    ) -> StoreResult<Option<Warehouse>> {
+        found(self.engine.read_now(move |c| get(c, account, id)))
     }
 
     #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -327,8 +331,12 @@ impl Warehouses for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn get_location(&self, account: AccountId, id: LocationId) -> StoreResult<Location> {
-        self.engine.read_now(move |c| get_location(c, account, id))
+    async fn get_location(
+        &self,
+        account: AccountId,
+        id: LocationId,
+    ) -> StoreResult<Option<Location>> {
+        found(self.engine.read_now(move |c| get_location(c, account, id)))
     }
 
     #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]
