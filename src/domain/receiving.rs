@@ -32,7 +32,7 @@ pub struct Order {
 
 /// What the account holds that the request's entries name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
+pub struct Referenced {
     /// The warehouse of each entry's location, in the entries' order; `None` where the location
     /// is not in the account.
     pub locations: Vec<Option<WarehouseId>>,
@@ -60,13 +60,13 @@ pub struct Plan {
 pub fn plan(
     mut order: Order,
     entries: &[ReceiveLine],
-    found: &Found,
+    referenced: &Referenced,
 ) -> Result<Plan, Vec<Refusal>> {
     let mut refusals = Vec::new();
     let mut over: Vec<&str> = Vec::new();
     let mut stocked: HashMap<&str, i64> = HashMap::new();
     let mut unit_costs = Vec::with_capacity(entries.len());
-    for (entry, (line, location)) in entries.iter().zip(&found.locations).enumerate() {
+    for (entry, (line, location)) in entries.iter().zip(&referenced.locations).enumerate() {
         match *location {
             None => refusals.push(Refusal::UnknownLocation {
                 entry,
@@ -108,7 +108,7 @@ pub fn plan(
 
         let held = stocked
             .entry(sku)
-            .or_insert_with(|| found.on_hand.get(sku).copied().unwrap_or(0));
+            .or_insert_with(|| referenced.on_hand.get(sku).copied().unwrap_or(0));
         match stock::check_on_hand(*held, line.received_quantity) {
             Ok(total) => *held = total,
             Err(_) => refusals.push(Refusal::OnHandLimit {
@@ -173,8 +173,8 @@ mod tests {
         }
     }
 
-    fn found(locations: Vec<Option<WarehouseId>>) -> Found {
-        Found {
+    fn referenced(locations: Vec<Option<WarehouseId>>) -> Referenced {
+        Referenced {
             locations,
             on_hand: HashMap::new(),
         }
@@ -185,7 +185,7 @@ mod tests {
         let plan = plan(
             order(&[("A", 10, 4, Some(2_500_000)), ("B", 1, 0, None)]),
             &[entry("A", 5, 1), entry("B", 1, 0)],
-            &found(vec![Some(MAIN), Some(MAIN)]),
+            &referenced(vec![Some(MAIN), Some(MAIN)]),
         )
         .unwrap();
         assert_eq!(plan.next, Status::Received);
@@ -200,7 +200,7 @@ mod tests {
         let plan = plan(
             order(&[("A", 10, 0, None)]),
             &[entry("A", 3, 0), entry("A", 2, 0)],
-            &found(vec![Some(MAIN), Some(MAIN)]),
+            &referenced(vec![Some(MAIN), Some(MAIN)]),
         )
         .unwrap();
         assert_eq!(plan.next, Status::Receiving);
@@ -216,7 +216,7 @@ mod tests {
                 entry("Z", 1, 0),
                 entry("A", 5, 0),
             ],
-            &found(vec![Some(MAIN), None, Some(WarehouseId(2)), Some(MAIN)]),
+            &referenced(vec![Some(MAIN), None, Some(WarehouseId(2)), Some(MAIN)]),
         )
         .unwrap_err();
         assert_eq!(
@@ -252,9 +252,16 @@ mod tests {
 
     #[test]
     fn stock_past_the_warehouse_limit_is_refused() {
-        let mut found = found(vec![Some(MAIN)]);
-        found.on_hand.insert("A".into(), stock::MAX_ON_HAND - 1);
-        let refusals = plan(order(&[("A", 10, 0, None)]), &[entry("A", 2, 0)], &found).unwrap_err();
+        let mut referenced = referenced(vec![Some(MAIN)]);
+        referenced
+            .on_hand
+            .insert("A".into(), stock::MAX_ON_HAND - 1);
+        let refusals = plan(
+            order(&[("A", 10, 0, None)]),
+            &[entry("A", 2, 0)],
+            &referenced,
+        )
+        .unwrap_err();
         assert_eq!(
             refusals,
             vec![Refusal::OnHandLimit {

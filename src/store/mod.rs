@@ -81,9 +81,7 @@ impl Fault {
             cause: Some(Arc::new(cause)),
         }
     }
-}
 
-impl Fault {
     /// The context and every error below it, outermost first: `a SQLite call failed: disk I/O
     /// error`.
     pub fn chain(&self) -> String {

@@ -39,6 +39,7 @@ macro_rules! read {
 mod accounts;
 mod errors;
 mod inventory;
+mod ledger;
 pub mod migrate;
 mod order_counts;
 mod order_rows;

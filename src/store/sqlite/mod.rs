@@ -16,6 +16,7 @@ use crate::domain::page::PageRequest;
 mod accounts;
 mod engine;
 mod inventory;
+mod ledger;
 
 pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;

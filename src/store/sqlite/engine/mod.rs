@@ -4,7 +4,7 @@
 //! Every write runs on the writer thread. The writer takes every job that is waiting, runs them
 //! one after the other in one transaction, and commits once: a single fsync (`synchronous=FULL`)
 //! makes the whole group durable before any of them is answered. A job that fails never disturbs
-//! its neighbours: see [`run_group`] for how its writes are undone.
+//! its neighbours: see [`writer::run_group`] for how its writes are undone.
 //!
 //! Reads run in read transactions. Taking SQLite's WAL read lock costs system calls and a
 //! process-wide mutex, so a thread that opts in with [`keep_read_snapshots`] keeps its read
@@ -243,7 +243,7 @@ impl Engine {
     }
 
     /// Runs `f` on the writer and answers once its group is on disk. When `f` fails, everything
-    /// it wrote is rolled back and its error is returned. `f` may run twice (see [`run_group`]):
+    /// it wrote is rolled back and its error is returned. `f` may run twice (see [`writer::run_group`]):
     /// it must act on the database only, and change rows only (no schema changes), which is how
     /// a failure after writing is recognised.
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>

@@ -1,0 +1,201 @@
+//! The receipt ledger as read: an order's receipts page by page, and the latest whole receipts
+//! that fit a document.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+
+use super::db;
+use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::Sku;
+use crate::domain::receipt::{Receipt, ReceiptLine};
+use crate::store::{StoreError, StoreResult};
+
+pub async fn list_receipts(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    page: &PageRequest,
+) -> StoreResult<Page<Receipt>> {
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let total = match page.known_total() {
+        Some(total) => total,
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM receipts WHERE purchase_order_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)? as u64,
+    };
+    // Oldest first: the page's receipts by id (one more than asked, to tell whether another page
+    // follows), then the lines of the ones kept.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM receipts WHERE purchase_order_id = $1 AND id > $2 ORDER BY id
+         LIMIT $3 OFFSET $4",
+    )
+    .bind(id.0)
+    .bind(page.after_id().unwrap_or(0))
+    .bind(page.size as i64 + 1)
+    .bind(page.offset() as i64)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let kept = &ids[..ids.len().min(page.size as usize)];
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return Ok(Page::of(Vec::new(), page, total, None));
+    };
+    let rows = sqlx::query(
+        "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
+                l.rejected_quantity, l.lot, l.expiration_date
+         FROM receipts r
+         JOIN receipt_lines l ON l.receipt_id = r.id
+         JOIN inventory_locations loc ON loc.id = l.location_id
+         WHERE r.purchase_order_id = $1 AND r.id BETWEEN $2 AND $3
+         ORDER BY r.id, l.line_no",
+    )
+    .bind(id.0)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for r in &rows {
+        let receipt: i64 = r.try_get(0).map_err(db)?;
+        if receipts.last().is_none_or(|last| last.id.0 != receipt) {
+            receipts.push(Receipt {
+                id: ReceiptId(receipt),
+                purchase_order_id: id,
+                request_id: r.try_get(1).map_err(db)?,
+                received_at: r.try_get(2).map_err(db)?,
+                lines: Vec::new(),
+            });
+        }
+        let sku: String = r.try_get(3).map_err(db)?;
+        let line = ReceiptLine {
+            sku: Sku::parse(&sku)
+                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
+            location_id: LocationId(r.try_get(4).map_err(db)?),
+            location_name: r.try_get(5).map_err(db)?,
+            received_quantity: r.try_get(6).map_err(db)?,
+            rejected_quantity: r.try_get(7).map_err(db)?,
+            lot: r.try_get(8).map_err(db)?,
+            expiration_date: r.try_get::<Option<DateTime<Utc>>, _>(9).map_err(db)?,
+        };
+        if let Some(last) = receipts.last_mut() {
+            last.lines.push(line);
+        }
+    }
+    let more = ids.len() > kept.len();
+    Ok(Page::of(receipts, page, total, more.then_some(*last)))
+}
+
+/// See [`crate::store::Store::latest_receipts`]. One read-only snapshot, so that the counts agree
+/// with the receipts listed; `cancelled` is checked before each query.
+pub async fn latest_receipts(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+    max_lines: usize,
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> StoreResult<crate::store::LatestReceipts> {
+    use crate::store::{LatestReceipts, LedgerRow, whole_receipts};
+    let check = || {
+        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(StoreError::Unavailable(
+                "the ledger read was abandoned".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    check()?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    check()?;
+    let limit = i64::try_from(max_lines).unwrap_or(i64::MAX - 1) + 1;
+    let rows = sqlx::query(
+        "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
+                l.rejected_quantity, l.lot, l.expiration_date
+         FROM receipts r
+         JOIN receipt_lines l ON l.receipt_id = r.id
+         JOIN inventory_locations loc ON loc.id = l.location_id
+         WHERE r.purchase_order_id = $1
+         ORDER BY r.id DESC, l.line_no DESC
+         LIMIT $2",
+    )
+    .bind(id.0)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let mut newest_first: Vec<LedgerRow> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let sku: String = r.try_get(3).map_err(db)?;
+        let line = ReceiptLine {
+            sku: Sku::parse(&sku)
+                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
+            location_id: LocationId(r.try_get(4).map_err(db)?),
+            location_name: r.try_get(5).map_err(db)?,
+            received_quantity: r.try_get(6).map_err(db)?,
+            rejected_quantity: r.try_get(7).map_err(db)?,
+            lot: r.try_get(8).map_err(db)?,
+            expiration_date: r.try_get::<Option<DateTime<Utc>>, _>(9).map_err(db)?,
+        };
+        newest_first.push((
+            ReceiptId(r.try_get(0).map_err(db)?),
+            r.try_get(1).map_err(db)?,
+            r.try_get(2).map_err(db)?,
+            line,
+        ));
+    }
+    let (receipts, cut) = whole_receipts(id, newest_first, max_lines);
+    let Some(newest_left_out) = cut else {
+        return Ok(LatestReceipts {
+            receipts,
+            ..LatestReceipts::default()
+        });
+    };
+    check()?;
+    let (earlier_receipts, earlier_lines): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT r.id), COUNT(*)
+         FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id
+         WHERE r.purchase_order_id = $1 AND r.id <= $2",
+    )
+    .bind(id.0)
+    .bind(newest_left_out)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(LatestReceipts {
+        receipts,
+        earlier_receipts: u64::try_from(earlier_receipts).unwrap_or_default(),
+        earlier_lines: u64::try_from(earlier_lines).unwrap_or_default(),
+    })
+}
