@@ -30,6 +30,13 @@ macro_rules! id_type {
                 wire_form(self.0, f)
             }
         }
+
+        /// The wire form, written straight into the answer without a `String` between.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
     };
 }
 
@@ -82,6 +89,7 @@ mod tests {
             "    se-7|se-42   |"
         );
         assert_eq!(SupplierId::parse("se-567"), Some(id));
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""se-567""#);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
+use super::declared::Declared;
 use super::error::{ApiError, ErrorCode, ErrorDetail, ErrorType, MAX_ERRORS, detail, field_detail};
 use crate::domain::Invalid;
 use crate::domain::number::Written;
@@ -155,11 +156,28 @@ impl Fields {
         (self.count() == before).then_some(items)
     }
 
-    /// Refuses every field not in `known`; fields in `ignored` (read-only fields of the
-    /// resource's representation) are accepted and dropped so that GET, edit, PUT works.
-    pub fn deny_unknown(&mut self, obj: &Obj<'_>, known: &[&str], ignored: &[&str]) {
+    /// Refuses every field not in `known`: the parameters of a query string.
+    pub fn deny_unknown(&mut self, obj: &Obj<'_>, known: &[&str]) {
+        self.refuse_unlisted(obj, |key| known.contains(&key), || known.join(", "));
+    }
+
+    /// Refuses every field of a body that its [`Declared`] does not list.
+    pub fn deny_undeclared(&mut self, obj: &Obj<'_>, declared: &Declared) {
+        self.refuse_unlisted(
+            obj,
+            |key| declared.allows(key),
+            || declared.known.join(", "),
+        );
+    }
+
+    fn refuse_unlisted(
+        &mut self,
+        obj: &Obj<'_>,
+        allowed: impl Fn(&str) -> bool,
+        listed: impl Fn() -> String,
+    ) {
         for (key, value) in obj.map {
-            if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
+            if !allowed(key) {
                 self.record(|| {
                     detail(
                         ErrorType::Validation,
@@ -167,7 +185,7 @@ impl Fields {
                         format!(
                             "{} is not a known field (allowed: {})",
                             obj.field_path(key),
-                            known.join(", ")
+                            listed()
                         ),
                         Some(obj.field_path(key)),
                         Some(render(value)),
@@ -359,7 +377,7 @@ mod tests {
         let name = fields.required(&root, "name", |v| string(v).map(str::to_owned));
         let items = fields.objects(&root, "items", |f, item| f.required(&item, "qty", integer));
         fields.required(&root, "missing", |v| string(v).map(str::to_owned));
-        fields.deny_unknown(&root, &["name", "items", "missing"], &[]);
+        fields.deny_unknown(&root, &["name", "items", "missing"]);
         assert_eq!(name, None);
         assert_eq!(items, None);
         let err = fields.finish().unwrap_err();

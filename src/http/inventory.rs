@@ -40,11 +40,13 @@ pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub average_cost: Option<AverageCost>,
-    pub inventory_warehouse_id: String,
+    #[schema(value_type = String)]
+    pub inventory_warehouse_id: WarehouseId,
     /// Omitted when grouped by warehouse.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub inventory_location_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub inventory_location_id: Option<LocationId>,
 }
 
 impl From<InventoryLevel> for InventoryItem {
@@ -58,8 +60,8 @@ impl From<InventoryLevel> for InventoryItem {
                 amount: amount.decimal(),
                 currency: currency.as_str(),
             }),
-            inventory_warehouse_id: level.warehouse_id.to_string(),
-            inventory_location_id: level.location_id.map(|l| l.to_string()),
+            inventory_warehouse_id: level.warehouse_id,
+            inventory_location_id: level.location_id,
         }
     }
 }
@@ -120,7 +122,7 @@ pub async fn list(
         &PAGE_PARAMS[..],
     ]
     .concat();
-    f.deny_unknown(&q, &known, &[]);
+    f.deny_unknown(&q, &known);
     f.finish()?;
     let page = state.store.list_inventory(account, filter, page).await?;
     Ok(Json(InventoryList {

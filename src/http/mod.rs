@@ -15,9 +15,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
-use crate::store::{Store, StoreError, StoreResult};
-use error::{ApiError, ApiResult, Enveloped, REQUEST_ID};
+use crate::store::Store;
+use error::{ApiError, Enveloped, REQUEST_ID};
 
+mod declared;
 mod docs;
 pub mod error;
 pub mod extract;
@@ -29,6 +30,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+mod path;
 mod purchase_orders;
 pub mod rate_limit;
 pub mod refusals;
@@ -38,7 +40,6 @@ mod unique_keys;
 mod warehouses;
 
 pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
-pub(crate) use timestamp::timestamp;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -195,43 +196,4 @@ async fn wrong_method(req: Request) -> ApiError {
     let mut err = ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED);
     err.errors[0].message = format!("{} is not allowed on {}", req.method(), req.uri().path());
     err
-}
-
-/// Turns the store's `NotFound` into the 404 for the object the path names.
-pub(crate) trait OrNotFound<T> {
-    fn or_not_found(self, kind: &str, field: &str, id: &str) -> ApiResult<T>;
-}
-
-impl<T> OrNotFound<T> for StoreResult<T> {
-    fn or_not_found(self, kind: &str, field: &str, id: &str) -> ApiResult<T> {
-        match self {
-            Err(StoreError::NotFound) => Err(ApiError::not_found(kind, field, id)),
-            other => other.map_err(ApiError::from),
-        }
-    }
-}
-
-/// A lookup's answer in the API's terms: the object, or the 404 that names it.
-pub(crate) trait Found<T> {
-    fn found(self, kind: &str, field: &str, id: &str) -> ApiResult<T>;
-}
-
-impl<T> Found<T> for StoreResult<Option<T>> {
-    fn found(self, kind: &str, field: &str, id: &str) -> ApiResult<T> {
-        match self {
-            Ok(Some(found)) => Ok(found),
-            Ok(None) | Err(StoreError::NotFound) => Err(ApiError::not_found(kind, field, id)),
-            Err(err) => Err(ApiError::from(err)),
-        }
-    }
-}
-
-/// Parses an id from the path; an id that cannot name anything is a 404 like an unknown one.
-pub(crate) fn path_id<T>(
-    raw: &str,
-    parse: fn(&str) -> Option<T>,
-    kind: &str,
-    field: &str,
-) -> ApiResult<T> {
-    parse(raw).ok_or_else(|| ApiError::not_found(kind, field, raw))
 }

@@ -1,19 +1,21 @@
 //! `/v2/suppliers`: who purchase orders buy from.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::AppState;
+use super::declared::declared;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::{AppState, Found, OrNotFound, path_id};
+use super::path::{Found, OrNotFound, Path};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
 use crate::domain::{Invalid, text};
@@ -28,7 +30,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupplierBody {
     #[schema(example = "se-567")]
-    pub supplier_id: String,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
     #[schema(example = "Acme Widgets Inc")]
     pub supplier_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,7 +70,7 @@ impl From<Supplier> for SupplierBody {
     fn from(s: Supplier) -> Self {
         let f = s.fields;
         Self {
-            supplier_id: s.id.to_string(),
+            supplier_id: s.id,
             supplier_name: f.supplier_name,
             supplier_email: f.supplier_email,
             address_line_1: f.address_line_1,
@@ -86,7 +89,7 @@ impl From<Supplier> for SupplierBody {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field by `SupplierRequest::parse`"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct SupplierRequest {
     /// 1 to 200 characters; unique in the account, ignoring case.
@@ -114,18 +117,7 @@ pub struct SupplierRequest {
     contact_phone: Option<String>,
 }
 
-const FIELDS: [&str; 10] = [
-    "supplier_name",
-    "supplier_email",
-    "address_line_1",
-    "address_line_2",
-    "city",
-    "state",
-    "postal_code",
-    "country_code",
-    "contact_name",
-    "contact_phone",
-];
+declared!(SUPPLIER = SupplierRequest, SupplierBody, SupplierRequest);
 
 /// The document gives `supplier_email` the `email` format, which an empty string does not
 /// match; other optional strings read "" as "no value", but here it is refused.
@@ -163,7 +155,7 @@ impl SupplierRequest {
             contact_name: given(&mut f, &o, "contact_name", short(200)).flatten(),
             contact_phone: given(&mut f, &o, "contact_phone", short(50)).flatten(),
         };
-        f.deny_unknown(&o, &FIELDS, &["supplier_id"]);
+        f.deny_undeclared(&o, &SUPPLIER);
         f.finish().map(|()| input)
     }
 }
@@ -171,7 +163,8 @@ impl SupplierRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupplierIdBody {
     #[schema(example = "se-567")]
-    pub supplier_id: String,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,11 +197,7 @@ pub async fn list(
         .optional(&q, "supplier_name", |v| Ok(string(v)?.trim().to_owned()))
         .filter(|n| !n.is_empty());
     let page = url.read_page(&mut f, &q);
-    f.deny_unknown(
-        &q,
-        &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat(),
-        &[],
-    );
+    f.deny_unknown(&q, &[&["supplier_name"][..], &PAGE_PARAMS[..]].concat());
     f.finish()?;
     let page = state.store.list_suppliers(account, name, page).await?;
     Ok(Json(SupplierList {
@@ -234,9 +223,7 @@ pub async fn create(
 ) -> ApiResult<Json<SupplierIdBody>> {
     let input = SupplierRequest::parse(&body)?;
     let id = state.store.create_supplier(account, input).await?;
-    Ok(Json(SupplierIdBody {
-        supplier_id: id.to_string(),
-    }))
+    Ok(Json(SupplierIdBody { supplier_id: id }))
 }
 
 /// [get_supplier](https://docs.shipstation.com/openapi/suppliers/get_supplier)
@@ -246,15 +233,9 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<SupplierId>,
 ) -> ApiResult<Json<SupplierBody>> {
-    let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
-    let supplier =
-        state
-            .store
-            .get_supplier(account, id)
-            .await
-            .found("supplier", "supplier_id", &raw)?;
+    let supplier = state.store.get_supplier(account, id).await.found(id)?;
     Ok(Json(supplier.into()))
 }
 
@@ -267,17 +248,27 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<SupplierId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<SupplierIdBody>> {
-    let id = path_id(&raw, SupplierId::parse, "supplier", "supplier_id")?;
     let input = SupplierRequest::parse(&body)?;
     state
         .store
         .update_supplier(account, id, input)
         .await
-        .or_not_found("supplier", "supplier_id", &raw)?;
-    Ok(Json(SupplierIdBody {
-        supplier_id: id.to_string(),
-    }))
+        .or_not_found(id)?;
+    Ok(Json(SupplierIdBody { supplier_id: id }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::declared::tests::{every_field_wrong, named, sorted};
+
+    #[test]
+    fn every_field_the_document_declares_is_read() {
+        let body = every_field_wrong(&SUPPLIER);
+        let refused = SupplierRequest::parse(&body).expect_err("every field is wrong");
+        assert_eq!(named(refused, ""), sorted(&SUPPLIER));
+    }
 }

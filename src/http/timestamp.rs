@@ -3,17 +3,31 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-/// The same text as chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)`, computed from the
-/// Unix time and written into one buffer. chrono's takes about 730 instructions a timestamp
-/// (its date accessors, then `fmt::Write` a piece at a time), and a list page of 50 orders
-/// writes a hundred of them, 9% of its instructions (`docs/performance.md`). Years outside 0 to
-/// 9999 (which chrono writes with a sign) and leap seconds are left to chrono.
-pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+/// A moment in an answer's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timestamp(pub DateTime<Utc>);
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = [0; 30];
+        match written(self.0, &mut text) {
+            Some(written) => serializer.serialize_str(written),
+            None => serializer.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        }
+    }
+}
+
+/// Writes `at` into `text` as chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` would,
+/// computed from the Unix time in one buffer; `None` for years outside 0 to 9999 (which chrono
+/// writes with a sign) and leap seconds, left to chrono. chrono's takes about 730 instructions
+/// a timestamp (its date accessors, then `fmt::Write` a piece at a time), and a list page of 50
+/// orders writes a hundred of them, 9% of its instructions (`docs/performance.md`).
+fn written(at: DateTime<Utc>, text: &mut [u8; 30]) -> Option<&str> {
     let seconds = at.timestamp();
     let nanos = at.timestamp_subsec_nanos();
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-        return at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        return None;
     }
     let of_day = seconds.rem_euclid(86_400) as u32;
     let (fraction, digits) = match nanos {
@@ -22,7 +36,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
         n if n % 1_000 == 0 => (n / 1_000, 6),
         n => (n, 9),
     };
-    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    *text = *b"0000-00-00T00:00:00.000000000Z";
     put_digits(&mut text[0..4], year as u32);
     put_digits(&mut text[5..7], month);
     put_digits(&mut text[8..10], day);
@@ -36,9 +50,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
         20 + digits
     };
     text[len] = b'Z';
-    std::str::from_utf8(&text[..=len])
-        .expect("a timestamp is ASCII digits and separators")
-        .to_owned()
+    Some(std::str::from_utf8(&text[..=len]).expect("a timestamp is ASCII digits and separators"))
 }
 
 /// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01: Howard
@@ -73,6 +85,11 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    fn timestamp(at: DateTime<Utc>) -> String {
+        let value = serde_json::to_value(Timestamp(at)).unwrap();
+        value.as_str().expect("a string").to_owned()
+    }
 
     fn chrono_text(at: DateTime<Utc>) -> String {
         at.to_rfc3339_opts(SecondsFormat::AutoSi, true)

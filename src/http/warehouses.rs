@@ -1,20 +1,23 @@
 //! `/v2/inventory_warehouses` and `/v2/inventory_locations`: where purchase orders are received.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::AppState;
+use super::declared::declared;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::{AppState, Found, OrNotFound, path_id, timestamp};
+use super::path::{Found, OrNotFound, Path};
+use super::timestamp::Timestamp;
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
 use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Warehouse};
@@ -46,21 +49,24 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WarehouseBody {
     #[schema(example = "se-123456")]
-    pub inventory_warehouse_id: String,
+    #[schema(value_type = String)]
+    pub inventory_warehouse_id: WarehouseId,
     pub name: String,
     #[schema(format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
     #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
 }
 
 impl From<Warehouse> for WarehouseBody {
     fn from(w: Warehouse) -> Self {
         Self {
-            inventory_warehouse_id: w.id.to_string(),
+            inventory_warehouse_id: w.id,
             name: w.name,
-            created_at: timestamp(w.created_at),
-            updated_at: timestamp(w.updated_at),
+            created_at: Timestamp(w.created_at),
+            updated_at: Timestamp(w.updated_at),
         }
     }
 }
@@ -68,13 +74,17 @@ impl From<Warehouse> for WarehouseBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LocationBody {
     #[schema(example = "se-12345")]
-    pub inventory_location_id: String,
+    #[schema(value_type = String)]
+    pub inventory_location_id: LocationId,
     pub name: String,
-    pub inventory_warehouse_id: String,
+    #[schema(value_type = String)]
+    pub inventory_warehouse_id: WarehouseId,
     #[schema(format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
     #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub barcode: Option<String>,
@@ -83,11 +93,11 @@ pub struct LocationBody {
 impl From<Location> for LocationBody {
     fn from(l: Location) -> Self {
         Self {
-            inventory_location_id: l.id.to_string(),
+            inventory_location_id: l.id,
             name: l.name,
-            inventory_warehouse_id: l.warehouse_id.to_string(),
-            created_at: timestamp(l.created_at),
-            updated_at: timestamp(l.updated_at),
+            inventory_warehouse_id: l.warehouse_id,
+            created_at: Timestamp(l.created_at),
+            updated_at: Timestamp(l.updated_at),
             barcode: l.barcode,
         }
     }
@@ -96,7 +106,7 @@ impl From<Location> for LocationBody {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct WarehouseRequest {
     /// 1 to 200 characters.
@@ -106,7 +116,7 @@ pub struct WarehouseRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct CreateLocationRequest {
     /// 1 to 200 characters, e.g. `A - 01 - 02 - 03` (area, unit, shelf, bin).
@@ -120,7 +130,7 @@ pub struct CreateLocationRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct UpdateLocationRequest {
     #[schema(nullable = false)]
@@ -151,37 +161,74 @@ pub struct LocationList {
     pub links: Links,
 }
 
-fn warehouse_id(raw: &str) -> ApiResult<WarehouseId> {
-    path_id(
-        raw,
-        WarehouseId::parse,
-        "inventory warehouse",
-        "inventory_warehouse_id",
-    )
-}
-
-fn location_id(raw: &str) -> ApiResult<LocationId> {
-    path_id(
-        raw,
-        LocationId::parse,
-        "inventory location",
-        "inventory_location_id",
-    )
-}
+declared!(
+    WAREHOUSE = WarehouseRequest,
+    WarehouseBody,
+    WarehouseRequest
+);
+declared!(
+    NEW_LOCATION = CreateLocationRequest,
+    LocationBody,
+    CreateLocationRequest
+);
+declared!(
+    LOCATION_CHANGE = UpdateLocationRequest,
+    LocationBody,
+    UpdateLocationRequest
+);
 
 fn read_name(body: &Value) -> ApiResult<String> {
     let mut f = Fields::default();
     let name = f.root(body).and_then(|o| {
         let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
-        f.deny_unknown(
-            &o,
-            &["name"],
-            &["inventory_warehouse_id", "created_at", "updated_at"],
-        );
+        f.deny_undeclared(&o, &WAREHOUSE);
         name
     });
     f.finish()?;
     Ok(name.unwrap_or_default())
+}
+
+fn read_new_location(body: &Value) -> ApiResult<NewLocation> {
+    let mut f = Fields::default();
+    let input = f.root(body).and_then(|o| {
+        let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
+        let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| {
+            WarehouseId::parse_field(string(v)?)
+        });
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        })
+        .flatten();
+        f.deny_undeclared(&o, &NEW_LOCATION);
+        Some(NewLocation {
+            warehouse_id: warehouse_id?,
+            name: name?,
+            barcode,
+        })
+    });
+    f.finish()?;
+    Ok(input.expect("a clean body yields a location"))
+}
+
+/// The change, and the warehouse the body names (which must be the location's own).
+fn read_location_change(body: &Value) -> ApiResult<(LocationChange, Option<WarehouseId>)> {
+    let mut f = Fields::default();
+    let mut moved_to = None;
+    let change = f.root(body).map(|o| {
+        let name = given(&mut f, &o, "name", |v| warehouse::parse_name(string(v)?));
+        // An empty string clears the barcode; `null` is refused like any other string field.
+        let barcode = given(&mut f, &o, "barcode", |v| {
+            warehouse::parse_barcode(string(v)?)
+        });
+        // Accepted so that GET, edit, PUT works, but a location never changes warehouse.
+        moved_to = given(&mut f, &o, "inventory_warehouse_id", |v| {
+            WarehouseId::parse_field(string(v)?)
+        });
+        f.deny_undeclared(&o, &LOCATION_CHANGE);
+        LocationChange { name, barcode }
+    });
+    f.finish()?;
+    Ok((change.unwrap_or_default(), moved_to))
 }
 
 /// `remove_inventory`: `0` (the default) or `1`.
@@ -193,7 +240,7 @@ fn read_remove_inventory(query: &Value) -> ApiResult<bool> {
         "1" => Ok(true),
         _ => Err(Invalid::value("must be 0 or 1")),
     });
-    f.deny_unknown(&q, &["remove_inventory"], &[]);
+    f.deny_unknown(&q, &["remove_inventory"]);
     f.finish()?;
     Ok(remove.unwrap_or(false))
 }
@@ -215,7 +262,7 @@ pub async fn list_warehouses(
     let mut f = Fields::default();
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
     let page = url.read_page(&mut f, &q);
-    f.deny_unknown(&q, &PAGE_PARAMS, &[]);
+    f.deny_unknown(&q, &PAGE_PARAMS);
     f.finish()?;
     let page = state.store.list_warehouses(account, page).await?;
     Ok(Json(WarehouseList {
@@ -253,15 +300,10 @@ pub async fn create_warehouse(
 pub async fn show_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<WarehouseId>,
 ) -> ApiResult<Json<WarehouseBody>> {
-    let id = warehouse_id(&raw)?;
     let found = state.store.get_warehouse(account, id).await;
-    Ok(Json(
-        found
-            .found("inventory warehouse", "inventory_warehouse_id", &raw)?
-            .into(),
-    ))
+    Ok(Json(found.found(id)?.into()))
 }
 
 /// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
@@ -272,13 +314,12 @@ pub async fn show_warehouse(
 pub async fn update_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<WarehouseId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = warehouse_id(&raw)?;
     let name = read_name(&body)?;
     let renamed = state.store.rename_warehouse(account, id, name).await;
-    renamed.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
+    renamed.or_not_found(id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -293,16 +334,15 @@ pub async fn update_warehouse(
 pub async fn delete_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<WarehouseId>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = warehouse_id(&raw)?;
     let remove_inventory = read_remove_inventory(&query)?;
     let deleted = state
         .store
         .delete_warehouse(account, id, remove_inventory)
         .await;
-    deleted.or_not_found("inventory warehouse", "inventory_warehouse_id", &raw)?;
+    deleted.or_not_found(id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -330,7 +370,6 @@ pub async fn list_locations(
     f.deny_unknown(
         &q,
         &[&["inventory_warehouse_id"][..], &PAGE_PARAMS[..]].concat(),
-        &[],
     );
     f.finish()?;
     let page = state.store.list_locations(account, warehouse, page).await?;
@@ -356,29 +395,7 @@ pub async fn create_location(
     Account(account): Account,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LocationBody>> {
-    let mut f = Fields::default();
-    let input = f.root(&body).and_then(|o| {
-        let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
-        let warehouse_id = f.required(&o, "inventory_warehouse_id", |v| {
-            WarehouseId::parse_field(string(v)?)
-        });
-        let barcode = given(&mut f, &o, "barcode", |v| {
-            warehouse::parse_barcode(string(v)?)
-        })
-        .flatten();
-        f.deny_unknown(
-            &o,
-            &["name", "inventory_warehouse_id", "barcode"],
-            &["inventory_location_id", "created_at", "updated_at"],
-        );
-        Some(NewLocation {
-            warehouse_id: warehouse_id?,
-            name: name?,
-            barcode,
-        })
-    });
-    f.finish()?;
-    let input = input.expect("a clean body yields a location");
+    let input = read_new_location(&body)?;
     Ok(Json(
         state.store.create_location(account, input).await?.into(),
     ))
@@ -391,15 +408,10 @@ pub async fn create_location(
 pub async fn show_location(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<LocationId>,
 ) -> ApiResult<Json<LocationBody>> {
-    let id = location_id(&raw)?;
     let found = state.store.get_location(account, id).await;
-    Ok(Json(
-        found
-            .found("inventory location", "inventory_location_id", &raw)?
-            .into(),
-    ))
+    Ok(Json(found.found(id)?.into()))
 }
 
 /// [updateInventoryLocation](https://docs.shipstation.com/openapi/inventory)
@@ -410,33 +422,13 @@ pub async fn show_location(
 pub async fn update_location(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<LocationId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<StatusCode> {
-    let id = location_id(&raw)?;
-    let mut f = Fields::default();
-    let mut moved_to = None;
-    let change = f.root(&body).map(|o| {
-        let name = given(&mut f, &o, "name", |v| warehouse::parse_name(string(v)?));
-        // An empty string clears the barcode; `null` is refused like any other string field.
-        let barcode = given(&mut f, &o, "barcode", |v| {
-            warehouse::parse_barcode(string(v)?)
-        });
-        // Accepted so that GET, edit, PUT works, but a location never changes warehouse.
-        moved_to = given(&mut f, &o, "inventory_warehouse_id", |v| {
-            WarehouseId::parse_field(string(v)?)
-        });
-        f.deny_unknown(
-            &o,
-            &["name", "barcode", "inventory_warehouse_id"],
-            &["inventory_location_id", "created_at", "updated_at"],
-        );
-        LocationChange { name, barcode }
-    });
-    f.finish()?;
+    let (change, moved_to) = read_location_change(&body)?;
     if let Some(warehouse) = moved_to {
         let current = state.store.get_location(account, id).await;
-        let current = current.found("inventory location", "inventory_location_id", &raw)?;
+        let current = current.found(id)?;
         if current.warehouse_id != warehouse {
             return Err(ApiError::field(
                 "inventory_warehouse_id",
@@ -448,9 +440,8 @@ pub async fn update_location(
             ));
         }
     }
-    let change = change.unwrap_or_default();
     let updated = state.store.update_location(account, id, change).await;
-    updated.or_not_found("inventory location", "inventory_location_id", &raw)?;
+    updated.or_not_found(id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -464,15 +455,31 @@ pub async fn update_location(
 pub async fn delete_location(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<LocationId>,
     QueryObject(query): QueryObject,
 ) -> ApiResult<StatusCode> {
-    let id = location_id(&raw)?;
     let remove_inventory = read_remove_inventory(&query)?;
     let deleted = state
         .store
         .delete_location(account, id, remove_inventory)
         .await;
-    deleted.or_not_found("inventory location", "inventory_location_id", &raw)?;
+    deleted.or_not_found(id)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::declared::tests::{every_field_wrong, named, sorted};
+
+    #[test]
+    fn every_field_the_document_declares_is_read() {
+        let refused = read_name(&every_field_wrong(&WAREHOUSE)).expect_err("all wrong");
+        assert_eq!(named(refused, ""), sorted(&WAREHOUSE));
+        let refused = read_new_location(&every_field_wrong(&NEW_LOCATION)).expect_err("all wrong");
+        assert_eq!(named(refused, ""), sorted(&NEW_LOCATION));
+        let body = every_field_wrong(&LOCATION_CHANGE);
+        let refused = read_location_change(&body).expect_err("all wrong");
+        assert_eq!(named(refused, ""), sorted(&LOCATION_CHANGE));
+    }
 }

@@ -25,6 +25,7 @@ use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse}
 
 pub mod key_cache;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,17 +1,18 @@
 //! The two PDF documents of a purchase order.
 
 use crate::domain::refusal::{Action, ensure_allowed};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::super::AppState;
 use super::super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::super::extract::Account;
-use super::super::{AppState, Found, OrNotFound};
-use super::po_id;
+use super::super::path::{Found, OrNotFound, Path};
 use crate::documents::{
     self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
 };
+use crate::domain::ids::PurchaseOrderId;
 use crate::domain::status::Status;
 use crate::store::{LatestReceipts, StoreError};
 
@@ -60,16 +61,15 @@ impl Kind {
 async fn render(
     state: AppState,
     account: crate::domain::ids::AccountId,
-    raw: String,
+    id: PurchaseOrderId,
     kind: Kind,
 ) -> ApiResult<Response> {
-    let id = po_id(&raw)?;
     let cancel = CancelOnDrop(Cancel::default());
-    let order = state.store.get_purchase_order(account, id).await.found(
-        "purchase order",
-        "purchase_order_id",
-        &raw,
-    )?;
+    let order = state
+        .store
+        .get_purchase_order(account, id)
+        .await
+        .found(id)?;
     let action = Action::Document {
         name: kind.name(),
         allowed: kind.allowed(),
@@ -102,7 +102,7 @@ async fn render(
             .store
             .latest_receipts(account, id, RECEIPT_LINES_SHOWN, cancel.0.flag())
             .await
-            .or_not_found("purchase order", "purchase_order_id", &raw)?,
+            .or_not_found(id)?,
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
@@ -162,9 +162,9 @@ async fn off_the_workers<T: Send + 'static>(
 pub async fn order_summary(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
 ) -> ApiResult<Response> {
-    render(state, account, raw, Kind::OrderSummary).await
+    render(state, account, id, Kind::OrderSummary).await
 }
 
 /// [get_purchase_order_received_summary_pdf](https://docs.shipstation.com/openapi/purchase_orders).
@@ -178,9 +178,9 @@ pub async fn order_summary(
 pub async fn received_summary(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
 ) -> ApiResult<Response> {
-    render(state, account, raw, Kind::ReceivedSummary).await
+    render(state, account, id, Kind::ReceivedSummary).await
 }
 
 #[cfg(test)]

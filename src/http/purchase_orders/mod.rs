@@ -1,15 +1,16 @@
 //! `/v2/purchase_orders`: create, read, edit and move purchase orders through their statuses.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 
+use super::AppState;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
 use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS};
-use super::{AppState, Found, OrNotFound, path_id};
+use super::path::{Found, OrNotFound, Path};
 use crate::domain::Invalid;
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::purchase_order::PurchaseOrderFilter;
@@ -67,15 +68,6 @@ const FILTERS: [&str; 8] = [
     "modify_date_start",
 ];
 
-fn po_id(raw: &str) -> ApiResult<PurchaseOrderId> {
-    path_id(
-        raw,
-        PurchaseOrderId::parse,
-        "purchase order",
-        "purchase_order_id",
-    )
-}
-
 /// [list_purchase_orders](https://docs.shipstation.com/openapi/purchase_orders/list_purchase_orders).
 /// Newest first; `links.next.href` carries a keyset cursor.
 #[utoipa::path(get, path = "/v2/purchase_orders", operation_id = "list_purchase_orders", tag = "purchase_orders",
@@ -120,7 +112,7 @@ pub async fn list(
         modify_date_start: f.optional(&q, "modify_date_start", date),
     };
     let page = url.read_page(&mut f, &q);
-    f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat(), &[]);
+    f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat());
     f.finish()?;
     let page = state
         .store
@@ -170,14 +162,13 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
-    let id = po_id(&raw)?;
-    let order = state.store.get_purchase_order(account, id).await.found(
-        "purchase order",
-        "purchase_order_id",
-        &raw,
-    )?;
+    let order = state
+        .store
+        .get_purchase_order(account, id)
+        .await
+        .found(id)?;
     Ok(Json(order.into()))
 }
 
@@ -191,13 +182,12 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
-    let id = po_id(&raw)?;
     let input = parse::purchase_order(&body)?;
     let replaced = state.store.replace_purchase_order(account, id, input).await;
-    let order = replaced.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order = replaced.or_not_found(id)?;
     tracing::info!(po.id = %order.id, "purchase order replaced");
     Ok(Json(order.into()))
 }
@@ -212,16 +202,15 @@ pub async fn update(
 pub async fn update_shipping_details(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<PurchaseOrderBody>> {
-    let id = po_id(&raw)?;
     let patch = parse::shipping_details(&body)?;
     let updated = state
         .store
         .update_shipping_details(account, id, patch)
         .await;
-    let order = updated.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let order = updated.or_not_found(id)?;
     Ok(Json(order.into()))
 }
 
@@ -235,19 +224,18 @@ pub async fn update_shipping_details(
 pub async fn update_status(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<StatusBody>> {
-    let id = po_id(&raw)?;
     let to: Status = parse::target_status(&body)?;
     let status = state
         .store
         .change_status(account, id, to)
         .await
-        .or_not_found("purchase order", "purchase_order_id", &raw)?;
+        .or_not_found(id)?;
     tracing::info!(po.id = %id, status = %status, "purchase order status set");
     Ok(Json(StatusBody {
-        purchase_order_id: id.to_string(),
+        purchase_order_id: id,
         status: status.as_str(),
     }))
 }

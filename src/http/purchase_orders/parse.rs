@@ -2,8 +2,13 @@
 
 use serde_json::Value;
 
+use super::super::declared::declared;
 use super::super::error::ApiResult;
 use super::super::fields::{Fields, Obj, date_time, given, integer, number, string};
+use super::wire::{
+    ProductBody, ProductRequest, PurchaseOrderBody, PurchaseOrderRequest, ShippingDetailsRequest,
+    StatusBody, StatusRequest,
+};
 use crate::domain::ids::{SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
@@ -13,28 +18,18 @@ use crate::domain::purchase_order::{
 use crate::domain::status::Status;
 use crate::domain::{Invalid, text};
 
-/// Fields of the representation that a client may send back but cannot set.
-const READ_ONLY: [&str; 6] = [
-    "purchase_order_id",
-    "order_number",
-    "status",
-    "create_date",
-    "modify_date",
-    "supplier_name",
-];
-const LINE_READ_ONLY: [&str; 2] = ["received_quantity", "rejected_quantity"];
-
-const DETAIL_FIELDS: [&str; 9] = [
-    "order_date",
-    "expected_delivery_date",
-    "payment_terms",
-    "payment_status",
-    "currency_code",
-    "shipping_carrier",
-    "tracking_number",
-    "reference_number",
-    "note_to_supplier",
-];
+declared!(
+    PURCHASE_ORDER = PurchaseOrderRequest,
+    PurchaseOrderBody,
+    PurchaseOrderRequest
+);
+declared!(PRODUCT = ProductRequest, ProductBody, ProductRequest);
+declared!(
+    SHIPPING_DETAILS = ShippingDetailsRequest,
+    PurchaseOrderBody,
+    PurchaseOrderRequest
+);
+declared!(STATUS = StatusRequest, StatusBody, StatusRequest);
 
 fn short(max: usize) -> impl Fn(&Value) -> Result<Option<String>, Invalid> {
     move |v| text::optional(string(v)?, max)
@@ -86,12 +81,7 @@ pub fn purchase_order(body: &Value) -> ApiResult<PurchaseOrderInput> {
                 }
             }
         }
-        let known = [
-            &["supplier_id", "warehouse_id", "products"][..],
-            &DETAIL_FIELDS[..],
-        ]
-        .concat();
-        f.deny_unknown(&o, &known, &READ_ONLY);
+        f.deny_undeclared(&o, &PURCHASE_ORDER);
         Some(PurchaseOrderInput {
             supplier_id: supplier_id?,
             warehouse_id: warehouse_id?,
@@ -108,11 +98,7 @@ fn line(f: &mut Fields, o: Obj<'_>) -> Option<LineInput> {
     let supplier_sku = given(f, &o, "supplier_sku", short(100)).flatten();
     let quantity = f.required(&o, "quantity", |v| Quantity::parse(integer(v)?));
     let cost = given(f, &o, "cost", |v| Money::parse_cost(&number(v)?));
-    f.deny_unknown(
-        &o,
-        &["sku", "supplier_sku", "quantity", "cost"],
-        &LINE_READ_ONLY,
-    );
+    f.deny_undeclared(&o, &PRODUCT);
     Some(LineInput {
         sku: sku?,
         supplier_sku,
@@ -137,7 +123,7 @@ pub fn shipping_details(body: &Value) -> ApiResult<ShippingDetailsPatch> {
             reference_number: f.patch(&o, "reference_number", short(100)),
             note_to_supplier: f.patch(&o, "note_to_supplier", note),
         };
-        f.deny_unknown(&o, &DETAIL_FIELDS, &READ_ONLY);
+        f.deny_undeclared(&o, &SHIPPING_DETAILS);
         patch
     });
     f.finish()?;
@@ -157,9 +143,62 @@ pub fn target_status(body: &Value) -> ApiResult<Status> {
                     Invalid::value("must be one of: open, receiving, received, cancelled, closed")
                 })
         });
-        f.deny_unknown(&o, &["status"], &["purchase_order_id"]);
+        f.deny_undeclared(&o, &STATUS);
         status
     });
     f.finish()?;
     Ok(status.expect("a clean body yields a status"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::http::declared::Declared;
+    use crate::http::declared::tests::{every_field_wrong, named, sorted};
+
+    #[test]
+    fn every_field_the_document_declares_is_read() {
+        let body = every_field_wrong(&PURCHASE_ORDER);
+        let refused = purchase_order(&body).expect_err("every field is wrong");
+        assert_eq!(named(refused, ""), sorted(&PURCHASE_ORDER));
+
+        let line = every_field_wrong(&PRODUCT);
+        let body = json!({"supplier_id": "se-1", "warehouse_id": "se-2", "products": [line]});
+        let refused = purchase_order(&body).expect_err("every line field is wrong");
+        assert_eq!(named(refused, "products[0]."), sorted(&PRODUCT));
+
+        let body = every_field_wrong(&SHIPPING_DETAILS);
+        let refused = shipping_details(&body).expect_err("every field is wrong");
+        assert_eq!(named(refused, ""), sorted(&SHIPPING_DETAILS));
+
+        let body = every_field_wrong(&STATUS);
+        let refused = target_status(&body).expect_err("every field is wrong");
+        assert_eq!(named(refused, ""), sorted(&STATUS));
+    }
+
+    #[test]
+    fn read_only_fields_are_those_of_the_answer_a_request_does_not_take() {
+        let read_only = |d: &Declared| {
+            let mut fields = d.read_only.to_vec();
+            fields.sort();
+            fields
+        };
+        let order = [
+            "create_date",
+            "modify_date",
+            "order_number",
+            "purchase_order_id",
+            "status",
+            "supplier_name",
+        ];
+        assert_eq!(read_only(&PURCHASE_ORDER), order);
+        assert_eq!(read_only(&SHIPPING_DETAILS), order);
+        assert_eq!(
+            read_only(&PRODUCT),
+            ["received_quantity", "rejected_quantity"]
+        );
+        assert_eq!(read_only(&STATUS), ["purchase_order_id"]);
+    }
 }

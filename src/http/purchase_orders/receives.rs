@@ -1,19 +1,21 @@
 //! `POST /v2/purchase_orders/{id}/receives` and the receipt ledger (`GET` of the same path).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::super::AppState;
+use super::super::declared::declared;
 use super::super::error::{ApiResult, ErrorResponse, current_request_id};
 use super::super::extract::{Account, JsonBody, QueryObject};
 use super::super::fields::{Fields, Obj, date_time, given, integer, string};
 use super::super::json::Json;
 use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::super::{AppState, OrNotFound, timestamp};
-use super::po_id;
+use super::super::path::{OrNotFound, Path};
+use super::super::timestamp::Timestamp;
 use crate::domain::Invalid;
-use crate::domain::ids::LocationId;
+use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId};
 use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{
     MAX_RECEIVE_LINES, Receipt, ReceiveLine, parse_lot, parse_receive_quantity,
@@ -22,7 +24,7 @@ use crate::domain::receipt::{
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct ProductReceiveRequest {
     /// A SKU of the order's products; the same SKU may appear again (split across locations).
@@ -46,7 +48,7 @@ pub struct ProductReceiveRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct ReceiveRequest {
     /// 1 to 1000 entries, applied all together or not at all.
@@ -57,7 +59,8 @@ pub struct ReceiveRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiveBody {
     #[schema(example = "se-234")]
-    pub purchase_order_id: String,
+    #[schema(value_type = String)]
+    pub purchase_order_id: PurchaseOrderId,
     /// `receiving` while units remain outstanding, `received` once every unit is accounted for.
     #[schema(example = "receiving")]
     pub status: &'static str,
@@ -66,45 +69,50 @@ pub struct ReceiveBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptLineBody {
     pub sku: String,
-    pub inventory_location_id: String,
+    #[schema(value_type = String)]
+    pub inventory_location_id: LocationId,
     pub received_quantity: i64,
     pub rejected_quantity: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
-    pub expiration_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Timestamp>,
 }
 
 /// One accepted receive request; receipts are never changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptBody {
-    pub receipt_id: String,
-    pub purchase_order_id: String,
+    #[schema(value_type = String)]
+    pub receipt_id: ReceiptId,
+    #[schema(value_type = String)]
+    pub purchase_order_id: PurchaseOrderId,
     /// The `X-Request-Id` of the request that recorded it.
     pub request_id: String,
     #[schema(format = DateTime)]
-    pub received_at: String,
+    #[schema(value_type = String)]
+    pub received_at: Timestamp,
     pub product_receives: Vec<ReceiptLineBody>,
 }
 
 impl From<Receipt> for ReceiptBody {
     fn from(r: Receipt) -> Self {
         Self {
-            receipt_id: r.id.to_string(),
-            purchase_order_id: r.purchase_order_id.to_string(),
+            receipt_id: r.id,
+            purchase_order_id: r.purchase_order_id,
             request_id: r.request_id,
-            received_at: timestamp(r.received_at),
+            received_at: Timestamp(r.received_at),
             product_receives: r
                 .lines
                 .into_iter()
                 .map(|l| ReceiptLineBody {
                     sku: l.sku.as_str().to_owned(),
-                    inventory_location_id: l.location_id.to_string(),
+                    inventory_location_id: l.location_id,
                     received_quantity: l.received_quantity,
                     rejected_quantity: l.rejected_quantity,
                     lot: l.lot,
-                    expiration_date: l.expiration_date.map(timestamp),
+                    expiration_date: l.expiration_date.map(Timestamp),
                 })
                 .collect(),
         }
@@ -121,6 +129,9 @@ pub struct ReceiptList {
     pub links: Links,
 }
 
+declared!(RECEIVE = ReceiveRequest);
+declared!(PRODUCT_RECEIVE = ProductReceiveRequest);
+
 fn parse(body: &Value) -> ApiResult<Vec<ReceiveLine>> {
     let mut f = Fields::default();
     let lines = f.root(body).and_then(|o| {
@@ -134,7 +145,7 @@ fn parse(body: &Value) -> ApiResult<Vec<ReceiveLine>> {
                 );
             }
         }
-        f.deny_unknown(&o, &["product_receives"], &[]);
+        f.deny_undeclared(&o, &RECEIVE);
         lines
     });
     f.finish()?;
@@ -155,15 +166,7 @@ fn entry(f: &mut Fields, o: Obj<'_>) -> Option<ReceiveLine> {
     });
     let lot = given(f, &o, "lot", |v| parse_lot(string(v)?)).flatten();
     let expiration_date = given(f, &o, "expiration_date", date_time);
-    let known = [
-        "sku",
-        "inventory_location_id",
-        "received_quantity",
-        "rejected_quantity",
-        "lot",
-        "expiration_date",
-    ];
-    f.deny_unknown(&o, &known, &[]);
+    f.deny_undeclared(&o, &PRODUCT_RECEIVE);
     if received.is_none() && rejected.is_none() && f.is_clean() {
         f.push(
             &format!("{}.received_quantity", o.path()),
@@ -192,17 +195,16 @@ fn entry(f: &mut Fields, o: Obj<'_>) -> Option<ReceiveLine> {
 pub async fn receive(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<ReceiveBody>> {
-    let id = po_id(&raw)?;
     let lines = parse(&body)?;
     let request_id = current_request_id().to_string();
     let received = state.store.receive(account, id, lines, request_id).await;
-    let status = received.or_not_found("purchase order", "purchase_order_id", &raw)?;
+    let status = received.or_not_found(id)?;
     tracing::info!(po.id = %id, status = %status, "products received");
     Ok(Json(ReceiveBody {
-        purchase_order_id: id.to_string(),
+        purchase_order_id: id,
         status: status.as_str(),
     }))
 }
@@ -226,21 +228,20 @@ pub const MAX_RECEIPTS_PER_PAGE: u64 = 100;
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(raw): Path<String>,
+    Path(id): Path<PurchaseOrderId>,
     url: ListUrl,
     QueryObject(query): QueryObject,
 ) -> ApiResult<Json<ReceiptList>> {
-    let id = po_id(&raw)?;
     let mut f = Fields::default();
     let q: Obj<'_> = f.root(&query).expect("the query is always an object");
     let page = url.read_page_up_to(&mut f, &q, MAX_RECEIPTS_PER_PAGE);
-    f.deny_unknown(&q, &PAGE_PARAMS, &[]);
+    f.deny_unknown(&q, &PAGE_PARAMS);
     f.finish()?;
     let page = state
         .store
         .list_receipts(account, id, page)
         .await
-        .or_not_found("purchase order", "purchase_order_id", &raw)?;
+        .or_not_found(id)?;
     Ok(Json(ReceiptList {
         links: url.links(&page),
         total: page.total,
@@ -248,4 +249,24 @@ pub async fn list(
         pages: page.pages(),
         receives: page.items.into_iter().map(ReceiptBody::from).collect(),
     }))
+}
+
+#[cfg(test)]
+mod declared_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::http::declared::tests::{every_field_wrong, named, sorted};
+
+    #[test]
+    fn every_field_the_document_declares_is_read() {
+        let refused = parse(&every_field_wrong(&RECEIVE)).expect_err("every field is wrong");
+        assert_eq!(named(refused, ""), sorted(&RECEIVE));
+        let body = json!({"product_receives": [every_field_wrong(&PRODUCT_RECEIVE)]});
+        let refused = parse(&body).expect_err("every field is wrong");
+        assert_eq!(
+            named(refused, "product_receives[0]."),
+            sorted(&PRODUCT_RECEIVE)
+        );
+    }
 }

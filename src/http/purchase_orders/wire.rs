@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::super::pagination::Links;
-use super::super::timestamp;
+use super::super::timestamp::Timestamp;
+use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::purchase_order::{
     Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary,
 };
@@ -92,12 +93,14 @@ impl From<Line> for ProductBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PurchaseOrderBody {
     #[schema(example = "se-234")]
-    pub purchase_order_id: String,
+    #[schema(value_type = String)]
+    pub purchase_order_id: PurchaseOrderId,
     /// `MMDDYYYY-NN`: the creation date (UTC) and the account's sequence for that day.
     #[schema(example = "02162026-02")]
     pub order_number: String,
     #[schema(example = "se-567")]
-    pub supplier_id: String,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
     #[schema(example = "Acme Widgets Inc")]
     pub supplier_name: String,
     #[schema(schema_with = status_schema)]
@@ -105,15 +108,19 @@ pub struct PurchaseOrderBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, example = "2025-01-15T00:00:00Z")]
     #[schema(nullable = false)]
-    pub order_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, example = "2025-02-01T00:00:00Z")]
     #[schema(nullable = false)]
-    pub expected_delivery_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expected_delivery_date: Option<Timestamp>,
     #[schema(format = DateTime, example = "2025-01-14T10:30:00Z")]
-    pub create_date: String,
+    #[schema(value_type = String)]
+    pub create_date: Timestamp,
     #[schema(format = DateTime, example = "2025-01-14T10:30:00Z")]
-    pub modify_date: String,
+    #[schema(value_type = String)]
+    pub modify_date: Timestamp,
     #[schema(schema_with = payment_terms_schema)]
     pub payment_terms: &'static str,
     #[schema(schema_with = payment_status_schema)]
@@ -133,7 +140,8 @@ pub struct PurchaseOrderBody {
     #[schema(nullable = false)]
     pub reference_number: Option<String>,
     #[schema(example = "se-123456")]
-    pub warehouse_id: String,
+    #[schema(value_type = String)]
+    pub warehouse_id: WarehouseId,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "Please expedite delivery")]
     #[schema(nullable = false)]
@@ -145,22 +153,22 @@ impl From<PurchaseOrder> for PurchaseOrderBody {
     fn from(po: PurchaseOrder) -> Self {
         let d = po.details;
         Self {
-            purchase_order_id: po.id.to_string(),
+            purchase_order_id: po.id,
             order_number: po.order_number,
-            supplier_id: po.supplier_id.to_string(),
+            supplier_id: po.supplier_id,
             supplier_name: po.supplier_name,
             status: po.status.as_str(),
-            order_date: d.order_date.map(timestamp),
-            expected_delivery_date: d.expected_delivery_date.map(timestamp),
-            create_date: timestamp(po.create_date),
-            modify_date: timestamp(po.modify_date),
+            order_date: d.order_date.map(Timestamp),
+            expected_delivery_date: d.expected_delivery_date.map(Timestamp),
+            create_date: Timestamp(po.create_date),
+            modify_date: Timestamp(po.modify_date),
             payment_terms: d.payment_terms.as_str(),
             payment_status: d.payment_status.as_str(),
             currency_code: d.currency_code.as_str(),
             shipping_carrier: d.shipping_carrier,
             tracking_number: d.tracking_number,
             reference_number: d.reference_number,
-            warehouse_id: po.warehouse_id.to_string(),
+            warehouse_id: po.warehouse_id,
             note_to_supplier: d.note_to_supplier,
             products: po.products.into_iter().map(ProductBody::from).collect(),
         }
@@ -170,44 +178,51 @@ impl From<PurchaseOrder> for PurchaseOrderBody {
 /// A purchase order as listed (no products).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PurchaseOrderListItem {
-    pub purchase_order_id: String,
+    #[schema(value_type = String)]
+    pub purchase_order_id: PurchaseOrderId,
     pub order_number: String,
-    pub supplier_id: String,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
     pub supplier_name: String,
     #[schema(schema_with = status_schema)]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     #[schema(nullable = false)]
-    pub order_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     #[schema(nullable = false)]
-    pub expected_delivery_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expected_delivery_date: Option<Timestamp>,
     #[schema(format = DateTime)]
-    pub create_date: String,
+    #[schema(value_type = String)]
+    pub create_date: Timestamp,
     #[schema(format = DateTime)]
-    pub modify_date: String,
+    #[schema(value_type = String)]
+    pub modify_date: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub reference_number: Option<String>,
-    pub warehouse_id: String,
+    #[schema(value_type = String)]
+    pub warehouse_id: WarehouseId,
 }
 
 impl From<PurchaseOrderSummary> for PurchaseOrderListItem {
     fn from(po: PurchaseOrderSummary) -> Self {
         Self {
-            purchase_order_id: po.id.to_string(),
+            purchase_order_id: po.id,
             order_number: po.order_number,
-            supplier_id: po.supplier_id.to_string(),
+            supplier_id: po.supplier_id,
             supplier_name: po.supplier_name,
             status: po.status.as_str(),
-            order_date: po.order_date.map(timestamp),
-            expected_delivery_date: po.expected_delivery_date.map(timestamp),
-            create_date: timestamp(po.create_date),
-            modify_date: timestamp(po.modify_date),
+            order_date: po.order_date.map(Timestamp),
+            expected_delivery_date: po.expected_delivery_date.map(Timestamp),
+            create_date: Timestamp(po.create_date),
+            modify_date: Timestamp(po.modify_date),
             reference_number: po.reference_number,
-            warehouse_id: po.warehouse_id.to_string(),
+            warehouse_id: po.warehouse_id,
         }
     }
 }
@@ -225,7 +240,8 @@ pub struct PurchaseOrderList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusBody {
     #[schema(example = "se-234")]
-    pub purchase_order_id: String,
+    #[schema(value_type = String)]
+    pub purchase_order_id: PurchaseOrderId,
     #[schema(schema_with = target_status_schema)]
     pub status: &'static str,
 }
@@ -234,7 +250,7 @@ pub struct StatusBody {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field in `parse`"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct ProductRequest {
     /// 1 to 100 characters; each SKU at most once per order.
@@ -255,7 +271,7 @@ pub struct ProductRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field in `parse`"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct PurchaseOrderRequest {
     #[schema(example = "se-567")]
@@ -299,7 +315,7 @@ pub struct PurchaseOrderRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field in `parse`"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct ShippingDetailsRequest {
     #[schema(format = DateTime)]
@@ -320,7 +336,7 @@ pub struct ShippingDetailsRequest {
 #[derive(Debug, ToSchema)]
 #[expect(
     dead_code,
-    reason = "documents the body; bodies are read field by field in `parse`"
+    reason = "describes the body and declares its fields (`http::declared`); bodies are read field by field"
 )]
 pub struct StatusRequest {
     #[schema(schema_with = target_status_schema)]

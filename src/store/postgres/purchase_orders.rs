@@ -3,7 +3,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
 use super::order_counts::{count_moves, count_shard};
-use super::order_rows::{LineColumns, col, get, new_lines, parse_status, summary};
+use super::order_rows::{LineColumns, col, get, new_lines, parse_status};
 use super::{db, page_bounds, warehouses};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
@@ -13,7 +13,7 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
-use crate::store::PurchaseOrders;
+use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found, now};
 use async_trait::async_trait;
 
@@ -128,11 +128,10 @@ pub async fn list(
         }
     };
     let (after, limit, offset) = page_bounds(page);
-    let mut select = QueryBuilder::<Postgres>::new(
-        "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
-                po.expected_delivery_date, po.reference_number, po.created_at, po.updated_at
-         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id",
-    );
+    let mut select = QueryBuilder::<Postgres>::new(&format!(
+        "SELECT {} FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id",
+        rows::summary::SQL
+    ));
     push_filter(&mut select, account, filter);
     select.push(" AND po.id < ").push_bind(after);
     select
@@ -140,8 +139,11 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let rows = select.build().fetch_all(&mut *conn).await.map_err(db)?;
-    let items = rows.iter().map(summary).collect::<StoreResult<Vec<_>>>()?;
+    let found = select.build().fetch_all(&mut *conn).await.map_err(db)?;
+    let items = found
+        .iter()
+        .map(rows::order_summary)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, total, |po| po.id.0))
 }
 

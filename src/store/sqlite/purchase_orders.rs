@@ -4,8 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
 use super::order_counts::{count_status, total};
-use super::order_rows::{RawLine, RawOrder};
-use super::{db, micros, opt_time, page_bounds, parse_text, time};
+use super::{db, micros, page_bounds, parse_text};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
@@ -15,7 +14,7 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
-use crate::store::PurchaseOrders;
+use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found};
 use async_trait::async_trait;
 
@@ -75,29 +74,30 @@ pub fn get(
     account: AccountId,
     id: PurchaseOrderId,
 ) -> StoreResult<PurchaseOrder> {
-    let header = conn
-        .prepare_cached(
-            "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
-                    po.expected_delivery_date, po.payment_terms, po.payment_status, po.currency_code,
-                    po.shipping_carrier, po.tracking_number, po.reference_number, po.note_to_supplier,
-                    po.created_at, po.updated_at
+    let mut header = conn
+        .prepare_cached(&format!(
+            "SELECT {}
              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
              WHERE po.account_id = ?1 AND po.id = ?2",
-        )
-        .and_then(|mut s| s.query_row(params![account.0, id.0], RawOrder::from_row).optional())
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
-    let lines = conn
-        .prepare_cached(
-            "SELECT sku, supplier_sku, quantity, cost_micros, received_quantity, rejected_quantity
-             FROM purchase_order_lines WHERE purchase_order_id = ?1 ORDER BY line_no",
-        )
-        .and_then(|mut s| {
-            s.query_map([id.0], RawLine::from_row)?
-                .collect::<Result<Vec<_>, _>>()
-        })
+            rows::order::SQL
+        ))
         .map_err(db)?;
-    header.into_order(lines)
+    let mut matched = header.query(params![account.0, id.0]).map_err(db)?;
+    let mut order = match matched.next().map_err(db)? {
+        Some(row) => rows::order_header(row)?,
+        None => return Err(StoreError::NotFound),
+    };
+    let mut lines = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM purchase_order_lines l WHERE l.purchase_order_id = ?1 ORDER BY l.line_no",
+            rows::line::SQL
+        ))
+        .map_err(db)?;
+    let mut matched = lines.query([id.0]).map_err(db)?;
+    while let Some(row) = matched.next().map_err(db)? {
+        order.products.push(rows::order_line(row, 0)?);
+    }
+    Ok(order)
 }
 
 pub fn list(
@@ -150,65 +150,20 @@ pub fn list(
         Value::Integer(limit),
         Value::Integer(offset),
     ]);
-    let rows = conn
+    let mut select = conn
         .prepare_cached(&format!(
-            "SELECT po.id, po.order_number, po.supplier_id, s.name, po.warehouse_id, po.status, po.order_date,
-                    po.expected_delivery_date, po.reference_number, po.created_at, po.updated_at
+            "SELECT {}
              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
              WHERE {filter_sql} AND po.id < ?
-             ORDER BY po.id DESC LIMIT ? OFFSET ?"
+             ORDER BY po.id DESC LIMIT ? OFFSET ?",
+            rows::summary::SQL
         ))
-        .and_then(|mut s| {
-            s.query_map(params_from_iter(values.iter()), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    parse_text(r, 5, "status", str::parse::<Status>)?,
-                    r.get::<_, Option<i64>>(6)?,
-                    r.get::<_, Option<i64>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, i64>(9)?,
-                    r.get::<_, i64>(10)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()
-        })
         .map_err(db)?;
-    let items = rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                number,
-                supplier,
-                supplier_name,
-                warehouse,
-                status,
-                order,
-                expected,
-                reference,
-                created,
-                updated,
-            )| {
-                Ok(PurchaseOrderSummary {
-                    id: PurchaseOrderId(id),
-                    order_number: number,
-                    supplier_id: SupplierId(supplier),
-                    supplier_name,
-                    warehouse_id: WarehouseId(warehouse),
-                    status,
-                    order_date: opt_time(order)?,
-                    expected_delivery_date: opt_time(expected)?,
-                    reference_number: reference,
-                    create_date: time(created)?,
-                    modify_date: time(updated)?,
-                })
-            },
-        )
-        .collect::<StoreResult<Vec<_>>>()?;
+    let mut matched = select.query(params_from_iter(values.iter())).map_err(db)?;
+    let mut items = Vec::new();
+    while let Some(row) = matched.next().map_err(db)? {
+        items.push(rows::order_summary(row)?);
+    }
     Ok(Page::from_rows(items, page, total, |po| po.id.0))
 }
 

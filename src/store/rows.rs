@@ -1,0 +1,180 @@
+//! Reading purchase orders from rows, once for both databases. Each backend says how it reads a
+//! column of its own rows ([`Columns`]: SQLite keeps times as Unix microseconds, PostgreSQL as
+//! `timestamptz`); which column holds what, and how the columns make an order, a line or a list
+//! item, is written here. The SELECT lists come from the same declarations as the positions the
+//! readers use, so a reader names its columns (`order::status`) and still costs a plain index.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::purchase_order::{
+    Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary, Sku,
+};
+
+/// One row of a result, read a column at a time by position.
+pub(crate) trait Columns {
+    fn int(&self, at: usize) -> StoreResult<i64>;
+    fn opt_int(&self, at: usize) -> StoreResult<Option<i64>>;
+    fn text(&self, at: usize) -> StoreResult<String>;
+    fn opt_text(&self, at: usize) -> StoreResult<Option<String>>;
+    /// A text column parsed into a domain value; a value that does not parse is an internal
+    /// error naming `column` and the stored text.
+    fn parsed<T, E>(
+        &self,
+        at: usize,
+        column: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> StoreResult<T>;
+    fn time(&self, at: usize) -> StoreResult<DateTime<Utc>>;
+    fn opt_time(&self, at: usize) -> StoreResult<Option<DateTime<Utc>>>;
+}
+
+/// Declares a SELECT list: `SQL` is the expressions joined by commas, and each name is the
+/// position of its column in the list.
+macro_rules! select_list {
+    ($(#[$doc:meta])* $name:ident => { $first:ident = $first_sql:literal $(, $col:ident = $sql:literal)* $(,)? }) => {
+        $(#[$doc])*
+        #[allow(non_upper_case_globals, non_camel_case_types)]
+        pub(crate) mod $name {
+            pub(crate) const SQL: &str = concat!($first_sql $(, ", ", $sql)*);
+            #[repr(usize)]
+            enum At { $first $(, $col)* , #[allow(dead_code, reason = "a list need not be followed")] End }
+            pub(crate) const $first: usize = At::$first as usize;
+            $(pub(crate) const $col: usize = At::$col as usize;)*
+            /// How many columns the list has: where a list selected after it begins.
+            #[allow(dead_code, reason = "a list need not be followed")]
+            pub(crate) const END: usize = At::End as usize;
+        }
+    };
+}
+
+select_list!(
+    /// A purchase order's header, from `purchase_orders po JOIN suppliers s`.
+    order => {
+        id = "po.id",
+        order_number = "po.order_number",
+        supplier_id = "po.supplier_id",
+        supplier_name = "s.name",
+        warehouse_id = "po.warehouse_id",
+        status = "po.status",
+        order_date = "po.order_date",
+        expected_delivery_date = "po.expected_delivery_date",
+        payment_terms = "po.payment_terms",
+        payment_status = "po.payment_status",
+        currency_code = "po.currency_code",
+        shipping_carrier = "po.shipping_carrier",
+        tracking_number = "po.tracking_number",
+        reference_number = "po.reference_number",
+        note_to_supplier = "po.note_to_supplier",
+        created_at = "po.created_at",
+        updated_at = "po.updated_at",
+    }
+);
+
+select_list!(
+    /// A line, from `purchase_order_lines l`: alone in its statement, or after [`order`]'s
+    /// columns in one that joins the two.
+    line => {
+        sku = "l.sku",
+        supplier_sku = "l.supplier_sku",
+        quantity = "l.quantity",
+        cost_micros = "l.cost_micros",
+        received_quantity = "l.received_quantity",
+        rejected_quantity = "l.rejected_quantity",
+    }
+);
+
+select_list!(
+    /// An order as a list shows it, from `purchase_orders po JOIN suppliers s`.
+    summary => {
+        id = "po.id",
+        order_number = "po.order_number",
+        supplier_id = "po.supplier_id",
+        supplier_name = "s.name",
+        warehouse_id = "po.warehouse_id",
+        status = "po.status",
+        order_date = "po.order_date",
+        expected_delivery_date = "po.expected_delivery_date",
+        reference_number = "po.reference_number",
+        created_at = "po.created_at",
+        updated_at = "po.updated_at",
+    }
+);
+
+/// The order in a row selecting [`order::SQL`] first, with no products yet.
+pub(crate) fn order_header(r: &impl Columns) -> StoreResult<PurchaseOrder> {
+    Ok(PurchaseOrder {
+        id: PurchaseOrderId(r.int(order::id)?),
+        order_number: r.text(order::order_number)?,
+        supplier_id: SupplierId(r.int(order::supplier_id)?),
+        supplier_name: r.text(order::supplier_name)?,
+        warehouse_id: WarehouseId(r.int(order::warehouse_id)?),
+        status: r.parsed(order::status, "status", str::parse)?,
+        details: Details {
+            order_date: r.opt_time(order::order_date)?,
+            expected_delivery_date: r.opt_time(order::expected_delivery_date)?,
+            payment_terms: r.parsed(order::payment_terms, "payment_terms", PaymentTerms::parse)?,
+            payment_status: r.parsed(
+                order::payment_status,
+                "payment_status",
+                PaymentStatus::parse,
+            )?,
+            currency_code: r.parsed(order::currency_code, "currency_code", CurrencyCode::parse)?,
+            shipping_carrier: r.opt_text(order::shipping_carrier)?,
+            tracking_number: r.opt_text(order::tracking_number)?,
+            reference_number: r.opt_text(order::reference_number)?,
+            note_to_supplier: r.opt_text(order::note_to_supplier)?,
+        },
+        create_date: r.time(order::created_at)?,
+        modify_date: r.time(order::updated_at)?,
+        products: Vec::new(),
+    })
+}
+
+/// The line in a row selecting [`line::SQL`] from column `start` (0 alone, `order::END` after
+/// the header).
+pub(crate) fn order_line(r: &impl Columns, start: usize) -> StoreResult<Line> {
+    let at = |column: usize| start + column;
+    Ok(Line {
+        sku: r.parsed(at(line::sku), "sku", Sku::parse)?,
+        supplier_sku: r.opt_text(at(line::supplier_sku))?,
+        quantity: r.int(at(line::quantity))?,
+        cost: r.opt_int(at(line::cost_micros))?.map(Money::from_micros),
+        received_quantity: r.int(at(line::received_quantity))?,
+        rejected_quantity: r.int(at(line::rejected_quantity))?,
+    })
+}
+
+/// The list item in a row selecting [`summary::SQL`].
+pub(crate) fn order_summary(r: &impl Columns) -> StoreResult<PurchaseOrderSummary> {
+    Ok(PurchaseOrderSummary {
+        id: PurchaseOrderId(r.int(summary::id)?),
+        order_number: r.text(summary::order_number)?,
+        supplier_id: SupplierId(r.int(summary::supplier_id)?),
+        supplier_name: r.text(summary::supplier_name)?,
+        warehouse_id: WarehouseId(r.int(summary::warehouse_id)?),
+        status: r.parsed(summary::status, "status", str::parse)?,
+        order_date: r.opt_time(summary::order_date)?,
+        expected_delivery_date: r.opt_time(summary::expected_delivery_date)?,
+        reference_number: r.opt_text(summary::reference_number)?,
+        create_date: r.time(summary::created_at)?,
+        modify_date: r.time(summary::updated_at)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_select_list_numbers_its_columns_from_where_it_starts() {
+        assert!(order::SQL.starts_with("po.id, po.order_number, po.supplier_id, s.name,"));
+        assert!(order::SQL.ends_with("po.created_at, po.updated_at"));
+        assert_eq!((order::id, order::updated_at, order::END), (0, 16, 17));
+        assert_eq!(order::SQL.split(", ").count(), order::END);
+        assert_eq!((line::sku, line::rejected_quantity, line::END), (0, 5, 6));
+        assert_eq!((summary::created_at, summary::END), (9, 11));
+    }
+}
