@@ -1,17 +1,19 @@
-//! Reading purchase orders from rows, once for both databases. Each backend says how it reads a
+//! Reading stored objects from rows, once for both databases. Each backend says how it reads a
 //! column of its own rows ([`Columns`]: SQLite keeps times as Unix microseconds, PostgreSQL as
-//! `timestamptz`); which column holds what, and how the columns make an order, a line or a list
-//! item, is written here. The SELECT lists come from the same declarations as the positions the
-//! readers use, so a reader names its columns (`order::status`) and still costs a plain index.
+//! `timestamptz`); which column holds what, and how the columns make a supplier, a warehouse, a
+//! location, an order, its lines or a list item, is written here. The SELECT lists come from the same declarations as the positions the
+//! readers use, so a reader names its columns (`summary::status`) and still costs a plain index.
 
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{LocationId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
     Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary, Sku,
 };
+use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::warehouse::{Location, Warehouse};
 
 /// One row of a result, read a column at a time by position.
 pub(crate) trait Columns {
@@ -51,43 +53,85 @@ macro_rules! select_list {
 }
 
 select_list!(
-    /// A purchase order's header, from `purchase_orders po JOIN suppliers s`.
-    order => {
-        id = "po.id",
-        order_number = "po.order_number",
-        supplier_id = "po.supplier_id",
-        supplier_name = "s.name",
-        warehouse_id = "po.warehouse_id",
-        status = "po.status",
-        order_date = "po.order_date",
-        expected_delivery_date = "po.expected_delivery_date",
-        payment_terms = "po.payment_terms",
-        payment_status = "po.payment_status",
-        currency_code = "po.currency_code",
-        shipping_carrier = "po.shipping_carrier",
-        tracking_number = "po.tracking_number",
-        reference_number = "po.reference_number",
-        note_to_supplier = "po.note_to_supplier",
-        created_at = "po.created_at",
-        updated_at = "po.updated_at",
+    /// A supplier, from `suppliers`.
+    supplier => {
+        id = "id",
+        name = "name",
+        email = "email",
+        address_line_1 = "address_line_1",
+        address_line_2 = "address_line_2",
+        city = "city",
+        state = "state",
+        postal_code = "postal_code",
+        country_code = "country_code",
+        contact_name = "contact_name",
+        contact_phone = "contact_phone",
     }
 );
 
 select_list!(
-    /// A line, from `purchase_order_lines l`: alone in its statement, or after [`order`]'s
-    /// columns in one that joins the two.
-    line => {
-        sku = "l.sku",
-        supplier_sku = "l.supplier_sku",
-        quantity = "l.quantity",
-        cost_micros = "l.cost_micros",
-        received_quantity = "l.received_quantity",
-        rejected_quantity = "l.rejected_quantity",
+    /// An inventory warehouse, from `inventory_warehouses`.
+    warehouse => {
+        id = "id",
+        name = "name",
+        created_at = "created_at",
+        updated_at = "updated_at",
     }
 );
 
 select_list!(
-    /// An order as a list shows it, from `purchase_orders po JOIN suppliers s`.
+    /// An inventory location, from `inventory_locations`.
+    location => {
+        id = "id",
+        warehouse_id = "warehouse_id",
+        name = "name",
+        barcode = "barcode",
+        created_at = "created_at",
+        updated_at = "updated_at",
+    }
+);
+
+pub(crate) fn read_supplier(r: &impl Columns) -> StoreResult<Supplier> {
+    Ok(Supplier {
+        id: SupplierId(r.int(supplier::id)?),
+        fields: SupplierInput {
+            supplier_name: r.text(supplier::name)?,
+            supplier_email: r.opt_text(supplier::email)?,
+            address_line_1: r.opt_text(supplier::address_line_1)?,
+            address_line_2: r.opt_text(supplier::address_line_2)?,
+            city: r.opt_text(supplier::city)?,
+            state: r.opt_text(supplier::state)?,
+            postal_code: r.opt_text(supplier::postal_code)?,
+            country_code: r.opt_text(supplier::country_code)?,
+            contact_name: r.opt_text(supplier::contact_name)?,
+            contact_phone: r.opt_text(supplier::contact_phone)?,
+        },
+    })
+}
+
+pub(crate) fn read_warehouse(r: &impl Columns) -> StoreResult<Warehouse> {
+    Ok(Warehouse {
+        id: WarehouseId(r.int(warehouse::id)?),
+        name: r.text(warehouse::name)?,
+        created_at: r.time(warehouse::created_at)?,
+        updated_at: r.time(warehouse::updated_at)?,
+    })
+}
+
+pub(crate) fn read_location(r: &impl Columns) -> StoreResult<Location> {
+    Ok(Location {
+        id: LocationId(r.int(location::id)?),
+        warehouse_id: WarehouseId(r.int(location::warehouse_id)?),
+        name: r.text(location::name)?,
+        barcode: r.opt_text(location::barcode)?,
+        created_at: r.time(location::created_at)?,
+        updated_at: r.time(location::updated_at)?,
+    })
+}
+
+select_list!(
+    /// An order as a list shows it, from `purchase_orders po JOIN suppliers s`; the first
+    /// columns of a whole order too.
     summary => {
         id = "po.id",
         order_number = "po.order_number",
@@ -103,51 +147,36 @@ select_list!(
     }
 );
 
-/// The order in a row selecting [`order::SQL`] first, with no products yet.
-pub(crate) fn order_header(r: &impl Columns) -> StoreResult<PurchaseOrder> {
-    Ok(PurchaseOrder {
-        id: PurchaseOrderId(r.int(order::id)?),
-        order_number: r.text(order::order_number)?,
-        supplier_id: SupplierId(r.int(order::supplier_id)?),
-        supplier_name: r.text(order::supplier_name)?,
-        warehouse_id: WarehouseId(r.int(order::warehouse_id)?),
-        status: r.parsed(order::status, "status", str::parse)?,
-        details: Details {
-            order_date: r.opt_time(order::order_date)?,
-            expected_delivery_date: r.opt_time(order::expected_delivery_date)?,
-            payment_terms: r.parsed(order::payment_terms, "payment_terms", PaymentTerms::parse)?,
-            payment_status: r.parsed(
-                order::payment_status,
-                "payment_status",
-                PaymentStatus::parse,
-            )?,
-            currency_code: r.parsed(order::currency_code, "currency_code", CurrencyCode::parse)?,
-            shipping_carrier: r.opt_text(order::shipping_carrier)?,
-            tracking_number: r.opt_text(order::tracking_number)?,
-            reference_number: r.opt_text(order::reference_number)?,
-            note_to_supplier: r.opt_text(order::note_to_supplier)?,
-        },
-        create_date: r.time(order::created_at)?,
-        modify_date: r.time(order::updated_at)?,
-        products: Vec::new(),
-    })
-}
+select_list!(
+    /// The rest of a whole order's header, selected after [`summary`]'s columns.
+    details => {
+        payment_terms = "po.payment_terms",
+        payment_status = "po.payment_status",
+        currency_code = "po.currency_code",
+        shipping_carrier = "po.shipping_carrier",
+        tracking_number = "po.tracking_number",
+        note_to_supplier = "po.note_to_supplier",
+    }
+);
 
-/// The line in a row selecting [`line::SQL`] from column `start` (0 alone, `order::END` after
-/// the header).
-pub(crate) fn order_line(r: &impl Columns, start: usize) -> StoreResult<Line> {
-    let at = |column: usize| start + column;
-    Ok(Line {
-        sku: r.parsed(at(line::sku), "sku", Sku::parse)?,
-        supplier_sku: r.opt_text(at(line::supplier_sku))?,
-        quantity: r.int(at(line::quantity))?,
-        cost: r.opt_int(at(line::cost_micros))?.map(Money::from_micros),
-        received_quantity: r.int(at(line::received_quantity))?,
-        rejected_quantity: r.int(at(line::rejected_quantity))?,
-    })
-}
+select_list!(
+    /// A line, from `purchase_order_lines l`: alone in its statement, or after the header's
+    /// columns (at [`LINE_AFTER_HEADER`]) in one that joins the two.
+    line => {
+        sku = "l.sku",
+        supplier_sku = "l.supplier_sku",
+        quantity = "l.quantity",
+        cost_micros = "l.cost_micros",
+        received_quantity = "l.received_quantity",
+        rejected_quantity = "l.rejected_quantity",
+    }
+);
 
-/// The list item in a row selecting [`summary::SQL`].
+/// Where a line's columns begin in a statement that selects `{summary::SQL}, {details::SQL},
+/// {line::SQL}`.
+pub(crate) const LINE_AFTER_HEADER: usize = summary::END + details::END;
+
+/// The list item in a row selecting [`summary::SQL`] first.
 pub(crate) fn order_summary(r: &impl Columns) -> StoreResult<PurchaseOrderSummary> {
     Ok(PurchaseOrderSummary {
         id: PurchaseOrderId(r.int(summary::id)?),
@@ -164,17 +193,75 @@ pub(crate) fn order_summary(r: &impl Columns) -> StoreResult<PurchaseOrderSummar
     })
 }
 
+/// The order in a row selecting `{summary::SQL}, {details::SQL}` first, with no products yet.
+pub(crate) fn order_header(r: &impl Columns) -> StoreResult<PurchaseOrder> {
+    let at = |column: usize| summary::END + column;
+    let listed = order_summary(r)?;
+    Ok(PurchaseOrder {
+        id: listed.id,
+        order_number: listed.order_number,
+        supplier_id: listed.supplier_id,
+        supplier_name: listed.supplier_name,
+        warehouse_id: listed.warehouse_id,
+        status: listed.status,
+        details: Details {
+            order_date: listed.order_date,
+            expected_delivery_date: listed.expected_delivery_date,
+            payment_terms: r.parsed(
+                at(details::payment_terms),
+                "payment_terms",
+                PaymentTerms::parse,
+            )?,
+            payment_status: r.parsed(
+                at(details::payment_status),
+                "payment_status",
+                PaymentStatus::parse,
+            )?,
+            currency_code: r.parsed(
+                at(details::currency_code),
+                "currency_code",
+                CurrencyCode::parse,
+            )?,
+            shipping_carrier: r.opt_text(at(details::shipping_carrier))?,
+            tracking_number: r.opt_text(at(details::tracking_number))?,
+            reference_number: listed.reference_number,
+            note_to_supplier: r.opt_text(at(details::note_to_supplier))?,
+        },
+        create_date: listed.create_date,
+        modify_date: listed.modify_date,
+        products: Vec::new(),
+    })
+}
+
+/// The line in a row selecting [`line::SQL`] from column `start` (0 alone, [`LINE_AFTER_HEADER`]
+/// after the header).
+pub(crate) fn order_line(r: &impl Columns, start: usize) -> StoreResult<Line> {
+    let at = |column: usize| start + column;
+    Ok(Line {
+        sku: r.parsed(at(line::sku), "sku", Sku::parse)?,
+        supplier_sku: r.opt_text(at(line::supplier_sku))?,
+        quantity: r.int(at(line::quantity))?,
+        cost: r.opt_int(at(line::cost_micros))?.map(Money::from_micros),
+        received_quantity: r.int(at(line::received_quantity))?,
+        rejected_quantity: r.int(at(line::rejected_quantity))?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_select_list_numbers_its_columns_from_where_it_starts() {
-        assert!(order::SQL.starts_with("po.id, po.order_number, po.supplier_id, s.name,"));
-        assert!(order::SQL.ends_with("po.created_at, po.updated_at"));
-        assert_eq!((order::id, order::updated_at, order::END), (0, 16, 17));
-        assert_eq!(order::SQL.split(", ").count(), order::END);
+        assert!(summary::SQL.starts_with("po.id, po.order_number, po.supplier_id, s.name,"));
+        assert!(summary::SQL.ends_with("po.created_at, po.updated_at"));
+        assert_eq!(
+            (summary::id, summary::updated_at, summary::END),
+            (0, 10, 11)
+        );
+        assert_eq!(summary::SQL.split(", ").count(), summary::END);
+        assert_eq!((details::payment_terms, details::END), (0, 6));
         assert_eq!((line::sku, line::rejected_quantity, line::END), (0, 5, 6));
-        assert_eq!((summary::created_at, summary::END), (9, 11));
+        assert_eq!(LINE_AFTER_HEADER, 17);
     }
 }

@@ -45,6 +45,7 @@ mod order_counts;
 mod order_rows;
 mod purchase_orders;
 mod receiving;
+mod rows;
 mod suppliers;
 mod warehouses;
 

@@ -1,72 +1,14 @@
-//! Reading purchase orders from PostgreSQL's rows, and writing an order's lines as arrays.
+//! Reading a whole purchase order in one statement, and writing an order's lines as arrays.
 
-use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::PgConnection;
 
 use super::db;
+use super::rows::col;
 use crate::domain::ids::{AccountId, PurchaseOrderId};
 use crate::domain::money::Money;
 use crate::domain::purchase_order::{Line, PurchaseOrder, PurchaseOrderInput};
-use crate::domain::status::Status;
-use crate::store::rows::{self, Columns};
+use crate::store::rows;
 use crate::store::{StoreError, StoreResult};
-
-pub(super) fn parse_status(raw: &str) -> StoreResult<Status> {
-    raw.parse().map_err(|()| {
-        StoreError::Internal(format!("unknown status '{raw}' in the database").into())
-    })
-}
-
-pub(super) fn corrupt(what: &str, raw: &str) -> StoreError {
-    StoreError::Internal(format!("bad {what} '{raw}' in the database").into())
-}
-
-/// Column `i` of `row`, decoded.
-pub(super) fn col<'r, T>(row: &'r PgRow, i: usize) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(i).map_err(db)
-}
-
-/// How PostgreSQL's rows give their columns to [`crate::store::rows`], which reads purchase
-/// orders from them for both databases.
-impl Columns for PgRow {
-    fn int(&self, at: usize) -> StoreResult<i64> {
-        col(self, at)
-    }
-
-    fn opt_int(&self, at: usize) -> StoreResult<Option<i64>> {
-        col(self, at)
-    }
-
-    fn text(&self, at: usize) -> StoreResult<String> {
-        col(self, at)
-    }
-
-    fn opt_text(&self, at: usize) -> StoreResult<Option<String>> {
-        col(self, at)
-    }
-
-    fn parsed<T, E>(
-        &self,
-        at: usize,
-        column: &str,
-        parse: impl FnOnce(&str) -> Result<T, E>,
-    ) -> StoreResult<T> {
-        let raw: &str = col(self, at)?;
-        parse(raw).map_err(|_| corrupt(column, raw))
-    }
-
-    fn time(&self, at: usize) -> StoreResult<DateTime<Utc>> {
-        col(self, at)
-    }
-
-    fn opt_time(&self, at: usize) -> StoreResult<Option<DateTime<Utc>>> {
-        col(self, at)
-    }
-}
 
 /// An order's lines as one array per column, for `UNNEST`.
 pub(super) struct LineColumns {
@@ -117,12 +59,13 @@ pub(super) async fn get(
     // One statement, so one round trip and one snapshot: the header on every row, one row per
     // line.
     let rows = sqlx::query(&format!(
-        "SELECT {}, {}
+        "SELECT {}, {}, {}
          FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
               LEFT JOIN purchase_order_lines l ON l.purchase_order_id = po.id
          WHERE po.account_id = $1 AND po.id = $2
          ORDER BY l.line_no {}",
-        rows::order::SQL,
+        rows::summary::SQL,
+        rows::details::SQL,
         rows::line::SQL,
         if lock { "FOR UPDATE OF po" } else { "" }
     ))
@@ -134,10 +77,10 @@ pub(super) async fn get(
     let header = rows.first().ok_or(StoreError::NotFound)?;
     let mut order = rows::order_header(header)?;
     // An order without lines comes back as one row whose line columns are all null.
-    if col::<Option<&str>>(header, rows::order::END + rows::line::sku)?.is_some() {
+    if col::<Option<&str>>(header, rows::LINE_AFTER_HEADER + rows::line::sku)?.is_some() {
         order.products = rows
             .iter()
-            .map(|row| rows::order_line(row, rows::order::END))
+            .map(|row| rows::order_line(row, rows::LINE_AFTER_HEADER))
             .collect::<StoreResult<_>>()?;
     }
     Ok(order)

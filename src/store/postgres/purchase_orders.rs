@@ -3,7 +3,8 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
 use super::order_counts::{count_moves, count_shard};
-use super::order_rows::{LineColumns, col, get, new_lines, parse_status};
+use super::order_rows::{LineColumns, get, new_lines};
+use super::rows::{col, parse_status};
 use super::{db, page_bounds, warehouses};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};

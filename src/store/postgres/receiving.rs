@@ -96,7 +96,7 @@ async fn lock_order(
     let status: String = row.try_get(0).map_err(db)?;
     Ok(LockedOrder {
         id,
-        status: super::order_rows::parse_status(&status)?,
+        status: super::rows::parse_status(&status)?,
         warehouse: WarehouseId(row.try_get(1).map_err(db)?),
         currency: row.try_get(2).map_err(db)?,
     })

@@ -1,5 +1,4 @@
-use sqlx::postgres::PgRow;
-use sqlx::{Acquire, PgConnection, Row};
+use sqlx::{Acquire, PgConnection};
 
 use super::PgStore;
 use super::errors::is_unique_violation;
@@ -8,12 +7,11 @@ use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
-use crate::store::Suppliers;
 use crate::store::{StoreError, StoreResult, found, now};
+use crate::store::{Suppliers, rows};
 use async_trait::async_trait;
 
-const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
-                       country_code, contact_name, contact_phone";
+const COLUMNS: &str = rows::supplier::SQL;
 
 /// The unique constraint on `(account_id, name_key)`: the last word on duplicate names when two
 /// writers race past [`ensure_name_free`].
@@ -69,7 +67,7 @@ pub async fn get(
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?
-    .map(|row| from_row(&row).map_err(db))
+    .map(|row| rows::read_supplier(&row))
     .transpose()?
     .ok_or(StoreError::NotFound)
 }
@@ -157,9 +155,8 @@ pub async fn list(
     .await
     .map_err(db)?
     .iter()
-    .map(from_row)
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(db)?;
+    .map(rows::read_supplier)
+    .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, total, |s| s.id.0))
 }
 
@@ -205,24 +202,6 @@ fn duplicate(name: &str, other: SupplierId) -> StoreError {
     StoreError::rejected(Refusal::SupplierNameTaken {
         name: name.to_owned(),
         by: other,
-    })
-}
-
-fn from_row(row: &PgRow) -> Result<Supplier, sqlx::Error> {
-    Ok(Supplier {
-        id: SupplierId(row.try_get(0)?),
-        fields: SupplierInput {
-            supplier_name: row.try_get(1)?,
-            supplier_email: row.try_get(2)?,
-            address_line_1: row.try_get(3)?,
-            address_line_2: row.try_get(4)?,
-            city: row.try_get(5)?,
-            state: row.try_get(6)?,
-            postal_code: row.try_get(7)?,
-            country_code: row.try_get(8)?,
-            contact_name: row.try_get(9)?,
-            contact_phone: row.try_get(10)?,
-        },
     })
 }
 

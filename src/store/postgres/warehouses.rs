@@ -1,5 +1,4 @@
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::PgStore;
 use super::{db, page_bounds};
@@ -7,12 +6,12 @@ use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
-use crate::store::Warehouses;
 use crate::store::{StoreError, StoreResult, found, now};
+use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
 
-const WAREHOUSE_COLUMNS: &str = "id, name, created_at, updated_at";
-const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
+const WAREHOUSE_COLUMNS: &str = rows::warehouse::SQL;
+const LOCATION_COLUMNS: &str = rows::location::SQL;
 
 pub async fn create(
     conn: &mut PgConnection,
@@ -29,7 +28,7 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    warehouse(&row).map_err(db)
+    rows::read_warehouse(&row)
 }
 
 pub async fn get(
@@ -54,7 +53,7 @@ async fn find(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?
-        .map(|row| warehouse(&row).map_err(db))
+        .map(|row| rows::read_warehouse(&row))
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
@@ -164,9 +163,8 @@ pub async fn list(
     .await
     .map_err(db)?
     .iter()
-    .map(warehouse)
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(db)?;
+    .map(rows::read_warehouse)
+    .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, total, |w| w.id.0))
 }
 
@@ -193,7 +191,7 @@ pub async fn create_location(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    location(&row).map_err(db)
+    rows::read_location(&row)
 }
 
 pub async fn get_location(
@@ -216,7 +214,7 @@ async fn find_location(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?
-        .map(|row| location(&row).map_err(db))
+        .map(|row| rows::read_location(&row))
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
@@ -307,30 +305,9 @@ pub async fn list_locations(
     .await
     .map_err(db)?
     .iter()
-    .map(location)
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(db)?;
+    .map(rows::read_location)
+    .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, total, |l| l.id.0))
-}
-
-fn warehouse(row: &PgRow) -> Result<Warehouse, sqlx::Error> {
-    Ok(Warehouse {
-        id: WarehouseId(row.try_get(0)?),
-        name: row.try_get(1)?,
-        created_at: row.try_get(2)?,
-        updated_at: row.try_get(3)?,
-    })
-}
-
-fn location(row: &PgRow) -> Result<Location, sqlx::Error> {
-    Ok(Location {
-        id: LocationId(row.try_get(0)?),
-        warehouse_id: WarehouseId(row.try_get(1)?),
-        name: row.try_get(2)?,
-        barcode: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-        updated_at: row.try_get(5)?,
-    })
 }
 
 #[async_trait]

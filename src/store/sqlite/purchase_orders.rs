@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
 use super::order_counts::{count_status, total};
+use super::rows::{all, one};
 use super::{db, micros, page_bounds, parse_text};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::Money;
@@ -74,29 +75,27 @@ pub fn get(
     account: AccountId,
     id: PurchaseOrderId,
 ) -> StoreResult<PurchaseOrder> {
-    let mut header = conn
-        .prepare_cached(&format!(
-            "SELECT {}
+    let mut order = one(
+        conn,
+        &format!(
+            "SELECT {}, {}
              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
              WHERE po.account_id = ?1 AND po.id = ?2",
-            rows::order::SQL
-        ))
-        .map_err(db)?;
-    let mut matched = header.query(params![account.0, id.0]).map_err(db)?;
-    let mut order = match matched.next().map_err(db)? {
-        Some(row) => rows::order_header(row)?,
-        None => return Err(StoreError::NotFound),
-    };
-    let mut lines = conn
-        .prepare_cached(&format!(
+            rows::summary::SQL,
+            rows::details::SQL
+        ),
+        params![account.0, id.0],
+        |row| rows::order_header(row),
+    )?;
+    order.products = all(
+        conn,
+        &format!(
             "SELECT {} FROM purchase_order_lines l WHERE l.purchase_order_id = ?1 ORDER BY l.line_no",
             rows::line::SQL
-        ))
-        .map_err(db)?;
-    let mut matched = lines.query([id.0]).map_err(db)?;
-    while let Some(row) = matched.next().map_err(db)? {
-        order.products.push(rows::order_line(row, 0)?);
-    }
+        ),
+        [id.0],
+        |row| rows::order_line(row, 0),
+    )?;
     Ok(order)
 }
 
@@ -150,20 +149,18 @@ pub fn list(
         Value::Integer(limit),
         Value::Integer(offset),
     ]);
-    let mut select = conn
-        .prepare_cached(&format!(
+    let items = all(
+        conn,
+        &format!(
             "SELECT {}
              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
              WHERE {filter_sql} AND po.id < ?
              ORDER BY po.id DESC LIMIT ? OFFSET ?",
             rows::summary::SQL
-        ))
-        .map_err(db)?;
-    let mut matched = select.query(params_from_iter(values.iter())).map_err(db)?;
-    let mut items = Vec::new();
-    while let Some(row) = matched.next().map_err(db)? {
-        items.push(rows::order_summary(row)?);
-    }
+        ),
+        params_from_iter(values.iter()),
+        |row| rows::order_summary(row),
+    )?;
     Ok(Page::from_rows(items, page, total, |po| po.id.0))
 }
 

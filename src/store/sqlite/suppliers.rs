@@ -1,17 +1,15 @@
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use super::rows::{all, one};
 use super::{count, db, page_bounds};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
-use crate::store::Suppliers;
 use crate::store::{StoreError, StoreResult, found};
+use crate::store::{Suppliers, rows};
 use async_trait::async_trait;
-
-const COLUMNS: &str = "id, name, email, address_line_1, address_line_2, city, state, postal_code, \
-                       country_code, contact_name, contact_phone";
 
 pub fn create(
     conn: &Connection,
@@ -47,12 +45,15 @@ pub fn create(
 }
 
 pub fn get(conn: &Connection, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM suppliers WHERE account_id = ?1 AND id = ?2"
-    ))
-    .and_then(|mut s| s.query_row(params![account.0, id.0], from_row).optional())
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)
+    one(
+        conn,
+        &format!(
+            "SELECT {} FROM suppliers WHERE account_id = ?1 AND id = ?2",
+            rows::supplier::SQL
+        ),
+        params![account.0, id.0],
+        |row| rows::read_supplier(row),
+    )
 }
 
 pub fn update(
@@ -110,19 +111,18 @@ pub fn list(
         &[&account.0, &needle],
     )?;
     let (after, limit, offset) = page_bounds(page);
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM suppliers
+    let suppliers = all(
+        conn,
+        &format!(
+            "SELECT {} FROM suppliers
              WHERE account_id = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0) AND id < ?3
-             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
-        ))
-        .map_err(db)?;
-    let rows = stmt
-        .query_map(params![account.0, needle, after, limit, offset], from_row)
-        .map_err(db)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db)?;
-    Ok(Page::from_rows(rows, page, total, |s| s.id.0))
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5",
+            rows::supplier::SQL
+        ),
+        params![account.0, needle, after, limit, offset],
+        |row| rows::read_supplier(row),
+    )?;
+    Ok(Page::from_rows(suppliers, page, total, |s| s.id.0))
 }
 
 fn ensure_name_free(
@@ -147,24 +147,6 @@ fn ensure_name_free(
         }
         _ => Ok(()),
     }
-}
-
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Supplier> {
-    Ok(Supplier {
-        id: SupplierId(row.get(0)?),
-        fields: SupplierInput {
-            supplier_name: row.get(1)?,
-            supplier_email: row.get(2)?,
-            address_line_1: row.get(3)?,
-            address_line_2: row.get(4)?,
-            city: row.get(5)?,
-            state: row.get(6)?,
-            postal_code: row.get(7)?,
-            country_code: row.get(8)?,
-            contact_name: row.get(9)?,
-            contact_phone: row.get(10)?,
-        },
-    })
 }
 
 #[async_trait]

@@ -1,13 +1,14 @@
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, params};
 
 use super::SqliteStore;
-use super::{count, db, page_bounds, time};
+use super::rows::{all, one};
+use super::{count, db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
-use crate::store::Warehouses;
 use crate::store::{StoreError, StoreResult, found};
+use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
 
 pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
@@ -21,13 +22,15 @@ pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<
 }
 
 pub fn get(conn: &Connection, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
-    conn.prepare_cached(
-        "SELECT id, name, created_at, updated_at FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2",
+    one(
+        conn,
+        &format!(
+            "SELECT {} FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2",
+            rows::warehouse::SQL
+        ),
+        params![account.0, id.0],
+        |row| rows::read_warehouse(row),
     )
-    .and_then(|mut s| s.query_row(params![account.0, id.0], raw_warehouse).optional())
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)
-    .and_then(warehouse)
 }
 
 pub fn rename(
@@ -93,20 +96,17 @@ pub fn list(
         &[&account.0],
     )?;
     let (after, limit, offset) = page_bounds(page);
-    let rows = conn
-        .prepare_cached(
-            "SELECT id, name, created_at, updated_at FROM inventory_warehouses
+    let warehouses = all(
+        conn,
+        &format!(
+            "SELECT {} FROM inventory_warehouses
              WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4",
-        )
-        .and_then(|mut s| {
-            s.query_map(params![account.0, after, limit, offset], raw_warehouse)?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(db)?
-        .into_iter()
-        .map(warehouse)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, page, total, |w| w.id.0))
+            rows::warehouse::SQL
+        ),
+        params![account.0, after, limit, offset],
+        |row| rows::read_warehouse(row),
+    )?;
+    Ok(Page::from_rows(warehouses, page, total, |w| w.id.0))
 }
 
 pub fn create_location(
@@ -129,23 +129,20 @@ pub fn create_location(
     get_location(conn, account, LocationId(conn.last_insert_rowid()))
 }
 
-const LOCATION_COLUMNS: &str = "id, warehouse_id, name, barcode, created_at, updated_at";
-
 pub fn get_location(
     conn: &Connection,
     account: AccountId,
     id: LocationId,
 ) -> StoreResult<Location> {
-    conn.prepare_cached(&format!(
-        "SELECT {LOCATION_COLUMNS} FROM inventory_locations WHERE account_id = ?1 AND id = ?2"
-    ))
-    .and_then(|mut s| {
-        s.query_row(params![account.0, id.0], raw_location)
-            .optional()
-    })
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)
-    .and_then(location)
+    one(
+        conn,
+        &format!(
+            "SELECT {} FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
+            rows::location::SQL
+        ),
+        params![account.0, id.0],
+        |row| rows::read_location(row),
+    )
 }
 
 pub fn update_location(
@@ -209,65 +206,18 @@ pub fn list_locations(
         &[&account.0, &warehouse],
     )?;
     let (after, limit, offset) = page_bounds(page);
-    let rows = conn
-        .prepare_cached(&format!(
-            "SELECT {LOCATION_COLUMNS} FROM inventory_locations
+    let locations = all(
+        conn,
+        &format!(
+            "SELECT {} FROM inventory_locations
              WHERE account_id = ?1 AND (?2 IS NULL OR warehouse_id = ?2) AND id < ?3
-             ORDER BY id DESC LIMIT ?4 OFFSET ?5"
-        ))
-        .and_then(|mut s| {
-            s.query_map(
-                params![account.0, warehouse, after, limit, offset],
-                raw_location,
-            )?
-            .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(db)?
-        .into_iter()
-        .map(location)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, page, total, |l| l.id.0))
-}
-
-type RawWarehouse = (i64, String, i64, i64);
-
-fn raw_warehouse(row: &Row<'_>) -> rusqlite::Result<RawWarehouse> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-}
-
-fn warehouse((id, name, created, updated): RawWarehouse) -> StoreResult<Warehouse> {
-    Ok(Warehouse {
-        id: WarehouseId(id),
-        name,
-        created_at: time(created)?,
-        updated_at: time(updated)?,
-    })
-}
-
-type RawLocation = (i64, i64, String, Option<String>, i64, i64);
-
-fn raw_location(row: &Row<'_>) -> rusqlite::Result<RawLocation> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-    ))
-}
-
-fn location(
-    (id, warehouse, name, barcode, created, updated): RawLocation,
-) -> StoreResult<Location> {
-    Ok(Location {
-        id: LocationId(id),
-        warehouse_id: WarehouseId(warehouse),
-        name,
-        barcode,
-        created_at: time(created)?,
-        updated_at: time(updated)?,
-    })
+             ORDER BY id DESC LIMIT ?4 OFFSET ?5",
+            rows::location::SQL
+        ),
+        params![account.0, warehouse, after, limit, offset],
+        |row| rows::read_location(row),
+    )?;
+    Ok(Page::from_rows(locations, page, total, |l| l.id.0))
 }
 
 #[async_trait]
