@@ -10,6 +10,7 @@ const DATABASE: helpers::Database = helpers::Database::Sqlite;
 #[path = "../support/fresh_database.rs"]
 mod fresh_database;
 
+mod answers;
 mod auth;
 mod cli;
 mod concurrency;
@@ -27,6 +28,7 @@ mod pagination;
 mod purchase_orders;
 mod receipt_ledger;
 mod receiving;
+mod receiving_races;
 mod status;
 mod storage_faults;
 mod suppliers;

@@ -13,6 +13,8 @@ const DATABASE: helpers::Database = helpers::Database::Postgres;
 #[path = "../support/fresh_database.rs"]
 mod fresh_database;
 
+#[path = "../api/answers.rs"]
+mod answers;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
@@ -46,6 +48,8 @@ mod purchase_orders;
 mod receipt_ledger;
 #[path = "../api/receiving.rs"]
 mod receiving;
+#[path = "../api/receiving_races.rs"]
+mod receiving_races;
 #[path = "../api/status.rs"]
 mod status;
 #[path = "../api/suppliers.rs"]

@@ -14,6 +14,7 @@ mod harness;
 mod accounts;
 mod concurrency;
 mod migrations;
+mod order_lists;
 mod purchase_orders;
 mod receiving;
 mod suppliers;
