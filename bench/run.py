@@ -43,6 +43,12 @@ def batch_policy():
 # How wrk is scheduled (--load-policy).
 LOAD_POLICIES = {"batch": batch_policy, "normal": None}
 
+# The budgets on SQLite (docs/performance.md, "The targets"): the least ratio to /healthz a
+# workload must reach, and the p99 every workload must stay under. They are reported, not
+# enforced: on these shared machines a run can miss one by the machine's drift alone.
+TARGET_RATIOS = {"create PO (3 lines)": 0.30, "get PO by id": 0.60, "list page of 50 (status=draft)": 0.15}
+TARGET_P99_MS = 10.0
+
 # Seconds of each workload run unmeasured on each server before a --scale run.
 WARM_UP = 3
 
@@ -150,6 +156,20 @@ def table(title, baseline, rows, how=None):
     print(f"\n/healthz ran {len(runs)} times, {min(runs):,.0f} to {max(runs):,.0f} requests/s, {how}.")
 
 
+def budgets(rows):
+    """Each workload against its budget."""
+    print("\n| workload | budget | result |")
+    print("|---|---|---|")
+    for name, r in rows:
+        ratio, p99 = r["rps"] / r["baseline"], r["p99_us"] / 1000
+        wanted = [f"p99 <= {TARGET_P99_MS:.0f} ms"]
+        met = p99 <= TARGET_P99_MS
+        if name in TARGET_RATIOS:
+            wanted.insert(0, f"ratio >= {TARGET_RATIOS[name]:.2f}")
+            met = met and ratio >= TARGET_RATIOS[name]
+        print(f"| {name} | {', '.join(wanted)} | {'met' if met else 'missed'} ({ratio:.2f}, p99 {p99:.2f} ms) |")
+
+
 def failed(baseline, rows):
     """How many requests failed in these runs."""
     return baseline["errors"] + sum(r["errors"] for _, r in rows)
@@ -222,6 +242,8 @@ def workloads(args, workdir):
         drop()
     table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
           f"{args.duration} s each)", baseline, rows)
+    if not args.database.startswith("postgres"):
+        budgets(rows)
     return failed(baseline, rows)
 
 
