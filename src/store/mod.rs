@@ -370,44 +370,6 @@ pub struct LatestReceipts {
     pub earlier_lines: u64,
 }
 
-/// One row of the ledger read newest first: the receipt's id, request id and time, and a line.
-pub(crate) type LedgerRow = (
-    crate::domain::ids::ReceiptId,
-    String,
-    chrono::DateTime<chrono::Utc>,
-    crate::domain::receipt::ReceiptLine,
-);
-
-/// Both stores read at most `max_lines + 1` rows newest first; this keeps the receipts that are
-/// whole within `max_lines` (a receipt cut in two would read as complete), oldest first, and,
-/// when anything was left out, the newest receipt id left out: it and every earlier one are.
-pub(crate) fn whole_receipts(
-    order: PurchaseOrderId,
-    mut newest_first: Vec<LedgerRow>,
-    max_lines: usize,
-) -> (Vec<Receipt>, Option<i64>) {
-    let mut cut = None;
-    if newest_first.len() > max_lines {
-        let newest_left_out = newest_first[max_lines].0.0;
-        newest_first.retain(|row| row.0.0 > newest_left_out);
-        cut = Some(newest_left_out);
-    }
-    let mut receipts: Vec<Receipt> = Vec::new();
-    for (receipt, request_id, received_at, line) in newest_first.into_iter().rev() {
-        match receipts.last_mut() {
-            Some(last) if last.id == receipt => last.lines.push(line),
-            _ => receipts.push(Receipt {
-                id: receipt,
-                purchase_order_id: order,
-                request_id,
-                received_at,
-                lines: vec![line],
-            }),
-        }
-    }
-    (receipts, cut)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

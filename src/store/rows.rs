@@ -1,17 +1,18 @@
 //! Reading stored objects from rows, once for both databases. Each backend says how it reads a
 //! column of its own rows ([`Columns`]: SQLite keeps times as Unix microseconds, PostgreSQL as
 //! `timestamptz`); which column holds what, and how the columns make a supplier, a warehouse, a
-//! location, an order, its lines or a list item, is written here. The SELECT lists come from the same declarations as the positions the
+//! location, an order, its lines, a list item or a ledger row, is written here. The SELECT lists come from the same declarations as the positions the
 //! readers use, so a reader names its columns (`summary::status`) and still costs a plain index.
 
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::domain::ids::{LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
     Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary, Sku,
 };
+use crate::domain::receipt::{Receipt, ReceiptLine};
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, Warehouse};
 
@@ -32,6 +33,17 @@ pub(crate) trait Columns {
     fn time(&self, at: usize) -> StoreResult<DateTime<Utc>>;
     fn opt_time(&self, at: usize) -> StoreResult<Option<DateTime<Utc>>>;
 }
+
+/// A statement's text, formatted once from constant parts (a select list and the rest), so that a
+/// hot path does not build it again on every call: `statement!("SELECT {} FROM ...", x::SQL)`.
+/// Only constants can go in, since the text is kept for the life of the process.
+macro_rules! statement {
+    ($($format:tt)*) => {{
+        static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!($($format)*));
+        TEXT.as_str()
+    }};
+}
+pub(crate) use statement;
 
 /// Declares a SELECT list: `SQL` is the expressions joined by commas, and each name is the
 /// position of its column in the list.
@@ -245,6 +257,82 @@ pub(crate) fn order_line(r: &impl Columns, start: usize) -> StoreResult<Line> {
         received_quantity: r.int(at(line::received_quantity))?,
         rejected_quantity: r.int(at(line::rejected_quantity))?,
     })
+}
+
+select_list!(
+    /// A ledger row, from `receipts r JOIN receipt_lines l JOIN inventory_locations loc`.
+    ledger => {
+        receipt_id = "r.id",
+        request_id = "r.request_id",
+        received_at = "r.received_at",
+        sku = "l.sku",
+        location_id = "l.location_id",
+        location_name = "loc.name",
+        received_quantity = "l.received_quantity",
+        rejected_quantity = "l.rejected_quantity",
+        lot = "l.lot",
+        expiration_date = "l.expiration_date",
+    }
+);
+
+/// The ledger row in a row selecting [`ledger::SQL`].
+pub(crate) fn ledger_row(r: &impl Columns) -> StoreResult<LedgerRow> {
+    let line = ReceiptLine {
+        sku: r.parsed(ledger::sku, "sku", Sku::parse)?,
+        location_id: LocationId(r.int(ledger::location_id)?),
+        location_name: r.text(ledger::location_name)?,
+        received_quantity: r.int(ledger::received_quantity)?,
+        rejected_quantity: r.int(ledger::rejected_quantity)?,
+        lot: r.opt_text(ledger::lot)?,
+        expiration_date: r.opt_time(ledger::expiration_date)?,
+    };
+    Ok((
+        ReceiptId(r.int(ledger::receipt_id)?),
+        r.text(ledger::request_id)?,
+        r.time(ledger::received_at)?,
+        line,
+    ))
+}
+
+/// One row of the ledger: the receipt's id, request id and time, and a line.
+pub(crate) type LedgerRow = (ReceiptId, String, DateTime<Utc>, ReceiptLine);
+
+/// Both stores read at most `max_lines + 1` rows newest first; this keeps the receipts that are
+/// whole within `max_lines` (a receipt cut in two would read as complete), oldest first, and,
+/// when anything was left out, the newest receipt id left out: it and every earlier one are.
+pub(crate) fn whole_receipts(
+    order: PurchaseOrderId,
+    mut newest_first: Vec<LedgerRow>,
+    max_lines: usize,
+) -> (Vec<Receipt>, Option<i64>) {
+    let mut cut = None;
+    if newest_first.len() > max_lines {
+        let newest_left_out = newest_first[max_lines].0.0;
+        newest_first.retain(|row| row.0.0 > newest_left_out);
+        cut = Some(newest_left_out);
+    }
+    (receipts_of(order, newest_first.into_iter().rev()), cut)
+}
+
+/// Ledger rows, oldest first and each receipt's lines together, as the receipts they make.
+pub(crate) fn receipts_of(
+    order: PurchaseOrderId,
+    oldest_first: impl IntoIterator<Item = LedgerRow>,
+) -> Vec<Receipt> {
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for (receipt, request_id, received_at, line) in oldest_first {
+        match receipts.last_mut() {
+            Some(last) if last.id == receipt => last.lines.push(line),
+            _ => receipts.push(Receipt {
+                id: receipt,
+                purchase_order_id: order,
+                request_id,
+                received_at,
+                lines: vec![line],
+            }),
+        }
+    }
+    receipts
 }
 
 #[cfg(test)]

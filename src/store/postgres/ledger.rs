@@ -1,15 +1,14 @@
 //! The receipt ledger as read: an order's receipts page by page, and the latest whole receipts
 //! that fit a document.
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::db;
-use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId};
+use crate::domain::ids::{AccountId, PurchaseOrderId};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::purchase_order::Sku;
-use crate::domain::receipt::{Receipt, ReceiptLine};
-use crate::store::{StoreError, StoreResult};
+use crate::domain::receipt::Receipt;
+use crate::store::rows::statement;
+use crate::store::{StoreError, StoreResult, rows};
 
 pub async fn list_receipts(
     conn: &mut PgConnection,
@@ -55,48 +54,28 @@ pub async fn list_receipts(
     let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
         return Ok(Page::of(Vec::new(), page, total, None));
     };
-    let rows = sqlx::query(
-        "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
-                l.rejected_quantity, l.lot, l.expiration_date
+    let found = sqlx::query(statement!(
+        "SELECT {}
          FROM receipts r
          JOIN receipt_lines l ON l.receipt_id = r.id
          JOIN inventory_locations loc ON loc.id = l.location_id
          WHERE r.purchase_order_id = $1 AND r.id BETWEEN $2 AND $3
          ORDER BY r.id, l.line_no",
-    )
+        rows::ledger::SQL
+    ))
     .bind(id.0)
     .bind(first)
     .bind(last)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    let mut receipts: Vec<Receipt> = Vec::new();
-    for r in &rows {
-        let receipt: i64 = r.try_get(0).map_err(db)?;
-        if receipts.last().is_none_or(|last| last.id.0 != receipt) {
-            receipts.push(Receipt {
-                id: ReceiptId(receipt),
-                purchase_order_id: id,
-                request_id: r.try_get(1).map_err(db)?,
-                received_at: r.try_get(2).map_err(db)?,
-                lines: Vec::new(),
-            });
-        }
-        let sku: String = r.try_get(3).map_err(db)?;
-        let line = ReceiptLine {
-            sku: Sku::parse(&sku)
-                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
-            location_id: LocationId(r.try_get(4).map_err(db)?),
-            location_name: r.try_get(5).map_err(db)?,
-            received_quantity: r.try_get(6).map_err(db)?,
-            rejected_quantity: r.try_get(7).map_err(db)?,
-            lot: r.try_get(8).map_err(db)?,
-            expiration_date: r.try_get::<Option<DateTime<Utc>>, _>(9).map_err(db)?,
-        };
-        if let Some(last) = receipts.last_mut() {
-            last.lines.push(line);
-        }
-    }
+    let receipts = rows::receipts_of(
+        id,
+        found
+            .iter()
+            .map(rows::ledger_row)
+            .collect::<StoreResult<Vec<_>>>()?,
+    );
     let more = ids.len() > kept.len();
     Ok(Page::of(receipts, page, total, more.then_some(*last)))
 }
@@ -110,7 +89,8 @@ pub async fn latest_receipts(
     max_lines: usize,
     cancelled: &std::sync::atomic::AtomicBool,
 ) -> StoreResult<crate::store::LatestReceipts> {
-    use crate::store::{LatestReceipts, LedgerRow, whole_receipts};
+    use crate::store::LatestReceipts;
+    use crate::store::rows::{LedgerRow, whole_receipts};
     let check = || {
         if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
             Err(StoreError::Unavailable(
@@ -139,41 +119,25 @@ pub async fn latest_receipts(
     }
     check()?;
     let limit = i64::try_from(max_lines).unwrap_or(i64::MAX - 1) + 1;
-    let rows = sqlx::query(
-        "SELECT r.id, r.request_id, r.received_at, l.sku, l.location_id, loc.name, l.received_quantity,
-                l.rejected_quantity, l.lot, l.expiration_date
+    let found = sqlx::query(statement!(
+        "SELECT {}
          FROM receipts r
          JOIN receipt_lines l ON l.receipt_id = r.id
          JOIN inventory_locations loc ON loc.id = l.location_id
          WHERE r.purchase_order_id = $1
          ORDER BY r.id DESC, l.line_no DESC
          LIMIT $2",
-    )
+        rows::ledger::SQL
+    ))
     .bind(id.0)
     .bind(limit)
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    let mut newest_first: Vec<LedgerRow> = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let sku: String = r.try_get(3).map_err(db)?;
-        let line = ReceiptLine {
-            sku: Sku::parse(&sku)
-                .map_err(|_| StoreError::Internal(format!("bad sku '{sku}'").into()))?,
-            location_id: LocationId(r.try_get(4).map_err(db)?),
-            location_name: r.try_get(5).map_err(db)?,
-            received_quantity: r.try_get(6).map_err(db)?,
-            rejected_quantity: r.try_get(7).map_err(db)?,
-            lot: r.try_get(8).map_err(db)?,
-            expiration_date: r.try_get::<Option<DateTime<Utc>>, _>(9).map_err(db)?,
-        };
-        newest_first.push((
-            ReceiptId(r.try_get(0).map_err(db)?),
-            r.try_get(1).map_err(db)?,
-            r.try_get(2).map_err(db)?,
-            line,
-        ));
-    }
+    let newest_first = found
+        .iter()
+        .map(rows::ledger_row)
+        .collect::<StoreResult<Vec<LedgerRow>>>()?;
     let (receipts, cut) = whole_receipts(id, newest_first, max_lines);
     let Some(newest_left_out) = cut else {
         return Ok(LatestReceipts {

@@ -7,7 +7,7 @@ use super::rows::col;
 use crate::domain::ids::{AccountId, PurchaseOrderId};
 use crate::domain::money::Money;
 use crate::domain::purchase_order::{Line, PurchaseOrder, PurchaseOrderInput};
-use crate::store::rows;
+use crate::store::rows::{self, statement};
 use crate::store::{StoreError, StoreResult};
 
 /// An order's lines as one array per column, for `UNNEST`.
@@ -58,22 +58,32 @@ pub(super) async fn get(
 ) -> StoreResult<PurchaseOrder> {
     // One statement, so one round trip and one snapshot: the header on every row, one row per
     // line.
-    let rows = sqlx::query(&format!(
-        "SELECT {}, {}, {}
-         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
-              LEFT JOIN purchase_order_lines l ON l.purchase_order_id = po.id
-         WHERE po.account_id = $1 AND po.id = $2
-         ORDER BY l.line_no {}",
-        rows::summary::SQL,
-        rows::details::SQL,
-        rows::line::SQL,
-        if lock { "FOR UPDATE OF po" } else { "" }
-    ))
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    macro_rules! select_order {
+        ($lock:literal) => {
+            statement!(
+                "SELECT {}, {}, {}
+                 FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+                      LEFT JOIN purchase_order_lines l ON l.purchase_order_id = po.id
+                 WHERE po.account_id = $1 AND po.id = $2
+                 ORDER BY l.line_no {}",
+                rows::summary::SQL,
+                rows::details::SQL,
+                rows::line::SQL,
+                $lock
+            )
+        };
+    }
+    let sql = if lock {
+        select_order!("FOR UPDATE OF po")
+    } else {
+        select_order!("")
+    };
+    let rows = sqlx::query(sql)
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
     let header = rows.first().ok_or(StoreError::NotFound)?;
     let mut order = rows::order_header(header)?;
     // An order without lines comes back as one row whose line columns are all null.

@@ -14,6 +14,7 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::store::rows::statement;
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found, now};
 use async_trait::async_trait;
@@ -129,7 +130,7 @@ pub async fn list(
         }
     };
     let (after, limit, offset) = page_bounds(page);
-    let mut select = QueryBuilder::<Postgres>::new(&format!(
+    let mut select = QueryBuilder::<Postgres>::new(statement!(
         "SELECT {} FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id",
         rows::summary::SQL
     ));

@@ -15,6 +15,7 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::store::rows::statement;
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found};
 use async_trait::async_trait;
@@ -77,7 +78,7 @@ pub fn get(
 ) -> StoreResult<PurchaseOrder> {
     let mut order = one(
         conn,
-        &format!(
+        statement!(
             "SELECT {}, {}
              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
              WHERE po.account_id = ?1 AND po.id = ?2",
@@ -89,7 +90,7 @@ pub fn get(
     )?;
     order.products = all(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM purchase_order_lines l WHERE l.purchase_order_id = ?1 ORDER BY l.line_no",
             rows::line::SQL
         ),

@@ -7,6 +7,7 @@ use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::store::rows::statement;
 use crate::store::{StoreError, StoreResult, found};
 use crate::store::{Suppliers, rows};
 use async_trait::async_trait;
@@ -47,7 +48,7 @@ pub fn create(
 pub fn get(conn: &Connection, account: AccountId, id: SupplierId) -> StoreResult<Supplier> {
     one(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM suppliers WHERE account_id = ?1 AND id = ?2",
             rows::supplier::SQL
         ),
@@ -113,7 +114,7 @@ pub fn list(
     let (after, limit, offset) = page_bounds(page);
     let suppliers = all(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM suppliers
              WHERE account_id = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0) AND id < ?3
              ORDER BY id DESC LIMIT ?4 OFFSET ?5",

@@ -7,6 +7,7 @@ use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::rows::statement;
 use crate::store::{StoreError, StoreResult, found};
 use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
@@ -24,7 +25,7 @@ pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<
 pub fn get(conn: &Connection, account: AccountId, id: WarehouseId) -> StoreResult<Warehouse> {
     one(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM inventory_warehouses WHERE account_id = ?1 AND id = ?2",
             rows::warehouse::SQL
         ),
@@ -98,7 +99,7 @@ pub fn list(
     let (after, limit, offset) = page_bounds(page);
     let warehouses = all(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM inventory_warehouses
              WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4",
             rows::warehouse::SQL
@@ -136,7 +137,7 @@ pub fn get_location(
 ) -> StoreResult<Location> {
     one(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM inventory_locations WHERE account_id = ?1 AND id = ?2",
             rows::location::SQL
         ),
@@ -208,7 +209,7 @@ pub fn list_locations(
     let (after, limit, offset) = page_bounds(page);
     let locations = all(
         conn,
-        &format!(
+        statement!(
             "SELECT {} FROM inventory_locations
              WHERE account_id = ?1 AND (?2 IS NULL OR warehouse_id = ?2) AND id < ?3
              ORDER BY id DESC LIMIT ?4 OFFSET ?5",
