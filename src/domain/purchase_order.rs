@@ -230,6 +230,40 @@ pub struct PurchaseOrder {
 }
 
 impl PurchaseOrder {
+    /// A draft as its create writes it: what `input` gives, with the id, number and supplier
+    /// name the store found, and nothing received yet.
+    pub fn new_draft(
+        id: PurchaseOrderId,
+        order_number: String,
+        supplier_name: String,
+        input: &PurchaseOrderInput,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            order_number,
+            supplier_id: input.supplier_id,
+            supplier_name,
+            warehouse_id: input.warehouse_id,
+            status: Status::Draft,
+            details: input.details.clone(),
+            create_date: now,
+            modify_date: now,
+            products: input
+                .products
+                .iter()
+                .map(|product| Line {
+                    sku: product.sku.clone(),
+                    supplier_sku: product.supplier_sku.clone(),
+                    quantity: product.quantity.get(),
+                    cost: product.cost,
+                    received_quantity: 0,
+                    rejected_quantity: 0,
+                })
+                .collect(),
+        }
+    }
+
     /// The sum of every line that has a cost, exact.
     pub fn total(&self) -> Decimal {
         self.products.iter().filter_map(Line::total).sum()

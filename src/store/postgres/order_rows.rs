@@ -6,7 +6,7 @@ use super::db;
 use super::rows::col;
 use crate::domain::ids::{AccountId, PurchaseOrderId};
 use crate::domain::money::Money;
-use crate::domain::purchase_order::{Line, PurchaseOrder, PurchaseOrderInput};
+use crate::domain::purchase_order::{PurchaseOrder, PurchaseOrderInput};
 use crate::store::rows::{self, statement};
 use crate::store::{StoreError, StoreResult};
 
@@ -30,22 +30,6 @@ impl LineColumns {
             costs: products.iter().map(|p| p.cost.map(Money::micros)).collect(),
         }
     }
-}
-
-/// The lines of a newly written order: as given, nothing received yet.
-pub(super) fn new_lines(input: &PurchaseOrderInput) -> Vec<Line> {
-    input
-        .products
-        .iter()
-        .map(|product| Line {
-            sku: product.sku.clone(),
-            supplier_sku: product.supplier_sku.clone(),
-            quantity: product.quantity.get(),
-            cost: product.cost,
-            received_quantity: 0,
-            rejected_quantity: 0,
-        })
-        .collect()
 }
 
 /// Reads an order with its lines; with `lock`, holds the order row (`FOR UPDATE`) until the

@@ -3,14 +3,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
 use super::order_counts::{count_moves, count_shard};
-use super::order_rows::{LineColumns, get, new_lines};
+use super::order_rows::{LineColumns, get};
 use super::rows::{col, parse_status};
 use super::{db, page_bounds, warehouses};
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    self, Details, Line, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
-    PurchaseOrderSummary, ShippingDetailsPatch, format_order_number,
+    self, Details, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
+    ShippingDetailsPatch, format_order_number,
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
@@ -82,18 +82,13 @@ pub async fn create(
     .map_err(db)?;
     let supplier_name = purchase_order::check_references(input, col(&row, 0)?, col(&row, 1)?)?;
     let id = PurchaseOrderId(col(&row, 2)?);
-    Ok(PurchaseOrder {
+    Ok(PurchaseOrder::new_draft(
         id,
         order_number,
-        supplier_id: input.supplier_id,
         supplier_name,
-        warehouse_id: input.warehouse_id,
-        status: Status::Draft,
-        details: input.details.clone(),
-        create_date: now,
-        modify_date: now,
-        products: new_lines(input),
-    })
+        input,
+        now,
+    ))
 }
 
 pub async fn list(
@@ -367,7 +362,7 @@ async fn insert_lines(
     conn: &mut PgConnection,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
-) -> StoreResult<Vec<Line>> {
+) -> StoreResult<()> {
     let lines = LineColumns::of(input);
     sqlx::query(
         "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
@@ -382,7 +377,7 @@ async fn insert_lines(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(new_lines(input))
+    Ok(())
 }
 
 /// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the

@@ -86,16 +86,8 @@ pub fn latest_receipts(
     cancelled: &std::sync::atomic::AtomicBool,
 ) -> StoreResult<crate::store::LatestReceipts> {
     use crate::store::LatestReceipts;
-    use crate::store::rows::{LedgerRow, whole_receipts};
-    let check = || {
-        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-            Err(StoreError::Unavailable(
-                "the ledger read was abandoned".into(),
-            ))
-        } else {
-            Ok(())
-        }
-    };
+    use crate::store::rows::{LedgerRow, still_wanted, whole_receipts};
+    let check = || still_wanted(cancelled);
     check()?;
     let exists: bool = conn
         .prepare_cached(

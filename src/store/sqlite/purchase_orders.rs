@@ -10,8 +10,8 @@ use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
-    self, Details, Line, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput,
-    PurchaseOrderSummary, ShippingDetailsPatch, format_order_number,
+    self, Details, PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
+    ShippingDetailsPatch, format_order_number,
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
@@ -55,20 +55,15 @@ pub fn create(
     })
     .map_err(db)?;
     let id = PurchaseOrderId(conn.last_insert_rowid());
-    let products = insert_lines(conn, id, input)?;
+    insert_lines(conn, id, input)?;
     count_status(conn, account, None, Status::Draft)?;
-    Ok(PurchaseOrder {
+    Ok(PurchaseOrder::new_draft(
         id,
         order_number,
-        supplier_id: input.supplier_id,
         supplier_name,
-        warehouse_id: input.warehouse_id,
-        status: Status::Draft,
-        details: input.details.clone(),
-        create_date: now,
-        modify_date: now,
-        products,
-    })
+        input,
+        now,
+    ))
 }
 
 pub fn get(
@@ -288,14 +283,13 @@ fn insert_lines(
     conn: &Connection,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
-) -> StoreResult<Vec<Line>> {
+) -> StoreResult<()> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO purchase_order_lines (purchase_order_id, line_no, sku, supplier_sku, quantity, cost_micros)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db)?;
-    let mut lines = Vec::with_capacity(input.products.len());
     for (line_no, product) in input.products.iter().enumerate() {
         stmt.execute(params![
             id.0,
@@ -306,16 +300,8 @@ fn insert_lines(
             product.cost.map(Money::micros),
         ])
         .map_err(db)?;
-        lines.push(Line {
-            sku: product.sku.clone(),
-            supplier_sku: product.supplier_sku.clone(),
-            quantity: product.quantity.get(),
-            cost: product.cost,
-            received_quantity: 0,
-            rejected_quantity: 0,
-        });
     }
-    Ok(lines)
+    Ok(())
 }
 
 /// Writes the detail columns (and, for a full replacement, supplier and warehouse); returns the
