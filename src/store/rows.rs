@@ -1,18 +1,19 @@
 //! Reading stored objects from rows, once for both databases. Each backend says how it reads a
 //! column of its own rows ([`Columns`]: SQLite keeps times as Unix microseconds, PostgreSQL as
 //! `timestamptz`); which column holds what, and how the columns make a supplier, a warehouse, a
-//! location, an order, its lines, a list item or a ledger row, is written here. The SELECT lists come from the same declarations as the positions the
+//! location, an order, its lines, a list item, a ledger row or a stock level, is written here. The SELECT lists come from the same declarations as the positions the
 //! readers use, so a reader names its columns (`summary::status`) and still costs a plain index.
 
 use chrono::{DateTime, Utc};
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
     Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, PurchaseOrderSummary, Sku,
 };
-use crate::domain::receipt::{Receipt, ReceiptLine};
+use crate::domain::receipt::{GroupBy, InventoryLevel, Receipt, ReceiptLine};
+use crate::domain::stock::{Stock, StockValue};
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::warehouse::{Location, Warehouse};
 
@@ -318,7 +319,7 @@ pub(crate) fn whole_receipts(
 /// stops at its next check.
 pub(crate) fn still_wanted(cancelled: &std::sync::atomic::AtomicBool) -> StoreResult<()> {
     if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-        Err(super::StoreError::Unavailable(
+        Err(StoreError::Unavailable(
             "the ledger read was abandoned".into(),
         ))
     } else {
@@ -345,6 +346,65 @@ pub(crate) fn receipts_of(
         }
     }
     receipts
+}
+
+/// The positions of a stock group's row. Both databases' inventory statements select these
+/// columns in this order, with their own expressions (SQLite sums the stock values in Rust from
+/// `GROUP_CONCAT`, PostgreSQL in `NUMERIC`).
+#[allow(non_upper_case_globals)]
+pub(crate) mod stock_group {
+    /// `MIN(id)`: the id of the group's first stock row, which pages the groups.
+    pub(crate) const first_id: usize = 0;
+    pub(crate) const sku: usize = 1;
+    pub(crate) const warehouse_id: usize = 2;
+    pub(crate) const location_id: usize = 3;
+    pub(crate) const on_hand: usize = 4;
+    pub(crate) const cost_units: usize = 5;
+    /// The summed stock value, as text.
+    pub(crate) const stock_value: usize = 6;
+    /// `MIN(currency_code)` and `COUNT(DISTINCT currency_code)`.
+    pub(crate) const currency_code: usize = 7;
+    pub(crate) const currencies: usize = 8;
+}
+
+/// A stock group's row (at [`stock_group`]'s positions) as its level, with the id that pages it.
+/// `stock_value` reads the summed value from the text each database writes.
+pub(crate) fn stock_level(
+    r: &impl Columns,
+    group_by: GroupBy,
+    stock_value: impl FnOnce(&str) -> Result<StockValue, ()>,
+) -> StoreResult<(i64, InventoryLevel)> {
+    let sku = r.parsed(stock_group::sku, "sku", Sku::parse)?;
+    let stock = Stock {
+        on_hand: r.int(stock_group::on_hand)?,
+        cost_units: r.int(stock_group::cost_units)?,
+        cost_total: r.parsed(stock_group::stock_value, "stock value", stock_value)?,
+    };
+    let currency = r.opt_text(stock_group::currency_code)?;
+    // Units bought in several currencies have no one average.
+    let average_cost = match (currency, r.int(stock_group::currencies)?) {
+        (Some(code), 1) if code != "*" => {
+            let code = CurrencyCode::parse(&code)
+                .map_err(|_| StoreError::Internal(format!("bad currency '{code}'").into()))?;
+            stock
+                .average_cost()
+                .map_err(|e| {
+                    StoreError::Internal(format!("stock of '{}': {e}", sku.as_str()).into())
+                })?
+                .map(|cost| (cost, code))
+        }
+        _ => None,
+    };
+    let location = r.int(stock_group::location_id)?;
+    let level = InventoryLevel {
+        sku,
+        warehouse_id: WarehouseId(r.int(stock_group::warehouse_id)?),
+        location_id: (group_by == GroupBy::Location).then_some(LocationId(location)),
+        on_hand: stock.on_hand,
+        allocated: 0,
+        average_cost,
+    };
+    Ok((r.int(stock_group::first_id)?, level))
 }
 
 #[cfg(test)]

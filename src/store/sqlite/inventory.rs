@@ -4,14 +4,13 @@ use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
 use super::SqliteStore;
-use super::{db, page_bounds, parse_text};
-use crate::domain::ids::{AccountId, LocationId, WarehouseId};
-use crate::domain::money::CurrencyCode;
+use super::rows::all;
+use super::{db, page_bounds};
+use crate::domain::ids::AccountId;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel};
-use crate::domain::stock::{Stock, StockValue};
-use crate::store::{Inventory, StoreError, StoreResult};
+use crate::domain::stock::StockValue;
+use crate::store::{Inventory, StoreResult, rows};
 
 pub fn list_inventory(
     conn: &Connection,
@@ -41,72 +40,18 @@ pub fn list_inventory(
     };
     let (after, limit, offset) = page_bounds(page);
     // A group is identified by the id of its first stock row: stable, unique, newest first.
-    let rows = conn
-        .prepare_cached(&format!(
+    let levels = all(
+        conn,
+        &format!(
             "SELECT MIN(id) AS first_id, sku, warehouse_id, MIN(location_id), SUM(on_hand), SUM(cost_units),
                     GROUP_CONCAT(cost_total_micros), MIN(currency_code), COUNT(DISTINCT currency_code)
              FROM inventory_levels WHERE {filters}
              GROUP BY {group} HAVING MIN(id) < ?5
              ORDER BY first_id DESC LIMIT ?6 OFFSET ?7"
-        ))
-        .and_then(|mut s| {
-            s.query_map(params![args.0, args.1, args.2, args.3, after, limit, offset], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    parse_text(r, 1, "sku", Sku::parse)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    parse_text(r, 6, "stock value", sum_values)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, i64>(8)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(db)?;
-    let mut levels = Vec::with_capacity(rows.len());
-    for (
-        first_id,
-        sku,
-        warehouse,
-        location,
-        on_hand,
-        cost_units,
-        cost_total,
-        currency,
-        currencies,
-    ) in rows
-    {
-        let stock = Stock {
-            on_hand,
-            cost_units,
-            cost_total,
-        };
-        let average_cost = match (currency, currencies) {
-            (Some(code), 1) if code != "*" => {
-                let code = CurrencyCode::parse(&code)
-                    .map_err(|_| StoreError::Internal(format!("bad currency '{code}'").into()))?;
-                stock
-                    .average_cost()
-                    .map_err(|e| {
-                        StoreError::Internal(format!("stock of '{}': {e}", sku.as_str()).into())
-                    })?
-                    .map(|cost| (cost, code))
-            }
-            _ => None,
-        };
-        let level = InventoryLevel {
-            sku,
-            warehouse_id: WarehouseId(warehouse),
-            location_id: (filter.group_by == GroupBy::Location).then_some(LocationId(location)),
-            on_hand,
-            allocated: 0,
-            average_cost,
-        };
-        levels.push((first_id, level));
-    }
+        ),
+        params![args.0, args.1, args.2, args.3, after, limit, offset],
+        |r| rows::stock_level(r, filter.group_by, sum_values),
+    )?;
     Ok(Page::from_rows(levels, page, total, |(first_id, _)| *first_id).map(|(_, level)| level))
 }
 
