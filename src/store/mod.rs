@@ -370,6 +370,18 @@ pub struct LatestReceipts {
     pub earlier_lines: u64,
 }
 
+/// `Unavailable` once `cancelled` is set: a ledger read for a document nobody waits for any more
+/// stops at its next check.
+pub(crate) fn still_wanted(cancelled: &std::sync::atomic::AtomicBool) -> StoreResult<()> {
+    if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+        Err(StoreError::Unavailable(
+            "the ledger read was abandoned".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -315,18 +315,6 @@ pub(crate) fn whole_receipts(
     (receipts_of(order, newest_first.into_iter().rev()), cut)
 }
 
-/// `Unavailable` once `cancelled` is set: a ledger read for a document nobody waits for any more
-/// stops at its next check.
-pub(crate) fn still_wanted(cancelled: &std::sync::atomic::AtomicBool) -> StoreResult<()> {
-    if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-        Err(StoreError::Unavailable(
-            "the ledger read was abandoned".into(),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 /// Ledger rows, oldest first and each receipt's lines together, as the receipts they make.
 pub(crate) fn receipts_of(
     order: PurchaseOrderId,

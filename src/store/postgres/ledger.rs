@@ -90,9 +90,9 @@ pub async fn latest_receipts(
     cancelled: &std::sync::atomic::AtomicBool,
 ) -> StoreResult<crate::store::LatestReceipts> {
     use crate::store::LatestReceipts;
-    use crate::store::rows::{LedgerRow, still_wanted, whole_receipts};
-    let check = || still_wanted(cancelled);
-    check()?;
+    use crate::store::rows::{LedgerRow, whole_receipts};
+    use crate::store::still_wanted;
+    still_wanted(cancelled)?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
@@ -109,7 +109,7 @@ pub async fn latest_receipts(
     if !exists {
         return Err(StoreError::NotFound);
     }
-    check()?;
+    still_wanted(cancelled)?;
     let limit = i64::try_from(max_lines).unwrap_or(i64::MAX - 1) + 1;
     let found = sqlx::query(statement!(
         "SELECT {}
@@ -137,7 +137,7 @@ pub async fn latest_receipts(
             ..LatestReceipts::default()
         });
     };
-    check()?;
+    still_wanted(cancelled)?;
     let (earlier_receipts, earlier_lines): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(DISTINCT r.id), COUNT(*)
          FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id

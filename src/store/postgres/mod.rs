@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, Postgres, Transaction};
 
 use super::key_cache::KeyCache;
-use super::{Store, StoreError, StoreResult};
+use super::{Fault, Store, StoreError, StoreResult};
 use crate::domain::page::PageRequest;
 
 macro_rules! write_tx {
@@ -94,7 +94,7 @@ impl PgStore {
     pub async fn connect(url: &str, options: &DbOptions) -> StoreResult<Self> {
         let connect: PgConnectOptions = url
             .parse()
-            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}").into()))?;
+            .map_err(|e| StoreError::Internal(Fault::caused_by("invalid PostgreSQL URL", e)))?;
 
         let mut conn = PgConnection::connect_with(&connect).await.map_err(db)?;
         let migrated = migrate::run(&mut conn).await;

@@ -86,9 +86,9 @@ pub fn latest_receipts(
     cancelled: &std::sync::atomic::AtomicBool,
 ) -> StoreResult<crate::store::LatestReceipts> {
     use crate::store::LatestReceipts;
-    use crate::store::rows::{LedgerRow, still_wanted, whole_receipts};
-    let check = || still_wanted(cancelled);
-    check()?;
+    use crate::store::rows::{LedgerRow, whole_receipts};
+    use crate::store::still_wanted;
+    still_wanted(cancelled)?;
     let exists: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = ?1 AND id = ?2)",
@@ -114,7 +114,7 @@ pub fn latest_receipts(
     let mut matched = statement.query(params![id.0, limit]).map_err(db)?;
     let mut newest_first: Vec<LedgerRow> = Vec::new();
     while let Some(r) = matched.next().map_err(db)? {
-        check()?;
+        still_wanted(cancelled)?;
         newest_first.push(rows::ledger_row(r)?);
     }
     let (receipts, cut) = whole_receipts(id, newest_first, max_lines);
@@ -124,7 +124,7 @@ pub fn latest_receipts(
             ..LatestReceipts::default()
         });
     };
-    check()?;
+    still_wanted(cancelled)?;
     let (earlier_receipts, earlier_lines): (i64, i64) = conn
         .prepare_cached(
             "SELECT COUNT(DISTINCT r.id), COUNT(*)

@@ -66,7 +66,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()).into())
+                StoreError::Unavailable(Fault::caused_by(
+                    format!("cannot create {}", dir.display()),
+                    e,
+                ))
             })?;
         }
         let mut conn = engine::open(path, false)?;
@@ -99,9 +102,10 @@ fn enough_free_space(path: &Path) -> StoreResult<()> {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let fs = rustix::fs::statvfs(dir).map_err(|e| {
-            StoreError::Unavailable(
-                format!("cannot read the free space of {}: {e}", dir.display()).into(),
-            )
+            StoreError::Unavailable(Fault::caused_by(
+                format!("cannot read the free space of {}", dir.display()),
+                e,
+            ))
         })?;
         let free = fs.f_bavail.saturating_mul(fs.f_frsize);
         if free < MIN_FREE_SPACE {
@@ -256,7 +260,7 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
-        .map_err(|e| StoreError::Internal(format!("checkpoint task failed: {e}").into()))?
+        .map_err(|e| StoreError::Internal(Fault::caused_by("checkpoint task failed", e)))?
     }
 
     /// Reads, then writes and commits: a full disk or a read-only file still reads fine, so

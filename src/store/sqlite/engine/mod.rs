@@ -30,7 +30,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Fault, StoreError, StoreResult};
 use checkpoint::{Checkpoints, RESTART_FRAMES, checkpoint_loop};
 use reader::{Gate, Reader};
 use writer::{Job, Request, write_loop};
@@ -141,7 +141,7 @@ impl Engine {
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, checkpoint_rx, &checkpointed))
             .map_err(|e| {
-                StoreError::Internal(format!("cannot start the checkpoint thread: {e}").into())
+                StoreError::Internal(Fault::caused_by("cannot start the checkpoint thread", e))
             })?;
         let counted = Arc::clone(&commits);
         let writer_gate = Arc::clone(&gate);
@@ -159,7 +159,7 @@ impl Engine {
                 write_loop(writer, write_rx, &checkpoints, &counted, &taken);
             })
             .map_err(|e| {
-                StoreError::Internal(format!("cannot start the writer thread: {e}").into())
+                StoreError::Internal(Fault::caused_by("cannot start the writer thread", e))
             })?;
 
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -192,7 +192,7 @@ impl Engine {
                     }
                 })
                 .map_err(|e| {
-                    StoreError::Internal(format!("cannot start a reader thread: {e}").into())
+                    StoreError::Internal(Fault::caused_by("cannot start a reader thread", e))
                 })?;
         }
         Ok(Self {
