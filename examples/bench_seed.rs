@@ -86,7 +86,7 @@ async fn create_range(
             let mut n = range.start + t;
             while n < range.end {
                 let po = store
-                    .create_purchase_order(account, order(supplier, warehouse, n, quantity)?)
+                    .create_purchase_order(account.into(), order(supplier, warehouse, n, quantity)?)
                     .await
                     .map_err(|e| anyhow!("create: {e}"))?;
                 lo = lo.min(po.id.0);
@@ -117,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
     let supplier = store
         .create_supplier(
-            account,
+            account.into(),
             SupplierInput {
                 supplier_name: "Bench Supplier".into(),
                 ..SupplierInput::default()
@@ -126,13 +126,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let warehouse = store
-        .create_warehouse(account, "Bench DC".into())
+        .create_warehouse(account.into(), "Bench DC".into())
         .await
         .map_err(|e| anyhow!("{e}"))?
         .id;
     let location = store
         .create_location(
-            account,
+            account.into(),
             NewLocation {
                 warehouse_id: warehouse,
                 name: "A-1".into(),
@@ -165,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .change_status(account, PurchaseOrderId(id), Status::Open)
+                    .change_status(account.into(), PurchaseOrderId(id), Status::Open)
                     .await
             })
         })

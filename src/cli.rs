@@ -128,6 +128,11 @@ pub enum Command {
         /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`), not beside the API.
         #[arg(long, env = "PROCURA_METRICS_LISTEN")]
         metrics_listen: Option<String>,
+        /// How many hours an `Idempotency-Key` and its answer are kept; a retry after that runs
+        /// the request again.
+        #[arg(long, env = "PROCURA_IDEMPOTENCY_KEY_TTL_HOURS", default_value_t = 24,
+              value_parser = clap::value_parser!(u32).range(1..=8760))]
+        idempotency_key_ttl_hours: u32,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -202,6 +207,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         rate_limit_per_minute,
         public_url,
         metrics_listen,
+        idempotency_key_ttl_hours,
         connections,
     } = cli.command
     {
@@ -211,6 +217,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url: cli.database_url,
             rate_limit_per_minute,
             public_url,
+            idempotency_key_ttl: Duration::from_secs(u64::from(idempotency_key_ttl_hours) * 3600),
             server: connections.limits(),
         };
         return serve(&settings, &cli.db.options()).await;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub database_url: String,
     pub rate_limit_per_minute: u32,
     pub public_url: Option<String>,
+    /// How long an `Idempotency-Key` and its answer are kept.
+    pub idempotency_key_ttl: std::time::Duration,
     /// Timeouts, the connection limit and the shutdown deadline.
     pub server: ServerLimits,
 }
@@ -86,6 +88,7 @@ pub async fn ensure_first_account(
 
 pub struct Application {
     listeners: Listeners,
+    store: Arc<dyn Store>,
     router: axum::Router,
     metrics: Option<axum::Router>,
     limits: ServerLimits,
@@ -138,17 +141,19 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("reading the cursor key: {e}"))?;
         let state = AppState {
-            store,
+            store: Arc::clone(&store),
             limiter: RateLimiter::per_minute(settings.rate_limit_per_minute).map(Arc::new),
             public_url: settings.public_url.clone(),
             cursor_key: CursorKey::new(&secret),
             renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
+            idempotency_key_ttl: settings.idempotency_key_ttl,
         };
         let separate = listeners.metrics.is_some();
         Ok(Self {
             router: http::router(state.clone(), !separate),
             metrics: separate.then(|| http::metrics_router(state)),
             listeners,
+            store,
             limits: settings.server,
         })
     }
@@ -185,6 +190,7 @@ impl Application {
             ))),
             _ => None,
         };
+        let purging = tokio::spawn(purge_expired_keys(self.store, wait(stopped.clone())));
         tokio::spawn(async move {
             stop.await;
             let _ = stopping.send(true);
@@ -198,7 +204,47 @@ impl Application {
                 .context("the metrics server")?
                 .context("serving /metrics")?;
         }
+        purging.abort();
         served
+    }
+}
+
+/// How often expired idempotency keys are deleted, and how many at most per statement.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+const PURGE_BATCH: u32 = 1000;
+
+/// Deletes expired idempotency keys in the background until `stop`, a batch at a time so that no
+/// one statement holds the database for long. Every server does it; on a shared PostgreSQL
+/// database the deletes of two servers only find less to do.
+async fn purge_expired_keys(store: Arc<dyn Store>, stop: impl std::future::Future<Output = ()>) {
+    let purge = async {
+        let mut ticks = tokio::time::interval(PURGE_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            loop {
+                match store
+                    .purge_expired_keys(crate::store::now(), PURGE_BATCH)
+                    .await
+                {
+                    Ok(n) if n >= u64::from(PURGE_BATCH) => continue,
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::debug!(deleted = n, "expired idempotency keys deleted");
+                        }
+                        break;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot delete expired idempotency keys; will retry");
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = purge => {},
+        () = stop => {},
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 /// The schema version (both databases) these tables describe. A new migration must update the
 /// tables below and this number; the tests below fail until it does.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How a column is stored in SQLite and what it becomes in PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +106,7 @@ pub const TABLES: &[Table] = &[
             ("contact_phone", OptText),
             ("created_at", Time),
             ("updated_at", Time),
+            ("version", Int),
         ],
         key: "id",
         identity: true,
@@ -118,6 +119,7 @@ pub const TABLES: &[Table] = &[
             ("name", Text),
             ("created_at", Time),
             ("updated_at", Time),
+            ("version", Int),
         ],
         key: "id",
         identity: true,
@@ -132,6 +134,7 @@ pub const TABLES: &[Table] = &[
             ("barcode", OptText),
             ("created_at", Time),
             ("updated_at", Time),
+            ("version", Int),
         ],
         key: "id",
         identity: true,
@@ -162,6 +165,7 @@ pub const TABLES: &[Table] = &[
             ("note_to_supplier", OptText),
             ("created_at", Time),
             ("updated_at", Time),
+            ("version", Int),
         ],
         key: "id",
         identity: true,
@@ -230,6 +234,21 @@ pub const TABLES: &[Table] = &[
         ],
         key: "id",
         identity: true,
+    },
+    Table {
+        name: "idempotency_keys",
+        columns: &[
+            ("account_id", Int),
+            ("idempotency_key", Text),
+            ("fingerprint", Bytes),
+            ("status", Int),
+            ("headers", Text),
+            ("body", Bytes),
+            ("created_at", Time),
+            ("expires_at", Time),
+        ],
+        key: "account_id, idempotency_key",
+        identity: false,
     },
 ];
 

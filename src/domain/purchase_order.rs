@@ -10,6 +10,7 @@ use super::money::{CurrencyCode, Money};
 use super::refusal::Refusal;
 use super::status::Status;
 use super::text;
+use super::version::{Tag, Version};
 
 /// Most products one purchase order may carry.
 pub const MAX_LINES: usize = 1000;
@@ -227,15 +228,18 @@ pub struct PurchaseOrder {
     pub create_date: DateTime<Utc>,
     pub modify_date: DateTime<Utc>,
     pub products: Vec<Line>,
+    pub version: Version,
+    /// The version of the supplier, whose name the order carries.
+    pub supplier_version: Version,
 }
 
 impl PurchaseOrder {
     /// A draft as its create writes it: what `input` gives, with the id, number and supplier
-    /// name the store found, and nothing received yet.
+    /// (name and version) the store found, and nothing received yet.
     pub fn new_draft(
         id: PurchaseOrderId,
         order_number: String,
-        supplier_name: String,
+        (supplier_name, supplier_version): (String, Version),
         input: &PurchaseOrderInput,
         now: DateTime<Utc>,
     ) -> Self {
@@ -261,7 +265,14 @@ impl PurchaseOrder {
                     rejected_quantity: 0,
                 })
                 .collect(),
+            version: Version::FIRST,
+            supplier_version,
         }
+    }
+
+    /// The entity tag of the order's representation.
+    pub fn tag(&self) -> Tag {
+        Tag::of_order(self.version, self.supplier_version)
     }
 
     /// The sum of every line that has a cost, exact.
@@ -333,14 +344,14 @@ pub fn check_lines(products: &[LineInput]) -> Vec<(Option<usize>, Invalid)> {
     problems
 }
 
-/// The verdict on an order's references, given what the store found: the supplier's name
-/// (`None` when it is not in the account) and whether the warehouse is. The supplier's name, or
-/// every missing reference at once.
-pub fn check_references(
+/// The verdict on an order's references, given what the store found: the supplier (`None` when
+/// it is not in the account) and whether the warehouse is. The supplier, or every missing
+/// reference at once.
+pub fn check_references<S>(
     input: &PurchaseOrderInput,
-    supplier: Option<String>,
+    supplier: Option<S>,
     warehouse_exists: bool,
-) -> Result<String, Vec<Refusal>> {
+) -> Result<S, Vec<Refusal>> {
     let mut refusals = Vec::new();
     if supplier.is_none() {
         refusals.push(Refusal::UnknownSupplier(input.supplier_id));

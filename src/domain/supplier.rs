@@ -3,6 +3,7 @@
 use super::Invalid;
 use super::ids::SupplierId;
 use super::text;
+use super::version::{Tag, Version};
 
 /// The writable fields of a supplier (create and full replacement).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,6 +24,13 @@ pub struct SupplierInput {
 pub struct Supplier {
     pub id: SupplierId,
     pub fields: SupplierInput,
+    pub version: Version,
+}
+
+impl Supplier {
+    pub fn tag(&self) -> Tag {
+        Tag::of(self.version)
+    }
 }
 
 pub fn parse_name(raw: &str) -> Result<String, Invalid> {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::Invalid;
 use super::ids::{LocationId, WarehouseId};
 use super::text;
+use super::version::{Tag, Version};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Warehouse {
@@ -12,6 +13,13 @@ pub struct Warehouse {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: Version,
+}
+
+impl Warehouse {
+    pub fn tag(&self) -> Tag {
+        Tag::of(self.version)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +30,13 @@ pub struct Location {
     pub barcode: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: Version,
+}
+
+impl Location {
+    pub fn tag(&self) -> Tag {
+        Tag::of(self.version)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

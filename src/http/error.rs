@@ -253,6 +253,11 @@ impl ApiError {
         err
     }
 
+    /// The `Retry-After` the answer carries, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// Asks the client to come back after `secs` seconds (`Retry-After`).
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
@@ -336,12 +341,23 @@ pub fn field_detail(field: &str, value: Option<String>, invalid: &Invalid) -> Er
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
+        Self::from(&err)
+    }
+}
+
+impl From<&StoreError> for ApiError {
+    fn from(err: &StoreError) -> Self {
         match err {
             // Handlers turn NotFound into a precise 404 themselves; reaching here is a bug.
             StoreError::NotFound => ApiError::internal("unmapped NotFound from the store"),
-            StoreError::Rejected(refusals) => rejected(&refusals),
+            StoreError::Rejected(refusals) => rejected(refusals),
             StoreError::Unavailable(fault) => ApiError::unavailable(&fault.chain()),
             StoreError::Internal(fault) => ApiError::internal(&fault.chain()),
+            StoreError::Stale(current) => super::conditions::stale(*current),
+            // Keyed writes are answered by `idempotency::WriteHeaders::run`; reaching here is a bug.
+            StoreError::Replayed(_) | StoreError::KeyReused => {
+                ApiError::internal("a keyed write's answer was not handled")
+            }
         }
     }
 }

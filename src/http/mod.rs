@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::store::Store;
 use error::{ApiError, Enveloped, REQUEST_ID};
 
+mod conditions;
 mod declared;
 mod docs;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod extract;
 pub mod fields;
 mod head;
 mod health;
+pub mod idempotency;
 mod inventory;
 pub mod json;
 pub mod metrics;
@@ -56,6 +58,8 @@ pub struct AppState {
     pub cursor_key: pagination::CursorKey,
     /// How many PDF documents may render at once.
     pub renders: Arc<crate::documents::RenderSlots>,
+    /// How long an `Idempotency-Key` and its answer are kept.
+    pub idempotency_key_ttl: Duration,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.

@@ -54,7 +54,7 @@ impl<S: Send + Sync, T: PathId> FromRequestParts<S> for Path<T> {
     }
 }
 
-fn not_found<T: PathId>(id: T) -> ApiError {
+pub(crate) fn not_found<T: PathId>(id: T) -> ApiError {
     ApiError::not_found(T::KIND, T::FIELD, &id.to_string())
 }
 

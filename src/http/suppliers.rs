@@ -1,23 +1,30 @@
 //! `/v2/suppliers`: who purchase orders buy from.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::conditions::read_answer;
 use super::declared::declared;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
+use super::idempotency::{Render, WriteHeaders, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::path::{Found, OrNotFound, Path};
+use super::path::{Found, Path};
 use crate::domain::ids::SupplierId;
 use crate::domain::supplier::{self, Supplier, SupplierInput};
+use crate::domain::version::{Tag, Version};
 use crate::domain::{Invalid, text};
 
 pub fn routes() -> Router<AppState> {
@@ -219,11 +226,25 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<SupplierIdBody>> {
+) -> ApiResult<Response> {
     let input = SupplierRequest::parse(&body)?;
-    let id = state.store.create_supplier(account, input).await?;
-    Ok(Json(SupplierIdBody { supplier_id: id }))
+    let rid = write.request_id();
+    let render: Render<SupplierId> = Arc::new(move |outcome| match outcome {
+        Ok(id) => success(
+            StatusCode::OK,
+            &SupplierIdBody { supplier_id: *id },
+            Some(Tag::of(Version::FIRST)),
+        ),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.create_supplier(w, input)
+        })
+        .await;
+    Ok(written.response)
 }
 
 /// [get_supplier](https://docs.shipstation.com/openapi/suppliers/get_supplier)
@@ -234,9 +255,15 @@ pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<SupplierId>,
-) -> ApiResult<Json<SupplierBody>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let supplier = state.store.get_supplier(account, id).await.found(id)?;
-    Ok(Json(supplier.into()))
+    let tag = supplier.tag();
+    Ok(read_answer(
+        &headers,
+        tag,
+        Json(SupplierBody::from(supplier)),
+    ))
 }
 
 /// [update_supplier](https://docs.shipstation.com/openapi/suppliers/update_supplier)
@@ -249,15 +276,25 @@ pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<SupplierId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<SupplierIdBody>> {
+) -> ApiResult<Response> {
     let input = SupplierRequest::parse(&body)?;
-    state
-        .store
-        .update_supplier(account, id, input)
-        .await
-        .or_not_found(id)?;
-    Ok(Json(SupplierIdBody { supplier_id: id }))
+    let rid = write.request_id();
+    let render: Render<Tag> = Arc::new(move |outcome| match outcome {
+        Ok(tag) => success(
+            StatusCode::OK,
+            &SupplierIdBody { supplier_id: id },
+            Some(*tag),
+        ),
+        Err(err) => refused_at(err, id, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.update_supplier(w, id, input)
+        })
+        .await;
+    Ok(written.response)
 }
 
 #[cfg(test)]

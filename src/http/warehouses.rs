@@ -1,25 +1,31 @@
 //! `/v2/inventory_warehouses` and `/v2/inventory_locations`: where purchase orders are received.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::conditions::read_answer;
 use super::declared::declared;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
+use super::idempotency::{Render, WriteHeaders, no_content, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::path::{Found, OrNotFound, Path};
+use super::path::{Found, OrNotFound, Path, PathId};
 use super::timestamp::Timestamp;
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
+use crate::domain::version::Tag;
 use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Warehouse};
 
 pub fn routes() -> Router<AppState> {
@@ -285,12 +291,25 @@ pub async fn list_warehouses(
 pub async fn create_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<WarehouseBody>> {
+) -> ApiResult<Response> {
     let name = read_name(&body)?;
-    Ok(Json(
-        state.store.create_warehouse(account, name).await?.into(),
-    ))
+    let rid = write.request_id();
+    let render: Render<Warehouse> = Arc::new(move |outcome| match outcome {
+        Ok(warehouse) => success(
+            StatusCode::OK,
+            &WarehouseBody::from(warehouse.clone()),
+            Some(warehouse.tag()),
+        ),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.create_warehouse(w, name)
+        })
+        .await;
+    Ok(written.response)
 }
 
 /// [getInventoryWarehouseById](https://docs.shipstation.com/openapi/inventory)
@@ -301,9 +320,15 @@ pub async fn show_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<WarehouseId>,
-) -> ApiResult<Json<WarehouseBody>> {
-    let found = state.store.get_warehouse(account, id).await;
-    Ok(Json(found.found(id)?.into()))
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let warehouse = state.store.get_warehouse(account, id).await.found(id)?;
+    let tag = warehouse.tag();
+    Ok(read_answer(
+        &headers,
+        tag,
+        Json(WarehouseBody::from(warehouse)),
+    ))
 }
 
 /// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
@@ -315,12 +340,24 @@ pub async fn update_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<WarehouseId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let name = read_name(&body)?;
-    let renamed = state.store.rename_warehouse(account, id, name).await;
-    renamed.or_not_found(id)?;
-    Ok(StatusCode::NO_CONTENT)
+    let written = write
+        .run(account, &body, tagged_render(id, write.request_id()), |w| {
+            state.store.rename_warehouse(w, id, name)
+        })
+        .await;
+    Ok(written.response)
+}
+
+/// The answer of a write to `id` that answers 204 with the new `ETag`, or the refusal.
+fn tagged_render(id: impl PathId + Sync + 'static, rid: uuid::Uuid) -> Render<Tag> {
+    Arc::new(move |outcome| match outcome {
+        Ok(tag) => no_content(*tag),
+        Err(err) => refused_at(err, id, rid),
+    })
 }
 
 /// [deleteInventoryWarehouse](https://docs.shipstation.com/openapi/inventory). Refused while a
@@ -393,12 +430,25 @@ pub async fn list_locations(
 pub async fn create_location(
     State(state): State<AppState>,
     Account(account): Account,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<LocationBody>> {
+) -> ApiResult<Response> {
     let input = read_new_location(&body)?;
-    Ok(Json(
-        state.store.create_location(account, input).await?.into(),
-    ))
+    let rid = write.request_id();
+    let render: Render<Location> = Arc::new(move |outcome| match outcome {
+        Ok(location) => success(
+            StatusCode::OK,
+            &LocationBody::from(location.clone()),
+            Some(location.tag()),
+        ),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.create_location(w, input)
+        })
+        .await;
+    Ok(written.response)
 }
 
 /// [getInventoryLocationById](https://docs.shipstation.com/openapi/inventory)
@@ -409,9 +459,15 @@ pub async fn show_location(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<LocationId>,
-) -> ApiResult<Json<LocationBody>> {
-    let found = state.store.get_location(account, id).await;
-    Ok(Json(found.found(id)?.into()))
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let location = state.store.get_location(account, id).await.found(id)?;
+    let tag = location.tag();
+    Ok(read_answer(
+        &headers,
+        tag,
+        Json(LocationBody::from(location)),
+    ))
 }
 
 /// [updateInventoryLocation](https://docs.shipstation.com/openapi/inventory)
@@ -423,8 +479,9 @@ pub async fn update_location(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<LocationId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let (change, moved_to) = read_location_change(&body)?;
     if let Some(warehouse) = moved_to {
         let current = state.store.get_location(account, id).await;
@@ -440,9 +497,12 @@ pub async fn update_location(
             ));
         }
     }
-    let updated = state.store.update_location(account, id, change).await;
-    updated.or_not_found(id)?;
-    Ok(StatusCode::NO_CONTENT)
+    let written = write
+        .run(account, &body, tagged_render(id, write.request_id()), |w| {
+            state.store.update_location(w, id, change)
+        })
+        .await;
+    Ok(written.response)
 }
 
 /// [deleteInventoryLocationById](https://docs.shipstation.com/openapi/inventory)

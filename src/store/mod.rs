@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{
@@ -21,12 +22,16 @@ use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLi
 use crate::domain::refusal::Refusal;
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::version::Tag;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
 pub mod key_cache;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod write;
+
+pub use write::{Claim, KeptAnswer, Once, Tagged, Write};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -60,6 +65,16 @@ pub enum StoreError {
     /// A bug or a corrupt database; details go to the log only.
     #[error("internal store error: {}", .0.chain())]
     Internal(#[source] Fault),
+    /// `If-Match` named none of the object's current tag (given); nothing was changed.
+    #[error("precondition failed: the object's tag is now {0}")]
+    Stale(Tag),
+    /// The `Idempotency-Key` was used before with the same request: its kept answer, and
+    /// nothing was changed.
+    #[error("replayed")]
+    Replayed(Arc<KeptAnswer>),
+    /// The `Idempotency-Key` was used before with another request; nothing was changed.
+    #[error("idempotency key reused with another request")]
+    KeyReused,
 }
 
 /// What a store was doing when it failed, and the error it met there. The error is kept as the
@@ -176,7 +191,7 @@ pub trait Accounts {
 pub trait Suppliers {
     async fn create_supplier(
         &self,
-        account: AccountId,
+        w: Write<SupplierId>,
         input: SupplierInput,
     ) -> StoreResult<SupplierId>;
     async fn get_supplier(
@@ -184,12 +199,13 @@ pub trait Suppliers {
         account: AccountId,
         id: SupplierId,
     ) -> StoreResult<Option<Supplier>>;
+    /// Returns the supplier's new tag.
     async fn update_supplier(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: SupplierId,
         input: SupplierInput,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Tag>;
     async fn list_suppliers(
         &self,
         account: AccountId,
@@ -201,18 +217,19 @@ pub trait Suppliers {
 /// Inventory warehouses and their locations; each backend implements it in its `warehouses.rs`.
 #[async_trait]
 pub trait Warehouses {
-    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse>;
+    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse>;
     async fn get_warehouse(
         &self,
         account: AccountId,
         id: WarehouseId,
     ) -> StoreResult<Option<Warehouse>>;
+    /// Returns the warehouse's new tag.
     async fn rename_warehouse(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: WarehouseId,
         name: String,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Tag>;
     async fn delete_warehouse(
         &self,
         account: AccountId,
@@ -226,7 +243,7 @@ pub trait Warehouses {
     ) -> StoreResult<Page<Warehouse>>;
     async fn create_location(
         &self,
-        account: AccountId,
+        w: Write<Location>,
         input: NewLocation,
     ) -> StoreResult<Location>;
     async fn get_location(
@@ -234,12 +251,13 @@ pub trait Warehouses {
         account: AccountId,
         id: LocationId,
     ) -> StoreResult<Option<Location>>;
+    /// Returns the location's new tag.
     async fn update_location(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: LocationId,
         change: LocationChange,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Tag>;
     async fn delete_location(
         &self,
         account: AccountId,
@@ -259,7 +277,7 @@ pub trait Warehouses {
 pub trait PurchaseOrders {
     async fn create_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder>;
     async fn get_purchase_order(
@@ -276,24 +294,25 @@ pub trait PurchaseOrders {
     /// `PUT`: a full replacement, allowed in `draft` only.
     async fn replace_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder>;
     /// `shipping_details`: a patch, allowed in `open` only.
     async fn update_shipping_details(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         id: PurchaseOrderId,
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder>;
     /// Checks the transition against the stored status and applies it in one step.
+    /// Returns the order's status and tag afterwards.
     async fn change_status(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         to: Status,
-    ) -> StoreResult<Status>;
+    ) -> StoreResult<Tagged<Status>>;
 }
 
 /// Receiving: the receipt ledger and the stock it raises; each backend implements it in its `receiving.rs`.
@@ -301,14 +320,14 @@ pub trait PurchaseOrders {
 pub trait Receiving {
     /// Records one receive request atomically: checks every line against the stored order
     /// (status, SKU, location, quantities outstanding), stores the receipt, raises stock, and
-    /// moves the order to `receiving` or `received`. Returns the new status.
+    /// moves the order to `receiving` or `received`. Returns the new status and the order's tag.
     async fn receive(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         lines: Vec<ReceiveLine>,
         request_id: String,
-    ) -> StoreResult<Status>;
+    ) -> StoreResult<Tagged<Status>>;
     /// A page of an order's receipts, oldest first; receipts are only ever appended, so
     /// following `next` never skips or repeats one.
     async fn list_receipts(
@@ -351,6 +370,8 @@ pub trait Store:
     /// there is none yet (of two servers racing, the first to commit wins), then the stored one
     /// is returned.
     async fn secret(&self, name: &'static str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
+    /// Deletes up to `limit` idempotency keys that expired before `now`; returns how many.
+    async fn purge_expired_keys(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
     /// Sets the gauges only the store can read (pool sizes), just before `/metrics` renders.
     fn record_gauges(&self) {}
     /// Called once the server has stopped serving: leaves the database in the state a copy of

@@ -15,6 +15,7 @@ use crate::domain::purchase_order::{
 use crate::domain::receipt::{GroupBy, InventoryLevel, Receipt, ReceiptLine};
 use crate::domain::stock::{Stock, StockValue};
 use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::version::Version;
 use crate::domain::warehouse::{Location, Warehouse};
 
 /// One row of a result, read a column at a time by position.
@@ -79,6 +80,7 @@ select_list!(
         country_code = "country_code",
         contact_name = "contact_name",
         contact_phone = "contact_phone",
+        version = "version",
     }
 );
 
@@ -89,6 +91,7 @@ select_list!(
         name = "name",
         created_at = "created_at",
         updated_at = "updated_at",
+        version = "version",
     }
 );
 
@@ -101,6 +104,7 @@ select_list!(
         barcode = "barcode",
         created_at = "created_at",
         updated_at = "updated_at",
+        version = "version",
     }
 );
 
@@ -119,6 +123,7 @@ pub(crate) fn read_supplier(r: &impl Columns) -> StoreResult<Supplier> {
             contact_name: r.opt_text(supplier::contact_name)?,
             contact_phone: r.opt_text(supplier::contact_phone)?,
         },
+        version: Version(r.int(supplier::version)?),
     })
 }
 
@@ -128,6 +133,7 @@ pub(crate) fn read_warehouse(r: &impl Columns) -> StoreResult<Warehouse> {
         name: r.text(warehouse::name)?,
         created_at: r.time(warehouse::created_at)?,
         updated_at: r.time(warehouse::updated_at)?,
+        version: Version(r.int(warehouse::version)?),
     })
 }
 
@@ -139,6 +145,7 @@ pub(crate) fn read_location(r: &impl Columns) -> StoreResult<Location> {
         barcode: r.opt_text(location::barcode)?,
         created_at: r.time(location::created_at)?,
         updated_at: r.time(location::updated_at)?,
+        version: Version(r.int(location::version)?),
     })
 }
 
@@ -169,6 +176,8 @@ select_list!(
         shipping_carrier = "po.shipping_carrier",
         tracking_number = "po.tracking_number",
         note_to_supplier = "po.note_to_supplier",
+        version = "po.version",
+        supplier_version = "s.version",
     }
 );
 
@@ -243,6 +252,8 @@ pub(crate) fn order_header(r: &impl Columns) -> StoreResult<PurchaseOrder> {
         create_date: listed.create_date,
         modify_date: listed.modify_date,
         products: Vec::new(),
+        version: Version(r.int(at(details::version))?),
+        supplier_version: Version(r.int(at(details::supplier_version))?),
     })
 }
 
@@ -408,8 +419,8 @@ mod tests {
             (0, 10, 11)
         );
         assert_eq!(summary::SQL.split(", ").count(), summary::END);
-        assert_eq!((details::payment_terms, details::END), (0, 6));
+        assert_eq!((details::payment_terms, details::END), (0, 8));
         assert_eq!((line::sku, line::rejected_quantity, line::END), (0, 5, 6));
-        assert_eq!(LINE_AFTER_HEADER, 17);
+        assert_eq!(LINE_AFTER_HEADER, 19);
     }
 }

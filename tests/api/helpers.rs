@@ -178,6 +178,7 @@ pub async fn spawn_app_on(
         database_url: db.url.clone(),
         rate_limit_per_minute,
         public_url: None,
+        idempotency_key_ttl: procura::http::idempotency::DEFAULT_KEY_TTL,
         server: ServerLimits::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -116,7 +116,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     assert_eq!(account.0, 3);
     assert_eq!(key.0, 4);
     let supplier = pg
-        .create_supplier(first.id, named_supplier("After the copy"))
+        .create_supplier(first.id.into(), named_supplier("After the copy"))
         .await
         .unwrap();
     assert!(
@@ -129,7 +129,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
             )
     );
     let warehouse = pg
-        .create_warehouse(first.id, "New DC".into())
+        .create_warehouse(first.id.into(), "New DC".into())
         .await
         .unwrap();
     assert!(
@@ -143,7 +143,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     );
     let location = pg
         .create_location(
-            first.id,
+            first.id.into(),
             NewLocation {
                 warehouse_id: warehouse.id,
                 name: "New bin".into(),
@@ -168,7 +168,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
         .expect("it exists");
     let created = pg
         .create_purchase_order(
-            first.id,
+            first.id.into(),
             order(first.suppliers[0], warehouse.id, vec![line("NEW", 1, None)]),
         )
         .await
@@ -183,11 +183,11 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
             )
     );
     assert_eq!(created.order_number, next_order_number(&last.order_number));
-    pg.change_status(first.id, created.id, Status::Open)
+    pg.change_status(first.id.into(), created.id, Status::Open)
         .await
         .unwrap();
     pg.receive(
-        first.id,
+        first.id.into(),
         created.id,
         vec![receive("NEW", location.id, 1, 0, None)],
         "after-copy".into(),

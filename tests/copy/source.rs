@@ -1,6 +1,7 @@
 //! The SQLite database to copy, built through the store.
 
 use super::*;
+use procura::store::{Claim, KeptAnswer, Once, Write};
 
 /// What one account holds, by id.
 pub(super) struct Built {
@@ -52,7 +53,7 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
 
     let acme = store
         .create_supplier(
-            id,
+            id.into(),
             SupplierInput {
                 supplier_name: format!("Acme {n}"),
                 supplier_email: Some("orders@acme.example".into()),
@@ -68,19 +69,46 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         )
         .await
         .unwrap();
+    // Under an idempotency key, so that the key and its kept answer are copied too.
+    let keyed = Write {
+        account: id,
+        precondition: None,
+        once: Some(Once {
+            claim: Claim {
+                key: format!("create-globex-{n}"),
+                fingerprint: [7; 32],
+                expires_at: chrono::Utc::now() + chrono::Duration::hours(24),
+            },
+            keep: std::sync::Arc::new(|_| {
+                Some(KeptAnswer {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: b"{}".to_vec(),
+                })
+            }),
+        }),
+    };
     let globex = store
-        .create_supplier(id, named_supplier("Globex"))
+        .create_supplier(keyed, named_supplier("Globex"))
         .await
         .unwrap();
     store
-        .update_supplier(id, globex, named_supplier("Globex Corporation"))
+        .update_supplier(id.into(), globex, named_supplier("Globex Corporation"))
         .await
         .unwrap();
 
-    let main = store.create_warehouse(id, "Main".into()).await.unwrap().id;
-    let north = store.create_warehouse(id, "North".into()).await.unwrap().id;
+    let main = store
+        .create_warehouse(id.into(), "Main".into())
+        .await
+        .unwrap()
+        .id;
+    let north = store
+        .create_warehouse(id.into(), "North".into())
+        .await
+        .unwrap()
+        .id;
     store
-        .rename_warehouse(id, north, "North DC".into())
+        .rename_warehouse(id.into(), north, "North DC".into())
         .await
         .unwrap();
     let mut locations = Vec::new();
@@ -91,7 +119,7 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     ] {
         let location = store
             .create_location(
-                id,
+                id.into(),
                 NewLocation {
                     warehouse_id: warehouse,
                     name: name.into(),
@@ -107,7 +135,7 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     // A draft in euros with every detail set.
     let draft = store
         .create_purchase_order(
-            id,
+            id.into(),
             PurchaseOrderInput {
                 supplier_id: acme,
                 warehouse_id: main,
@@ -129,18 +157,18 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     // Open, with shipping details.
     let open = store
         .create_purchase_order(
-            id,
+            id.into(),
             order(globex, north, vec![line("C", 7, Some("0.000001"))]),
         )
         .await
         .unwrap();
     store
-        .change_status(id, open.id, Status::Open)
+        .change_status(id.into(), open.id, Status::Open)
         .await
         .unwrap();
     store
         .update_shipping_details(
-            id,
+            id.into(),
             open.id,
             ShippingDetailsPatch {
                 shipping_carrier: Patch::Set(Some("UPS".into())),
@@ -153,18 +181,21 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     orders.push(open.id);
     // Cancelled.
     let cancelled = store
-        .create_purchase_order(id, order(acme, main, vec![line("D", 1, Some("100"))]))
+        .create_purchase_order(
+            id.into(),
+            order(acme, main, vec![line("D", 1, Some("100"))]),
+        )
         .await
         .unwrap();
     store
-        .change_status(id, cancelled.id, Status::Cancelled)
+        .change_status(id.into(), cancelled.id, Status::Cancelled)
         .await
         .unwrap();
     orders.push(cancelled.id);
     // Receiving: part of it received into a lot with an expiry date.
     let receiving = store
         .create_purchase_order(
-            id,
+            id.into(),
             order(
                 acme,
                 main,
@@ -174,20 +205,20 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
     store
-        .change_status(id, receiving.id, Status::Open)
+        .change_status(id.into(), receiving.id, Status::Open)
         .await
         .unwrap();
     let mut lot = receive("A", locations[0], 5, 1, Some("L-1"));
     lot.expiration_date = Some(at("2027-01-31T00:00:00Z"));
     store
-        .receive(id, receiving.id, vec![lot], format!("req-{n}-1"))
+        .receive(id.into(), receiving.id, vec![lot], format!("req-{n}-1"))
         .await
         .unwrap();
     orders.push(receiving.id);
     // Received in two receipts across locations and warehouses' lots, then closed.
     let closed = store
         .create_purchase_order(
-            id,
+            id.into(),
             order(
                 acme,
                 main,
@@ -197,12 +228,12 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
     store
-        .change_status(id, closed.id, Status::Open)
+        .change_status(id.into(), closed.id, Status::Open)
         .await
         .unwrap();
     store
         .receive(
-            id,
+            id.into(),
             closed.id,
             vec![
                 receive("A", locations[0], 3, 0, Some("L-1")),
@@ -214,7 +245,7 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .unwrap();
     store
         .receive(
-            id,
+            id.into(),
             closed.id,
             vec![receive("A", locations[1], 2, 1, None)],
             format!("req-{n}-3"),
@@ -222,14 +253,14 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
     store
-        .change_status(id, closed.id, Status::Closed)
+        .change_status(id.into(), closed.id, Status::Closed)
         .await
         .unwrap();
     orders.push(closed.id);
     // A billion units at the largest cost: a stock value past 64 bits, and sums past it too.
     let bulk = store
         .create_purchase_order(
-            id,
+            id.into(),
             order(
                 acme,
                 main,
@@ -239,12 +270,12 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
     store
-        .change_status(id, bulk.id, Status::Open)
+        .change_status(id.into(), bulk.id, Status::Open)
         .await
         .unwrap();
     store
         .receive(
-            id,
+            id.into(),
             bulk.id,
             vec![receive("BULK", locations[0], 1_000_000_000, 0, None)],
             format!("req-{n}-bulk"),
@@ -255,7 +286,10 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     // The second account has one order more, so that the accounts differ.
     if n == 1 {
         let extra = store
-            .create_purchase_order(id, order(globex, north, vec![line("G", 9, Some("9.99"))]))
+            .create_purchase_order(
+                id.into(),
+                order(globex, north, vec![line("G", 9, Some("9.99"))]),
+            )
             .await
             .unwrap();
         orders.push(extra.id);

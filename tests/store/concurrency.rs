@@ -58,7 +58,7 @@ async fn concurrent_creates_get_distinct_consecutive_order_numbers(store: Arc<dy
                 warehouse,
                 vec![line(&format!("SKU-{i}"), i + 1, Some("1.25"))],
             );
-            tokio::spawn(async move { store.create_purchase_order(account, input).await })
+            tokio::spawn(async move { store.create_purchase_order(account.into(), input).await })
         })
         .collect();
     let mut by_day: BTreeMap<String, Vec<u32>> = BTreeMap::new();
@@ -102,7 +102,9 @@ async fn creates_racing_a_warehouse_delete_never_leave_an_order_without_its_ware
                     warehouse,
                     vec![line(&format!("R{round}-{i}"), 1, None)],
                 );
-                tokio::spawn(async move { store.create_purchase_order(account, input).await })
+                tokio::spawn(
+                    async move { store.create_purchase_order(account.into(), input).await },
+                )
             })
             .collect();
         let delete = {
@@ -157,13 +159,13 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
     for round in 0..3 {
         let po = store
             .create_purchase_order(
-                account,
+                account.into(),
                 order(supplier, warehouse, vec![line("A", 1, None)]),
             )
             .await
             .unwrap();
         store
-            .change_status(account, po.id, Status::Open)
+            .change_status(account.into(), po.id, Status::Open)
             .await
             .unwrap();
         let tasks: Vec<_> = (0..20)
@@ -174,7 +176,9 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
                 } else {
                     Status::Received
                 };
-                tokio::spawn(async move { (to, store.change_status(account, po.id, to).await) })
+                tokio::spawn(
+                    async move { (to, store.change_status(account.into(), po.id, to).await) },
+                )
             })
             .collect();
         let mut won = HashSet::new();
@@ -182,7 +186,7 @@ async fn racing_conflicting_status_changes_have_one_winner(store: Arc<dyn Store>
         for task in tasks {
             match task.await.expect("the task") {
                 (to, Ok(status)) => {
-                    assert_eq!(status, to);
+                    assert_eq!(status.value, to);
                     won.insert(to);
                 }
                 (_, Err(StoreError::Rejected(refusals))) => {
@@ -230,7 +234,11 @@ async fn racing_suppliers_with_one_name_have_one_winner(store: Arc<dyn Store>) {
         .map(|i| {
             let store = store.clone();
             let name = if i % 2 == 0 { "Initech" } else { "INITECH" };
-            tokio::spawn(async move { store.create_supplier(account, supplier_input(name)).await })
+            tokio::spawn(async move {
+                store
+                    .create_supplier(account.into(), supplier_input(name))
+                    .await
+            })
         })
         .collect();
     let mut winners = Vec::new();

@@ -123,14 +123,14 @@ pub fn supplier_input(name: &str) -> SupplierInput {
 
 pub async fn supplier(store: &dyn Store, account: AccountId, name: &str) -> SupplierId {
     store
-        .create_supplier(account, supplier_input(name))
+        .create_supplier(account.into(), supplier_input(name))
         .await
         .expect("a supplier")
 }
 
 pub async fn warehouse(store: &dyn Store, account: AccountId) -> WarehouseId {
     store
-        .create_warehouse(account, "Main".into())
+        .create_warehouse(account.into(), "Main".into())
         .await
         .expect("a warehouse")
         .id

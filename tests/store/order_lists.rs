@@ -36,7 +36,12 @@ async fn lists_filter_by_every_field(store: Arc<dyn Store>) {
         let mut input = order(supplier, warehouse, vec![line("A", 1, Some("1.5"))]);
         input.details.reference_number = reference.map(str::to_owned);
         let store = store.clone();
-        async move { store.create_purchase_order(account, input).await.unwrap() }
+        async move {
+            store
+                .create_purchase_order(account.into(), input)
+                .await
+                .unwrap()
+        }
     };
     let a = create(acme, main, Some("R-1")).await;
     let b = create(globex, main, None).await;
@@ -44,7 +49,7 @@ async fn lists_filter_by_every_field(store: Arc<dyn Store>) {
     let c = create(acme, spare, Some("R-2")).await;
     let d = create(globex, spare, Some("R-1")).await;
     store
-        .change_status(account, b.id, Status::Open)
+        .change_status(account.into(), b.id, Status::Open)
         .await
         .unwrap();
     let b_modified = store
@@ -221,7 +226,7 @@ async fn lists_page_by_number_and_by_cursor_newest_first(store: Arc<dyn Store>) 
         created.push(
             store
                 .create_purchase_order(
-                    account,
+                    account.into(),
                     order(supplier, warehouse, vec![line("A", 1, None)]),
                 )
                 .await

@@ -41,7 +41,7 @@ fn receive(
 async fn location(store: &dyn Store, setup: &AccountSetup, name: &str) -> LocationId {
     store
         .create_location(
-            setup.0,
+            setup.0.into(),
             NewLocation {
                 warehouse_id: setup.2,
                 name: name.into(),
@@ -57,7 +57,7 @@ async fn location(store: &dyn Store, setup: &AccountSetup, name: &str) -> Locati
 async fn open_order(store: &dyn Store, setup: &AccountSetup) -> PurchaseOrderId {
     let po = store
         .create_purchase_order(
-            setup.0,
+            setup.0.into(),
             order(
                 setup.1,
                 setup.2,
@@ -67,7 +67,7 @@ async fn open_order(store: &dyn Store, setup: &AccountSetup) -> PurchaseOrderId 
         .await
         .unwrap();
     store
-        .change_status(setup.0, po.id, Status::Open)
+        .change_status(setup.0.into(), po.id, Status::Open)
         .await
         .unwrap();
     po.id
@@ -83,7 +83,11 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
 
     let first = vec![receive("A", shelf, 4, 1, Some("L1"))];
     assert_eq!(
-        store.receive(s.0, po, first, "req-1".into()).await.unwrap(),
+        store
+            .receive(s.0.into(), po, first, "req-1".into())
+            .await
+            .unwrap()
+            .value,
         Status::Receiving
     );
     let stored = store
@@ -108,7 +112,11 @@ async fn receipts_count_units_raise_stock_and_move_the_status(store: Arc<dyn Sto
         receive("B", bin, 5, 0, None),
     ];
     assert_eq!(
-        store.receive(s.0, po, rest, "req-2".into()).await.unwrap(),
+        store
+            .receive(s.0.into(), po, rest, "req-2".into())
+            .await
+            .unwrap()
+            .value,
         Status::Received
     );
     let stored = store
@@ -208,7 +216,7 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
     let elsewhere = warehouse(store.as_ref(), s.0).await;
     let far = store
         .create_location(
-            s.0,
+            s.0.into(),
             NewLocation {
                 warehouse_id: elsewhere,
                 name: "Far".into(),
@@ -219,7 +227,7 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
         .unwrap()
         .id;
     let draft = store
-        .create_purchase_order(s.0, order(s.1, s.2, vec![line("A", 1, None)]))
+        .create_purchase_order(s.0.into(), order(s.1, s.2, vec![line("A", 1, None)]))
         .await
         .unwrap()
         .id;
@@ -227,7 +235,7 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
         problems(
             store
                 .receive(
-                    s.0,
+                    s.0.into(),
                     draft,
                     vec![receive("A", shelf, 1, 0, None)],
                     "r".into()
@@ -249,7 +257,7 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
     let refused = problems(
         store
             .receive(
-                s.0,
+                s.0.into(),
                 po,
                 vec![
                     receive("A", shelf, 6, 0, None),
@@ -327,7 +335,7 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
     assert_not_found(
         store
             .receive(
-                s.0,
+                s.0.into(),
                 PurchaseOrderId(po.0 + 1000),
                 vec![receive("A", shelf, 1, 0, None)],
                 "r".into(),
@@ -342,7 +350,12 @@ async fn receipts_that_break_a_rule_are_refused_whole(store: Arc<dyn Store>) {
     let other = crate::harness::account(store.as_ref()).await;
     assert_not_found(
         store
-            .receive(other, po, vec![receive("A", shelf, 1, 0, None)], "r".into())
+            .receive(
+                other.into(),
+                po,
+                vec![receive("A", shelf, 1, 0, None)],
+                "r".into(),
+            )
             .await,
     );
     assert_not_found(
@@ -357,7 +370,12 @@ async fn a_location_with_receipts_cannot_be_deleted(store: Arc<dyn Store>) {
     let shelf = location(store.as_ref(), &s, "Shelf").await;
     let po = open_order(store.as_ref(), &s).await;
     store
-        .receive(s.0, po, vec![receive("A", shelf, 0, 2, None)], "r".into())
+        .receive(
+            s.0.into(),
+            po,
+            vec![receive("A", shelf, 0, 2, None)],
+            "r".into(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -390,7 +408,11 @@ async fn concurrent_receipts_never_over_receive(store: Arc<dyn Store>) {
         .map(|i| {
             let store = store.clone();
             let lines = vec![receive("A", shelf, 1, 0, None)];
-            tokio::spawn(async move { store.receive(s.0, po, lines, format!("req-{i}")).await })
+            tokio::spawn(async move {
+                store
+                    .receive(s.0.into(), po, lines, format!("req-{i}"))
+                    .await
+            })
         })
         .collect();
     let mut accepted = 0;
@@ -454,11 +476,13 @@ async fn concurrent_receipts_of_the_same_stock_in_any_order_all_succeed(store: A
         }
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            store.receive(s.0, po, lines, format!("req-{i}")).await
+            store
+                .receive(s.0.into(), po, lines, format!("req-{i}"))
+                .await
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap(), Status::Receiving);
+        assert_eq!(task.await.unwrap().unwrap().value, Status::Receiving);
     }
     let stock = store
         .list_inventory(s.0, InventoryFilter::default(), PageRequest::first(50))

@@ -33,7 +33,10 @@ fn full(name: &str) -> SupplierInput {
 
 async fn suppliers_round_trip_every_field(store: Arc<dyn Store>) {
     let account = account(store.as_ref()).await;
-    let id = store.create_supplier(account, full("Acme")).await.unwrap();
+    let id = store
+        .create_supplier(account.into(), full("Acme"))
+        .await
+        .unwrap();
     let stored = store
         .get_supplier(account, id)
         .await
@@ -44,7 +47,7 @@ async fn suppliers_round_trip_every_field(store: Arc<dyn Store>) {
 
     // A full replacement clears what it omits.
     store
-        .update_supplier(account, id, supplier_input("Acme Corp"))
+        .update_supplier(account.into(), id, supplier_input("Acme Corp"))
         .await
         .unwrap();
     assert_eq!(
@@ -60,7 +63,7 @@ async fn suppliers_round_trip_every_field(store: Arc<dyn Store>) {
     assert_missing(store.get_supplier(account, SupplierId(id.0 + 1000)).await);
     assert_not_found(
         store
-            .update_supplier(account, SupplierId(id.0 + 1000), supplier_input("X"))
+            .update_supplier(account.into(), SupplierId(id.0 + 1000), supplier_input("X"))
             .await,
     );
 }
@@ -79,7 +82,7 @@ async fn supplier_names_are_unique_per_account_regardless_of_case(store: Arc<dyn
     assert_eq!(
         problems(
             store
-                .create_supplier(account, supplier_input("ACME widgets"))
+                .create_supplier(account.into(), supplier_input("ACME widgets"))
                 .await
         ),
         vec![duplicate("ACME widgets")]
@@ -87,7 +90,7 @@ async fn supplier_names_are_unique_per_account_regardless_of_case(store: Arc<dyn
     assert_eq!(
         problems(
             store
-                .update_supplier(account, other, supplier_input("acme WIDGETS"))
+                .update_supplier(account.into(), other, supplier_input("acme WIDGETS"))
                 .await
         ),
         vec![duplicate("acme WIDGETS")]
@@ -105,7 +108,7 @@ async fn supplier_names_are_unique_per_account_regardless_of_case(store: Arc<dyn
 
     // A supplier may change the case of its own name; another account may use the name.
     store
-        .update_supplier(account, acme, supplier_input("ACME WIDGETS"))
+        .update_supplier(account.into(), acme, supplier_input("ACME WIDGETS"))
         .await
         .unwrap();
     let elsewhere = crate::harness::account(store.as_ref()).await;

@@ -17,7 +17,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     let (owner, supplier, warehouse) = setup(store.as_ref()).await;
     let location = store
         .create_location(
-            owner,
+            owner.into(),
             NewLocation {
                 warehouse_id: warehouse,
                 name: "Shelf".into(),
@@ -27,7 +27,10 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let po = store
-        .create_purchase_order(owner, order(supplier, warehouse, vec![line("A", 1, None)]))
+        .create_purchase_order(
+            owner.into(),
+            order(supplier, warehouse, vec![line("A", 1, None)]),
+        )
         .await
         .unwrap();
 
@@ -35,13 +38,13 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     assert_missing(store.get_supplier(intruder, supplier).await);
     assert_not_found(
         store
-            .update_supplier(intruder, supplier, supplier_input("Mine"))
+            .update_supplier(intruder.into(), supplier, supplier_input("Mine"))
             .await,
     );
     assert_missing(store.get_warehouse(intruder, warehouse).await);
     assert_not_found(
         store
-            .rename_warehouse(intruder, warehouse, "Mine".into())
+            .rename_warehouse(intruder.into(), warehouse, "Mine".into())
             .await,
     );
     assert_not_found(store.delete_warehouse(intruder, warehouse, true).await);
@@ -49,7 +52,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     assert_not_found(
         store
             .update_location(
-                intruder,
+                intruder.into(),
                 location.id,
                 LocationChange {
                     name: Some("X".into()),
@@ -63,7 +66,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     assert_not_found(
         store
             .replace_purchase_order(
-                intruder,
+                intruder.into(),
                 po.id,
                 order(own_supplier, own_warehouse, vec![line("B", 1, None)]),
             )
@@ -71,12 +74,12 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     );
     assert_not_found(
         store
-            .update_shipping_details(intruder, po.id, ShippingDetailsPatch::default())
+            .update_shipping_details(intruder.into(), po.id, ShippingDetailsPatch::default())
             .await,
     );
     assert_not_found(
         store
-            .change_status(intruder, po.id, Status::Cancelled)
+            .change_status(intruder.into(), po.id, Status::Cancelled)
             .await,
     );
 
@@ -84,7 +87,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     let refused = problems(
         store
             .create_purchase_order(
-                intruder,
+                intruder.into(),
                 order(supplier, warehouse, vec![line("A", 1, None)]),
             )
             .await,
@@ -102,7 +105,7 @@ async fn another_accounts_ids_are_not_found(store: Arc<dyn Store>) {
     let refused = problems(
         store
             .create_location(
-                intruder,
+                intruder.into(),
                 NewLocation {
                     warehouse_id: warehouse,
                     name: "X".into(),

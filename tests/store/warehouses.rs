@@ -19,7 +19,7 @@ contract_tests!(
 async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>) {
     let account = account(store.as_ref()).await;
     let east = store
-        .create_warehouse(account, "East".into())
+        .create_warehouse(account.into(), "East".into())
         .await
         .unwrap();
     assert_eq!(east.name, "East");
@@ -33,16 +33,16 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
         east
     );
     let west = store
-        .create_warehouse(account, "West".into())
+        .create_warehouse(account.into(), "West".into())
         .await
         .unwrap();
     let north = store
-        .create_warehouse(account, "North".into())
+        .create_warehouse(account.into(), "North".into())
         .await
         .unwrap();
 
     store
-        .rename_warehouse(account, east.id, "East Coast".into())
+        .rename_warehouse(account.into(), east.id, "East Coast".into())
         .await
         .unwrap();
     let renamed = store
@@ -88,7 +88,7 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
     assert_not_found(store.delete_warehouse(account, west.id, false).await);
     assert_not_found(
         store
-            .rename_warehouse(account, WarehouseId(west.id.0 + 1000), "X".into())
+            .rename_warehouse(account.into(), WarehouseId(west.id.0 + 1000), "X".into())
             .await,
     );
     assert_eq!(
@@ -104,12 +104,12 @@ async fn warehouses_are_created_renamed_listed_and_deleted(store: Arc<dyn Store>
 async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dyn Store>) {
     let account = account(store.as_ref()).await;
     let main = store
-        .create_warehouse(account, "Main".into())
+        .create_warehouse(account.into(), "Main".into())
         .await
         .unwrap()
         .id;
     let spare = store
-        .create_warehouse(account, "Spare".into())
+        .create_warehouse(account.into(), "Spare".into())
         .await
         .unwrap()
         .id;
@@ -119,7 +119,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
         problems(
             store
                 .create_location(
-                    account,
+                    account.into(),
                     NewLocation {
                         warehouse_id: missing,
                         name: "A".into(),
@@ -138,7 +138,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
 
     let shelf = store
         .create_location(
-            account,
+            account.into(),
             NewLocation {
                 warehouse_id: main,
                 name: "Shelf 1".into(),
@@ -159,7 +159,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
     );
     let bin = store
         .create_location(
-            account,
+            account.into(),
             NewLocation {
                 warehouse_id: main,
                 name: "Bin 7".into(),
@@ -170,7 +170,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
         .unwrap();
     let dock = store
         .create_location(
-            account,
+            account.into(),
             NewLocation {
                 warehouse_id: spare,
                 name: "Dock".into(),
@@ -183,7 +183,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
     // Only the name: the barcode stays. Then only the barcode, cleared.
     store
         .update_location(
-            account,
+            account.into(),
             shelf.id,
             LocationChange {
                 name: Some("Shelf 1A".into()),
@@ -203,7 +203,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
     );
     store
         .update_location(
-            account,
+            account.into(),
             shelf.id,
             LocationChange {
                 name: None,
@@ -221,7 +221,7 @@ async fn locations_belong_to_a_warehouse_and_change_field_by_field(store: Arc<dy
     assert_not_found(
         store
             .update_location(
-                account,
+                account.into(),
                 LocationId(dock.id.0 + 1000),
                 LocationChange::default(),
             )
@@ -267,7 +267,7 @@ async fn a_warehouse_an_order_refers_to_cannot_be_deleted(store: Arc<dyn Store>)
     let (account, supplier, warehouse) = setup(store.as_ref()).await;
     store
         .create_purchase_order(
-            account,
+            account.into(),
             order(supplier, warehouse, vec![line("A", 1, None)]),
         )
         .await

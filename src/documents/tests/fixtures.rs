@@ -1,6 +1,7 @@
 //! Hand-built domain values for the document tests: one order of four lines, its supplier,
 //! warehouse and two receipts.
 
+use crate::domain::version::Version;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::super::OrderDocument;
@@ -56,6 +57,8 @@ pub(super) fn order(products: Vec<Line>) -> PurchaseOrder {
         create_date: at(2026, 2, 16, 9, 41),
         modify_date: at(2026, 2, 17, 10, 5),
         products,
+        version: Version::FIRST,
+        supplier_version: Version::FIRST,
     }
 }
 
@@ -74,6 +77,7 @@ fn supplier(name: &str) -> Supplier {
             contact_name: Some("Jane Roe".into()),
             contact_phone: Some("+31 10 555 0100".into()),
         },
+        version: Version::FIRST,
     }
 }
 
@@ -83,6 +87,7 @@ fn warehouse() -> Warehouse {
         name: "Main Warehouse".into(),
         created_at: at(2026, 1, 1, 0, 0),
         updated_at: at(2026, 1, 1, 0, 0),
+        version: Version::FIRST,
     }
 }
 

@@ -1,20 +1,27 @@
 //! `/v2/purchase_orders`: create, read, edit and move purchase orders through their statuses.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::AppState;
+use super::conditions::read_answer;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
+use super::idempotency::{Render, WriteHeaders, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS};
-use super::path::{Found, OrNotFound, Path};
+use super::path::{Found, Path};
 use crate::domain::Invalid;
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
-use crate::domain::purchase_order::PurchaseOrderFilter;
+use crate::domain::purchase_order::{PurchaseOrder, PurchaseOrderFilter};
 use crate::domain::status::Status;
+use crate::store::{KeptAnswer, Tagged};
 
 pub mod documents;
 mod parse;
@@ -147,12 +154,41 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<PurchaseOrderBody>> {
+) -> ApiResult<Response> {
     let input = parse::purchase_order(&body)?;
-    let order = state.store.create_purchase_order(account, input).await?;
-    tracing::info!(po.id = %order.id, order_number = %order.order_number, "purchase order created");
-    Ok(Json(order.into()))
+    let rid = write.request_id();
+    let render: Render<PurchaseOrder> = Arc::new(move |outcome| match outcome {
+        Ok(order) => order_answer(order),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.create_purchase_order(w, input)
+        })
+        .await;
+    if let Some(order) = written.value {
+        tracing::info!(po.id = %order.id, order_number = %order.order_number, "purchase order created");
+    }
+    Ok(written.response)
+}
+
+/// An order as a write answers it, with its new `ETag`.
+fn order_answer(order: &PurchaseOrder) -> KeptAnswer {
+    success(
+        StatusCode::OK,
+        &PurchaseOrderBody::from(order.clone()),
+        Some(order.tag()),
+    )
+}
+
+/// The answer of a write to the order `id`: the order, or the refusal.
+fn order_render(id: PurchaseOrderId, rid: uuid::Uuid) -> Render<PurchaseOrder> {
+    Arc::new(move |outcome| match outcome {
+        Ok(order) => order_answer(order),
+        Err(err) => refused_at(err, id, rid),
+    })
 }
 
 /// [get_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/get_purchase_order)
@@ -163,13 +199,19 @@ pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<PurchaseOrderId>,
-) -> ApiResult<Json<PurchaseOrderBody>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let order = state
         .store
         .get_purchase_order(account, id)
         .await
         .found(id)?;
-    Ok(Json(order.into()))
+    let tag = order.tag();
+    Ok(read_answer(
+        &headers,
+        tag,
+        Json(PurchaseOrderBody::from(order)),
+    ))
 }
 
 /// [update_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order).
@@ -183,13 +225,20 @@ pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<PurchaseOrderId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<PurchaseOrderBody>> {
+) -> ApiResult<Response> {
     let input = parse::purchase_order(&body)?;
-    let replaced = state.store.replace_purchase_order(account, id, input).await;
-    let order = replaced.or_not_found(id)?;
-    tracing::info!(po.id = %order.id, "purchase order replaced");
-    Ok(Json(order.into()))
+    let render = order_render(id, write.request_id());
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.replace_purchase_order(w, id, input)
+        })
+        .await;
+    if written.value.is_some() {
+        tracing::info!(po.id = %id, "purchase order replaced");
+    }
+    Ok(written.response)
 }
 
 /// [update_purchase_order_shipping_details](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order_shipping_details).
@@ -203,15 +252,17 @@ pub async fn update_shipping_details(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<PurchaseOrderId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<PurchaseOrderBody>> {
+) -> ApiResult<Response> {
     let patch = parse::shipping_details(&body)?;
-    let updated = state
-        .store
-        .update_shipping_details(account, id, patch)
+    let render = order_render(id, write.request_id());
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.update_shipping_details(w, id, patch)
+        })
         .await;
-    let order = updated.or_not_found(id)?;
-    Ok(Json(order.into()))
+    Ok(written.response)
 }
 
 /// [update_purchase_order_status](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order_status).
@@ -225,17 +276,29 @@ pub async fn update_status(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<PurchaseOrderId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<StatusBody>> {
+) -> ApiResult<Response> {
     let to: Status = parse::target_status(&body)?;
-    let status = state
-        .store
-        .change_status(account, id, to)
-        .await
-        .or_not_found(id)?;
-    tracing::info!(po.id = %id, status = %status, "purchase order status set");
-    Ok(Json(StatusBody {
-        purchase_order_id: id,
-        status: status.as_str(),
-    }))
+    let rid = write.request_id();
+    let render: Render<Tagged<Status>> = Arc::new(move |outcome| match outcome {
+        Ok(status) => success(
+            StatusCode::OK,
+            &StatusBody {
+                purchase_order_id: id,
+                status: status.value.as_str(),
+            },
+            Some(status.tag),
+        ),
+        Err(err) => refused_at(err, id, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.change_status(w, id, to)
+        })
+        .await;
+    if let Some(status) = written.value {
+        tracing::info!(po.id = %id, status = %status.value, "purchase order status set");
+    }
+    Ok(written.response)
 }

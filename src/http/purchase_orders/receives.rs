@@ -1,15 +1,20 @@
 //! `POST /v2/purchase_orders/{id}/receives` and the receipt ledger (`GET` of the same path).
 
+use std::sync::Arc;
+
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::super::AppState;
 use super::super::declared::declared;
-use super::super::error::{ApiResult, ErrorResponse, current_request_id};
+use super::super::error::{ApiResult, ErrorResponse};
 use super::super::extract::{Account, JsonBody, QueryObject};
 use super::super::fields::{Fields, Obj, date_time, given, integer, string};
+use super::super::idempotency::{Render, WriteHeaders, refused_at, success};
 use super::super::json::Json;
 use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::super::path::{OrNotFound, Path};
@@ -20,6 +25,8 @@ use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{
     MAX_RECEIVE_LINES, Receipt, ReceiveLine, parse_lot, parse_receive_quantity,
 };
+use crate::domain::status::Status;
+use crate::store::Tagged;
 
 #[derive(Debug, ToSchema)]
 #[expect(
@@ -196,17 +203,31 @@ pub async fn receive(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<PurchaseOrderId>,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<ReceiveBody>> {
+) -> ApiResult<Response> {
     let lines = parse(&body)?;
-    let request_id = current_request_id().to_string();
-    let received = state.store.receive(account, id, lines, request_id).await;
-    let status = received.or_not_found(id)?;
-    tracing::info!(po.id = %id, status = %status, "products received");
-    Ok(Json(ReceiveBody {
-        purchase_order_id: id,
-        status: status.as_str(),
-    }))
+    let rid = write.request_id();
+    let render: Render<Tagged<Status>> = Arc::new(move |outcome| match outcome {
+        Ok(status) => success(
+            StatusCode::OK,
+            &ReceiveBody {
+                purchase_order_id: id,
+                status: status.value.as_str(),
+            },
+            Some(status.tag),
+        ),
+        Err(err) => refused_at(err, id, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.receive(w, id, lines, rid.to_string())
+        })
+        .await;
+    if let Some(status) = written.value {
+        tracing::info!(po.id = %id, status = %status.value, "products received");
+    }
+    Ok(written.response)
 }
 
 /// Receipts on one page of the ledger at most: each holds up to [`MAX_RECEIVE_LINES`] lines, so a

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "secrets",
         include_str!("../../../migrations/postgres/0005_secrets.sql"),
     ),
+    (
+        6,
+        "versions_and_keys",
+        include_str!("../../../migrations/postgres/0006_versions_and_keys.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

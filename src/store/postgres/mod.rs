@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, Postgres, Transaction};
 
@@ -35,6 +36,10 @@ macro_rules! read {
         $body
     }};
 }
+
+// Before the aggregates' files, which use its macros.
+#[macro_use]
+mod once;
 
 mod accounts;
 mod errors;
@@ -195,6 +200,11 @@ impl Store for PgStore {
             }
             .await
         })
+    }
+
+    #[tracing::instrument(name = "store.purge_expired_keys", level = "debug", skip_all)]
+    async fn purge_expired_keys(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        read!(self, |conn| once::purge(&mut conn, now, limit).await)
     }
 
     fn record_gauges(&self) {

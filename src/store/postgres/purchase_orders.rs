@@ -14,9 +14,12 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::rows::statement;
+use crate::store::write::check;
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found, now};
+use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 /// Creates an order, with the number allocated beforehand by [`allocate_order_number`], in one
@@ -36,7 +39,7 @@ pub async fn create(
     let d = &input.details;
     let lines = LineColumns::of(input);
     let row = sqlx::query(
-        "WITH supplier AS (SELECT name FROM suppliers WHERE account_id = $1 AND id = $3 FOR KEY SHARE),
+        "WITH supplier AS (SELECT name, version FROM suppliers WHERE account_id = $1 AND id = $3 FOR KEY SHARE),
               warehouse AS (SELECT FROM inventory_warehouses WHERE account_id = $1 AND id = $4 FOR KEY SHARE),
               po AS (
                   INSERT INTO purchase_orders (account_id, order_number, supplier_id, warehouse_id, status,
@@ -55,7 +58,8 @@ pub async fn create(
                   INSERT INTO purchase_order_counts (account_id, status, shard, n)
                   SELECT $1, 'draft', $20, 1 FROM po
                   ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + 1)
-         SELECT (SELECT name FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT id FROM po)",
+         SELECT (SELECT name FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT id FROM po),
+                (SELECT version FROM supplier)",
     )
     .bind(account.0)
     .bind(&order_number)
@@ -80,12 +84,13 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let supplier_name = purchase_order::check_references(input, col(&row, 0)?, col(&row, 1)?)?;
+    let supplier = col::<Option<String>>(&row, 0)?.zip(col::<Option<i64>>(&row, 3)?.map(Version));
+    let supplier = purchase_order::check_references(input, supplier, col(&row, 1)?)?;
     let id = PurchaseOrderId(col(&row, 2)?);
     Ok(PurchaseOrder::new_draft(
         id,
         order_number,
-        supplier_name,
+        supplier,
         input,
         now,
     ))
@@ -186,8 +191,10 @@ pub async fn replace(
     account: AccountId,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
+    precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let status = order_status(conn, account, id, true).await?;
+    let (status, tag) = order_state(conn, account, id, true).await?;
+    check(precondition, tag)?;
     ensure_allowed(id, status, Action::Replace)?;
     check_references(conn, account, input).await?;
     write_details(
@@ -211,11 +218,14 @@ pub async fn update_shipping_details(
     account: AccountId,
     id: PurchaseOrderId,
     patch: ShippingDetailsPatch,
+    precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
     let mut order = get(conn, account, id, true).await?;
+    check(precondition, order.tag())?;
     ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None).await?;
+    order.version = order.version.next();
     Ok(order)
 }
 
@@ -224,32 +234,36 @@ pub async fn update_shipping_details(
 /// one read, and moves it between the per-status counts. When another request changed the
 /// status in between, that statement changes nothing and the move is checked again against the
 /// new status. Statuses only move forward (they form a chain without cycles), so that can happen
-/// only a few times.
+/// only a few times. With a precondition the statement also requires the version read, so that
+/// any change in between fails the precondition on the next round.
 pub async fn change_status(
     conn: &mut PgConnection,
     account: AccountId,
     id: PurchaseOrderId,
     to: Status,
-) -> StoreResult<Status> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
     for _ in 0..=Status::ALL.len() {
-        let from = order_status(conn, account, id, false).await?;
+        let (from, tag) = order_state(conn, account, id, false).await?;
+        check(precondition, tag)?;
         let to = from.transition(to).map_err(Refusal::from)?;
         if to == from {
-            return Ok(to);
+            return Ok(Tagged { value: to, tag });
         }
         let (statuses, shards, deltas) = count_moves(from, to);
-        let moved: bool = sqlx::query_scalar(
+        let moved: Option<i64> = sqlx::query_scalar(
             "WITH moved AS (
-                 UPDATE purchase_orders SET status = $4, updated_at = $5
+                 UPDATE purchase_orders SET status = $4, updated_at = $5, version = version + 1
                  WHERE account_id = $1 AND id = $2 AND status = $3
-                 RETURNING id),
+                       AND ($9::BIGINT IS NULL OR version = $9)
+                 RETURNING version),
              counted AS (
                  INSERT INTO purchase_order_counts AS c (account_id, status, shard, n)
                  SELECT $1, d.status, d.shard, d.n
                  FROM moved, UNNEST($6::text[], $7::smallint[], $8::bigint[]) AS d (status, shard, n)
                  ORDER BY d.status, d.shard
                  ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n)
-             SELECT EXISTS (SELECT FROM moved)",
+             SELECT (SELECT version FROM moved)",
         )
         .bind(account.0)
         .bind(id.0)
@@ -259,11 +273,15 @@ pub async fn change_status(
         .bind(statuses)
         .bind(shards)
         .bind(deltas)
+        .bind(precondition.map(|_| tag.version().0))
         .fetch_one(&mut *conn)
         .await
         .map_err(db)?;
-        if moved {
-            return Ok(to);
+        if let Some(version) = moved {
+            return Ok(Tagged {
+                value: to,
+                tag: tag.with_version(Version(version)),
+            });
         }
     }
     Err(StoreError::Internal(
@@ -271,26 +289,39 @@ pub async fn change_status(
     ))
 }
 
-/// The order's status; with `lock`, holds the order row (`FOR UPDATE`) until the transaction
-/// ends.
-async fn order_status(
+/// The order's status and tag; with `lock`, holds the order row (`FOR UPDATE`) until the
+/// transaction ends.
+async fn order_state(
     conn: &mut PgConnection,
     account: AccountId,
     id: PurchaseOrderId,
     lock: bool,
-) -> StoreResult<Status> {
-    let status: String = sqlx::query_scalar(&format!(
-        "SELECT status FROM purchase_orders WHERE account_id = $1 AND id = $2 {}",
-        if lock { "FOR UPDATE" } else { "" }
+) -> StoreResult<(Status, Tag)> {
+    let sql = if lock {
+        ORDER_STATE_LOCKED
+    } else {
+        ORDER_STATE
+    };
+    let (status, version, supplier_version): (String, i64, i64) = sqlx::query_as(sql)
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    Ok((
+        parse_status(&status)?,
+        Tag::of_order(Version(version), Version(supplier_version)),
     ))
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    parse_status(&status)
 }
+
+const ORDER_STATE: &str = "SELECT po.status, po.version, s.version
+     FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+     WHERE po.account_id = $1 AND po.id = $2";
+const ORDER_STATE_LOCKED: &str = "SELECT po.status, po.version, s.version
+     FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+     WHERE po.account_id = $1 AND po.id = $2
+     FOR UPDATE OF po";
 
 /// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
 /// Both rows stay key-share locked until commit, so a concurrent warehouse delete waits and then
@@ -353,7 +384,7 @@ pub async fn allocate_order_number(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    purchase_order::check_references(input, col(&row, 0)?, col(&row, 1)?)?;
+    purchase_order::check_references(input, col::<Option<String>>(&row, 0)?, col(&row, 1)?)?;
     Ok(format_order_number(day, col(&row, 2)?))
 }
 
@@ -393,7 +424,7 @@ async fn write_details(
     sqlx::query(
         "UPDATE purchase_orders SET order_date = $2, expected_delivery_date = $3, payment_terms = $4,
                 payment_status = $5, currency_code = $6, shipping_carrier = $7, tracking_number = $8,
-                reference_number = $9, note_to_supplier = $10, updated_at = $11,
+                reference_number = $9, note_to_supplier = $10, updated_at = $11, version = version + 1,
                 supplier_id = COALESCE($12, supplier_id), warehouse_id = COALESCE($13, warehouse_id)
          WHERE id = $1",
     )
@@ -418,17 +449,29 @@ async fn write_details(
 
 #[async_trait]
 impl PurchaseOrders for PgStore {
-    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
+        let account = w.account;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let now = crate::store::now();
-        // Two statements, each a transaction of its own: see `allocate_order_number`.
-        let number = allocate_order_number(&mut conn, account, &input, now).await?;
-        create(&mut conn, account, &input, now, number).await
+        let Some(once) = w.once else {
+            // Two statements, each a transaction of its own: see `allocate_order_number`.
+            let number = allocate_order_number(&mut conn, account, &input, now).await?;
+            return create(&mut conn, account, &input, now, number).await;
+        };
+        // A sequential retry is answered before a number is allocated, so it skips none.
+        if let Some(verdict) = super::once::replayed(&mut conn, account, &once.claim).await? {
+            return Err(verdict);
+        }
+        let number = allocate_order_number(&mut conn, account, &input, now).await;
+        keyed!(&mut *conn, account, once, |tx| match number {
+            Ok(number) => create(&mut tx, account, &input, now, number).await,
+            Err(refused) => Err(refused),
+        })
     }
 
     #[tracing::instrument(name = "store.get_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -450,38 +493,74 @@ impl PurchaseOrders for PgStore {
         read!(self, |conn| list(&mut conn, account, &filter, &page).await)
     }
 
-    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn replace_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        write_tx!(self, |tx| replace(&mut tx, account, id, &input).await)
-    }
-
-    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn update_shipping_details(
-        &self,
-        account: AccountId,
-        id: PurchaseOrderId,
-        patch: ShippingDetailsPatch,
-    ) -> StoreResult<PurchaseOrder> {
-        write_tx!(self, |tx| update_shipping_details(
-            &mut tx, account, id, patch
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| replace(
+            &mut tx,
+            account,
+            id,
+            &input,
+            precondition.as_ref()
         )
         .await)
     }
 
-    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %w.account, id = %id))]
+    async fn update_shipping_details(
+        &self,
+        w: Write<PurchaseOrder>,
+        id: PurchaseOrderId,
+        patch: ShippingDetailsPatch,
+    ) -> StoreResult<PurchaseOrder> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| update_shipping_details(
+            &mut tx,
+            account,
+            id,
+            patch.clone(),
+            precondition.as_ref()
+        )
+        .await)
+    }
+
+    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn change_status(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         to: Status,
-    ) -> StoreResult<Status> {
-        // Compare-and-set statements, each a transaction of its own: see `change_status`.
+    ) -> StoreResult<Tagged<Status>> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        change_status(&mut conn, account, id, to).await
+        match once {
+            // Compare-and-set statements, each a transaction of its own: see `change_status`.
+            None => change_status(&mut conn, account, id, to, precondition.as_ref()).await,
+            Some(once) => keyed!(&mut *conn, account, once, |tx| change_status(
+                &mut tx,
+                account,
+                id,
+                to,
+                precondition.as_ref()
+            )
+            .await),
+        }
     }
 }

@@ -17,7 +17,9 @@ use crate::domain::receiving::{self, Order, OrderLine, Plan, Referenced};
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::StockValue;
-use crate::store::{Receiving, StoreError, StoreResult, now};
+use crate::domain::version::{Precondition, Tag, Version};
+use crate::store::write::check;
+use crate::store::{Receiving, StoreError, StoreResult, Tagged, Write, now};
 use async_trait::async_trait;
 
 pub async fn receive(
@@ -26,9 +28,11 @@ pub async fn receive(
     id: PurchaseOrderId,
     lines: &[ReceiveLine],
     request_id: &str,
-) -> StoreResult<Status> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
     let order = lock_order(conn, account, id).await?;
     let status = order.status;
+    check(precondition, order.tag)?;
     ensure_allowed(id, status, Action::Receive)?;
 
     let order_lines: HashMap<String, OrderLine> = sqlx::query(
@@ -64,11 +68,14 @@ pub async fn receive(
     };
     let plan = receiving::plan(stored, lines, &referenced)?;
     let next = plan.next;
-    write_receipt(conn, account, &order, lines, request_id, &plan).await?;
+    let version = write_receipt(conn, account, &order, lines, request_id, &plan).await?;
     if next != status {
         super::order_counts::count_status(conn, account, status, next).await?;
     }
-    Ok(next)
+    Ok(Tagged {
+        value: next,
+        tag: order.tag.with_version(version),
+    })
 }
 
 /// The order a receipt is for, locked (`FOR UPDATE`) until the transaction ends.
@@ -77,6 +84,7 @@ struct LockedOrder {
     status: Status,
     warehouse: WarehouseId,
     currency: String,
+    tag: Tag,
 }
 
 async fn lock_order(
@@ -85,7 +93,10 @@ async fn lock_order(
     id: PurchaseOrderId,
 ) -> StoreResult<LockedOrder> {
     let row = sqlx::query(
-        "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = $1 AND id = $2 FOR UPDATE",
+        "SELECT po.status, po.warehouse_id, po.currency_code, po.version, s.version
+         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+         WHERE po.account_id = $1 AND po.id = $2
+         FOR UPDATE OF po",
     )
     .bind(account.0)
     .bind(id.0)
@@ -99,6 +110,10 @@ async fn lock_order(
         status: super::rows::parse_status(&status)?,
         warehouse: WarehouseId(row.try_get(1).map_err(db)?),
         currency: row.try_get(2).map_err(db)?,
+        tag: Tag::of_order(
+            Version(row.try_get(3).map_err(db)?),
+            Version(row.try_get(4).map_err(db)?),
+        ),
     })
 }
 
@@ -106,6 +121,7 @@ async fn lock_order(
 /// counters, the stock at each (location, SKU, lot), and the order's new status. Entries of one
 /// SKU, or of one stock row, are summed first, since one statement may change a row only once;
 /// stock rows are written in key order, so concurrent receipts lock them in the same order.
+/// Returns the order's new version.
 async fn write_receipt(
     conn: &mut PgConnection,
     account: AccountId,
@@ -113,7 +129,7 @@ async fn write_receipt(
     lines: &[ReceiveLine],
     request_id: &str,
     plan: &Plan,
-) -> StoreResult<()> {
+) -> StoreResult<Version> {
     // The units of an entry that count toward the stock's average cost: those with a unit cost.
     // Their value is exact in the domain's 128 bits and goes over as text into NUMERIC, which
     // BIGINT (and a bigint array) could not hold.
@@ -128,7 +144,7 @@ async fn write_receipt(
             None => (0, "0".to_owned()),
         })
         .unzip();
-    sqlx::query(
+    let version: i64 = sqlx::query_scalar(
         "WITH receipt AS (
              INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at)
              VALUES ($1, $2, $3, $4)
@@ -167,7 +183,8 @@ async fn write_receipt(
                      WHEN il.currency_code IS NULL OR il.currency_code = excluded.currency_code
                          THEN excluded.currency_code
                      ELSE '*' END)
-         UPDATE purchase_orders SET status = $15, updated_at = $4 WHERE id = $2",
+         UPDATE purchase_orders SET status = $15, updated_at = $4, version = version + 1 WHERE id = $2
+         RETURNING version",
     )
     .bind(account.0)
     .bind(order.id.0)
@@ -184,10 +201,10 @@ async fn write_receipt(
     .bind(order.warehouse.0)
     .bind(&order.currency)
     .bind(plan.next.as_str())
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(())
+    Ok(Version(version))
 }
 
 /// The warehouse of each entry's location (`None` when it is not a location of the account), in
@@ -267,20 +284,26 @@ async fn warehouse_on_hand(
 
 #[async_trait]
 impl Receiving for PgStore {
-    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn receive(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         lines: Vec<ReceiveLine>,
         request_id: String,
-    ) -> StoreResult<Status> {
-        write_tx!(self, |tx| receive(
+    ) -> StoreResult<Tagged<Status>> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| receive(
             &mut tx,
             account,
             id,
             &lines,
-            &request_id
+            &request_id,
+            precondition.as_ref()
         )
         .await)
     }

@@ -7,6 +7,9 @@ use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::domain::version::{Precondition, Tag, Version};
+use crate::store::Write;
+use crate::store::write::check;
 use crate::store::{StoreError, StoreResult, found, now};
 use crate::store::{Suppliers, rows};
 use async_trait::async_trait;
@@ -77,16 +80,31 @@ pub async fn update(
     account: AccountId,
     id: SupplierId,
     input: &SupplierInput,
-) -> StoreResult<()> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
+    if precondition.is_some() {
+        // Locked, so that no other write slips in between the check and this one.
+        let current: i64 = sqlx::query_scalar(
+            "SELECT version FROM suppliers WHERE account_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        check(precondition, Tag::of(Version(current)))?;
+    }
     ensure_name_free(conn, account, Some(id), &input.supplier_name).await?;
     // A savepoint, so that a unique violation leaves the transaction usable for the lookup
     // that names the other supplier.
     let mut savepoint = conn.begin().await.map_err(db)?;
-    let outcome = sqlx::query(
+    let outcome = sqlx::query_scalar::<_, i64>(
         "UPDATE suppliers SET name = $3, name_key = $4, email = $5, address_line_1 = $6, address_line_2 = $7,
                 city = $8, state = $9, postal_code = $10, country_code = $11, contact_name = $12,
-                contact_phone = $13, updated_at = $14
-         WHERE account_id = $1 AND id = $2",
+                contact_phone = $13, updated_at = $14, version = version + 1
+         WHERE account_id = $1 AND id = $2
+         RETURNING version",
     )
     .bind(account.0)
     .bind(id.0)
@@ -102,16 +120,14 @@ pub async fn update(
     .bind(&input.contact_name)
     .bind(&input.contact_phone)
     .bind(now())
-    .execute(&mut *savepoint)
+    .fetch_optional(&mut *savepoint)
     .await;
     match outcome {
-        Ok(done) => {
+        Ok(version) => {
             savepoint.commit().await.map_err(db)?;
-            if done.rows_affected() == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
+            version
+                .map(|v| Tag::of(Version(v)))
+                .ok_or(StoreError::NotFound)
         }
         Err(err) if is_unique_violation(&err, NAME_UNIQUE) => {
             savepoint.rollback().await.map_err(db)?;
@@ -207,13 +223,15 @@ fn duplicate(name: &str, other: SupplierId) -> StoreError {
 
 #[async_trait]
 impl Suppliers for PgStore {
-    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_supplier(
         &self,
-        account: AccountId,
+        w: Write<SupplierId>,
         input: SupplierInput,
     ) -> StoreResult<SupplierId> {
-        write_tx!(self, |tx| create(&mut tx, account, &input).await)
+        let account = w.account;
+        write_once!(self, account, w.once, |tx| create(&mut tx, account, &input)
+            .await)
     }
 
     #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -225,14 +243,26 @@ impl Suppliers for PgStore {
         found(read!(self, |conn| get(&mut conn, account, id).await))
     }
 
-    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn update_supplier(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: SupplierId,
         input: SupplierInput,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| update(&mut tx, account, id, &input).await)
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| update(
+            &mut tx,
+            account,
+            id,
+            &input,
+            precondition.as_ref()
+        )
+        .await)
     }
 
     #[tracing::instrument(name = "store.list_suppliers", level = "debug", skip_all, fields(account = %account))]

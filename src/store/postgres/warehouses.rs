@@ -5,7 +5,10 @@ use super::{db, page_bounds};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
+use crate::domain::version::{Precondition, Tag, Version};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::Write;
+use crate::store::write::check;
 use crate::store::{StoreError, StoreResult, found, now};
 use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
@@ -77,22 +80,26 @@ pub async fn rename(
     account: AccountId,
     id: WarehouseId,
     name: &str,
-) -> StoreResult<()> {
-    let changed =
-        sqlx::query("UPDATE inventory_warehouses SET name = $3, updated_at = $4 WHERE account_id = $1 AND id = $2")
-            .bind(account.0)
-            .bind(id.0)
-            .bind(name)
-            .bind(now())
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?
-            .rows_affected();
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
+    if precondition.is_some() {
+        let current = find(conn, account, id, "FOR UPDATE").await?;
+        check(precondition, current.tag())?;
     }
+    let version: i64 = sqlx::query_scalar(
+        "UPDATE inventory_warehouses SET name = $3, updated_at = $4, version = version + 1
+         WHERE account_id = $1 AND id = $2
+         RETURNING version",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(name)
+    .bind(now())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    Ok(Tag::of(Version(version)))
 }
 
 /// Deletes a warehouse and its locations. Refused while a purchase order refers to it.
@@ -224,21 +231,27 @@ pub async fn update_location(
     account: AccountId,
     id: LocationId,
     change: LocationChange,
-) -> StoreResult<()> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
     // Locked: two partial updates (one the name, one the barcode) must not undo each other.
     let current = find_location(conn, account, id, "FOR UPDATE").await?;
+    check(precondition, current.tag())?;
     let name = change.name.unwrap_or(current.name);
     let barcode = change.barcode.unwrap_or(current.barcode);
-    sqlx::query("UPDATE inventory_locations SET name = $3, barcode = $4, updated_at = $5 WHERE account_id = $1 AND id = $2")
-        .bind(account.0)
-        .bind(id.0)
-        .bind(name)
-        .bind(barcode)
-        .bind(now())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    Ok(())
+    sqlx::query(
+        "UPDATE inventory_locations SET name = $3, barcode = $4, updated_at = $5, version = $6
+         WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(name)
+    .bind(barcode)
+    .bind(now())
+    .bind(current.version.next().0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(Tag::of(current.version.next()))
 }
 
 /// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
@@ -312,9 +325,11 @@ pub async fn list_locations(
 
 #[async_trait]
 impl Warehouses for PgStore {
-    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %account))]
-    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
-        write_tx!(self, |tx| create(&mut tx, account, &name).await)
+    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %w.account))]
+    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse> {
+        let account = w.account;
+        write_once!(self, account, w.once, |tx| create(&mut tx, account, &name)
+            .await)
     }
 
     #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -326,14 +341,26 @@ impl Warehouses for PgStore {
         found(read!(self, |conn| get(&mut conn, account, id).await))
     }
 
-    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn rename_warehouse(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: WarehouseId,
         name: String,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| rename(&mut tx, account, id, &name).await)
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| rename(
+            &mut tx,
+            account,
+            id,
+            &name,
+            precondition.as_ref()
+        )
+        .await)
     }
 
     #[tracing::instrument(name = "store.delete_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -356,13 +383,17 @@ impl Warehouses for PgStore {
         read!(self, |conn| list(&mut conn, account, &page).await)
     }
 
-    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_location(
         &self,
-        account: AccountId,
+        w: Write<Location>,
         input: NewLocation,
     ) -> StoreResult<Location> {
-        write_tx!(self, |tx| create_location(&mut tx, account, &input).await)
+        let account = w.account;
+        write_once!(self, account, w.once, |tx| create_location(
+            &mut tx, account, &input
+        )
+        .await)
     }
 
     #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -374,15 +405,26 @@ impl Warehouses for PgStore {
         found(read!(self, |conn| get_location(&mut conn, account, id).await))
     }
 
-    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn update_location(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: LocationId,
         change: LocationChange,
-    ) -> StoreResult<()> {
-        write_tx!(self, |tx| update_location(&mut tx, account, id, change)
-            .await)
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        write_once!(self, account, once, |tx| update_location(
+            &mut tx,
+            account,
+            id,
+            change.clone(),
+            precondition.as_ref()
+        )
+        .await)
     }
 
     #[tracing::instrument(name = "store.delete_location", level = "debug", skip_all, fields(account = %account, id = %id))]

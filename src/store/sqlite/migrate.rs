@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "secrets",
         sql: include_str!("../../../migrations/sqlite/0005_secrets.sql"),
     },
+    Migration {
+        version: 6,
+        name: "versions_and_keys",
+        sql: include_str!("../../../migrations/sqlite/0006_versions_and_keys.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

@@ -12,6 +12,7 @@ use rusqlite::{Connection, ErrorCode, Row};
 use super::key_cache::KeyCache;
 use super::{Fault, Store, StoreError, StoreResult};
 use crate::domain::page::PageRequest;
+use crate::domain::version::Version;
 
 mod accounts;
 mod engine;
@@ -20,6 +21,7 @@ mod ledger;
 
 pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
+mod once;
 mod order_counts;
 mod purchase_orders;
 mod receiving;
@@ -178,6 +180,23 @@ fn parse_text<T, E>(
     parse(raw).map_err(|_| conversion(format!("bad {what} '{raw}' in the database")))
 }
 
+/// The version of the account's row `id` of `table`; `NotFound` when there is none.
+fn version_of(
+    conn: &Connection,
+    table: &'static str,
+    account: crate::domain::ids::AccountId,
+    id: i64,
+) -> StoreResult<Version> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(&format!(
+        "SELECT version FROM {table} WHERE account_id = ?1 AND id = ?2"
+    ))
+    .and_then(|mut s| s.query_row([account.0, id], |r| r.get(0)).optional())
+    .map_err(db)?
+    .map(Version)
+    .ok_or(StoreError::NotFound)
+}
+
 fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
@@ -234,6 +253,12 @@ impl Store for SqliteStore {
                 .map_err(db)
             })
             .await
+    }
+
+    #[tracing::instrument(name = "store.purge_expired_keys", level = "debug", skip_all)]
+    async fn purge_expired_keys(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        let now = micros(now);
+        self.engine.write(move |c| once::purge(c, now, limit)).await
     }
 
     fn record_gauges(&self) {

@@ -15,9 +15,12 @@ use crate::domain::purchase_order::{
 };
 use crate::domain::refusal::{Action, Refusal, ensure_allowed};
 use crate::domain::status::Status;
+use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::rows::statement;
+use crate::store::write::check;
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found};
+use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 pub fn create(
@@ -25,7 +28,7 @@ pub fn create(
     account: AccountId,
     input: &PurchaseOrderInput,
 ) -> StoreResult<PurchaseOrder> {
-    let supplier_name = check_references(conn, account, input)?;
+    let supplier = check_references(conn, account, input)?;
     let now = crate::store::now();
     let order_number = next_order_number(conn, account, now)?;
     let d = &input.details;
@@ -60,7 +63,7 @@ pub fn create(
     Ok(PurchaseOrder::new_draft(
         id,
         order_number,
-        supplier_name,
+        supplier,
         input,
         now,
     ))
@@ -165,8 +168,10 @@ pub fn replace(
     account: AccountId,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
+    precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let status = current_status(conn, account, id)?;
+    let (status, tag) = current_state(conn, account, id)?;
+    check(precondition, tag)?;
     ensure_allowed(id, status, Action::Replace)?;
     check_references(conn, account, input)?;
     write_details(
@@ -187,11 +192,14 @@ pub fn update_shipping_details(
     account: AccountId,
     id: PurchaseOrderId,
     patch: ShippingDetailsPatch,
+    precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
     let mut order = get(conn, account, id)?;
+    check(precondition, order.tag())?;
     ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None)?;
+    order.version = order.version.next();
     Ok(order)
 }
 
@@ -200,54 +208,86 @@ pub fn change_status(
     account: AccountId,
     id: PurchaseOrderId,
     to: Status,
-) -> StoreResult<Status> {
-    let from = current_status(conn, account, id)?;
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
+    let (from, tag) = current_state(conn, account, id)?;
+    check(precondition, tag)?;
     let to = from.transition(to).map_err(Refusal::from)?;
-    if to != from {
+    if to == from {
+        return Ok(Tagged { value: to, tag });
+    }
+    {
         // Conditional on the status just read, so the change applies to exactly that state.
         let changed = conn
             .prepare_cached(
-                "UPDATE purchase_orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2",
+                "UPDATE purchase_orders SET status = ?3, updated_at = ?4, version = version + 1
+                 WHERE id = ?1 AND status = ?2
+                 RETURNING version",
             )
-            .and_then(|mut s| s.execute(params![id.0, from.as_str(), to.as_str(), micros(crate::store::now())]))
+            .and_then(|mut s| {
+                s.query_row(
+                    params![
+                        id.0,
+                        from.as_str(),
+                        to.as_str(),
+                        micros(crate::store::now())
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
             .map_err(db)?;
-        if changed != 1 {
+        let Some(version) = changed else {
             return Err(StoreError::Internal(
                 format!("status of {id} changed under a write transaction").into(),
             ));
-        }
+        };
         count_status(conn, account, Some(from), to)?;
+        Ok(Tagged {
+            value: to,
+            tag: tag.with_version(Version(version)),
+        })
     }
-    Ok(to)
 }
 
-fn current_status(
+/// The order's status and tag.
+pub(super) fn current_state(
     conn: &Connection,
     account: AccountId,
     id: PurchaseOrderId,
-) -> StoreResult<Status> {
-    conn.prepare_cached("SELECT status FROM purchase_orders WHERE account_id = ?1 AND id = ?2")
-        .and_then(|mut s| {
-            s.query_row(params![account.0, id.0], |r| {
-                parse_text(r, 0, "status", str::parse::<Status>)
-            })
-            .optional()
+) -> StoreResult<(Status, Tag)> {
+    conn.prepare_cached(
+        "SELECT po.status, po.version, s.version
+         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+         WHERE po.account_id = ?1 AND po.id = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![account.0, id.0], |r| {
+            Ok((
+                parse_text(r, 0, "status", str::parse::<Status>)?,
+                Tag::of_order(Version(r.get(1)?), Version(r.get(2)?)),
+            ))
         })
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)
+        .optional()
+    })
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
 }
 
-/// Checks that the supplier and warehouse exist in the account; returns the supplier's name.
+/// Checks that the supplier and warehouse exist in the account; returns the supplier's name and
+/// version.
 fn check_references(
     conn: &Connection,
     account: AccountId,
     input: &PurchaseOrderInput,
-) -> StoreResult<String> {
-    let supplier: Option<String> = conn
-        .prepare_cached("SELECT name FROM suppliers WHERE account_id = ?1 AND id = ?2")
+) -> StoreResult<(String, Version)> {
+    let supplier: Option<(String, Version)> = conn
+        .prepare_cached("SELECT name, version FROM suppliers WHERE account_id = ?1 AND id = ?2")
         .and_then(|mut s| {
-            s.query_row(params![account.0, input.supplier_id.0], |r| r.get(0))
-                .optional()
+            s.query_row(params![account.0, input.supplier_id.0], |r| {
+                Ok((r.get(0)?, Version(r.get(1)?)))
+            })
+            .optional()
         })
         .map_err(db)?;
     let warehouse: bool = conn
@@ -317,7 +357,7 @@ fn write_details(
     conn.prepare_cached(
         "UPDATE purchase_orders SET order_date = ?2, expected_delivery_date = ?3, payment_terms = ?4,
                 payment_status = ?5, currency_code = ?6, shipping_carrier = ?7, tracking_number = ?8,
-                reference_number = ?9, note_to_supplier = ?10, updated_at = ?11,
+                reference_number = ?9, note_to_supplier = ?10, updated_at = ?11, version = version + 1,
                 supplier_id = COALESCE(?12, supplier_id), warehouse_id = COALESCE(?13, warehouse_id)
          WHERE id = ?1",
     )
@@ -344,13 +384,15 @@ fn write_details(
 
 #[async_trait]
 impl PurchaseOrders for SqliteStore {
-    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_purchase_order", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        self.engine.write(move |c| create(c, account, &input)).await
+        let account = w.account;
+        self.write_once(account, w.once, move |c| create(c, account, &input))
+            .await
     }
 
     #[tracing::instrument(name = "store.get_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -374,39 +416,57 @@ impl PurchaseOrders for SqliteStore {
             .await
     }
 
-    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.replace_purchase_order", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn replace_purchase_order(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        self.engine
-            .write(move |c| replace(c, account, id, &input))
-            .await
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            replace(c, account, id, &input, precondition.as_ref())
+        })
+        .await
     }
 
-    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_shipping_details", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn update_shipping_details(
         &self,
-        account: AccountId,
+        w: Write<PurchaseOrder>,
         id: PurchaseOrderId,
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder> {
-        self.engine
-            .write(move |c| update_shipping_details(c, account, id, patch.clone()))
-            .await
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            update_shipping_details(c, account, id, patch.clone(), precondition.as_ref())
+        })
+        .await
     }
 
-    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.change_status", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn change_status(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         to: Status,
-    ) -> StoreResult<Status> {
-        self.engine
-            .write(move |c| change_status(c, account, id, to))
-            .await
+    ) -> StoreResult<Tagged<Status>> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            change_status(c, account, id, to, precondition.as_ref())
+        })
+        .await
     }
 }

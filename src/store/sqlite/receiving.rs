@@ -16,7 +16,10 @@ use crate::domain::receiving::{self, Order, OrderLine, Referenced};
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::Stock;
+use crate::domain::version::{Precondition, Tag, Version};
+use crate::store::write::check;
 use crate::store::{Receiving, StoreError, StoreResult};
+use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 pub fn receive(
@@ -25,19 +28,28 @@ pub fn receive(
     id: PurchaseOrderId,
     lines: &[ReceiveLine],
     request_id: &str,
-) -> StoreResult<Status> {
-    let (status, warehouse, currency): (Status, i64, String) = conn
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
+    let (status, warehouse, currency, tag): (Status, i64, String, Tag) = conn
         .prepare_cached(
-            "SELECT status, warehouse_id, currency_code FROM purchase_orders WHERE account_id = ?1 AND id = ?2",
+            "SELECT po.status, po.warehouse_id, po.currency_code, po.version, s.version
+             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+             WHERE po.account_id = ?1 AND po.id = ?2",
         )
         .and_then(|mut s| {
             s.query_row(params![account.0, id.0], |r| {
-                Ok((parse_text(r, 0, "status", str::parse)?, r.get(1)?, r.get(2)?))
+                Ok((
+                    parse_text(r, 0, "status", str::parse)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    Tag::of_order(Version(r.get(3)?), Version(r.get(4)?)),
+                ))
             })
             .optional()
         })
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
+    check(precondition, tag)?;
     ensure_allowed(id, status, Action::Receive)?;
 
     let order_lines: HashMap<String, OrderLine> = conn
@@ -119,13 +131,20 @@ pub fn receive(
     }
 
     let next = plan.next;
-    conn.prepare_cached("UPDATE purchase_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![id.0, next.as_str(), micros(now)]))
+    let version: i64 = conn
+        .prepare_cached(
+            "UPDATE purchase_orders SET status = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1
+             RETURNING version",
+        )
+        .and_then(|mut s| s.query_row(params![id.0, next.as_str(), micros(now)], |r| r.get(0)))
         .map_err(db)?;
     if next != status {
         super::order_counts::count_status(conn, account, Some(status), next)?;
     }
-    Ok(next)
+    Ok(Tagged {
+        value: next,
+        tag: tag.with_version(Version(version)),
+    })
 }
 
 /// The warehouse of each entry's location (`None` when it is not a location of the account).
@@ -249,17 +268,23 @@ fn add_stock(
 
 #[async_trait]
 impl Receiving for SqliteStore {
-    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.receive", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn receive(
         &self,
-        account: AccountId,
+        w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         lines: Vec<ReceiveLine>,
         request_id: String,
-    ) -> StoreResult<Status> {
-        self.engine
-            .write(move |c| receive(c, account, id, &lines, &request_id))
-            .await
+    ) -> StoreResult<Tagged<Status>> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            receive(c, account, id, &lines, &request_id, precondition.as_ref())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.list_receipts", level = "debug", skip_all, fields(account = %account, id = %id))]

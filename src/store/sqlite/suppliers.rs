@@ -2,12 +2,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use super::rows::{all, one};
-use super::{count, db, page_bounds};
+use super::{count, db, page_bounds, version_of};
 use crate::domain::ids::{AccountId, SupplierId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::supplier::{Supplier, SupplierInput, name_key};
+use crate::domain::version::{Precondition, Tag, Version};
+use crate::store::Write;
 use crate::store::rows::statement;
+use crate::store::write::check;
 use crate::store::{StoreError, StoreResult, found};
 use crate::store::{Suppliers, rows};
 use async_trait::async_trait;
@@ -62,17 +65,23 @@ pub fn update(
     account: AccountId,
     id: SupplierId,
     input: &SupplierInput,
-) -> StoreResult<()> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
+    if precondition.is_some() {
+        let current = Tag::of(version_of(conn, "suppliers", account, id.0)?);
+        check(precondition, current)?;
+    }
     ensure_name_free(conn, account, Some(id), &input.supplier_name)?;
-    let changed = conn
+    let version: Option<i64> = conn
         .prepare_cached(
             "UPDATE suppliers SET name = ?3, name_key = ?4, email = ?5, address_line_1 = ?6, address_line_2 = ?7,
                     city = ?8, state = ?9, postal_code = ?10, country_code = ?11, contact_name = ?12,
-                    contact_phone = ?13, updated_at = ?14
-             WHERE account_id = ?1 AND id = ?2",
+                    contact_phone = ?13, updated_at = ?14, version = version + 1
+             WHERE account_id = ?1 AND id = ?2
+             RETURNING version",
         )
         .and_then(|mut s| {
-            s.execute(params![
+            s.query_row(params![
                 account.0,
                 id.0,
                 input.supplier_name,
@@ -87,14 +96,13 @@ pub fn update(
                 input.contact_name,
                 input.contact_phone,
                 crate::store::now().timestamp_micros()
-            ])
+            ], |r| r.get(0))
+            .optional()
         })
         .map_err(db)?;
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    version
+        .map(|v| Tag::of(Version(v)))
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn list(
@@ -152,13 +160,15 @@ fn ensure_name_free(
 
 #[async_trait]
 impl Suppliers for SqliteStore {
-    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_supplier", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_supplier(
         &self,
-        account: AccountId,
+        w: Write<SupplierId>,
         input: SupplierInput,
     ) -> StoreResult<SupplierId> {
-        self.engine.write(move |c| create(c, account, &input)).await
+        let account = w.account;
+        self.write_once(account, w.once, move |c| create(c, account, &input))
+            .await
     }
 
     #[tracing::instrument(name = "store.get_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -170,16 +180,22 @@ impl Suppliers for SqliteStore {
         found(self.engine.read_now(move |c| get(c, account, id)))
     }
 
-    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_supplier", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn update_supplier(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: SupplierId,
         input: SupplierInput,
-    ) -> StoreResult<()> {
-        self.engine
-            .write(move |c| update(c, account, id, &input))
-            .await
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            update(c, account, id, &input, precondition.as_ref())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.list_suppliers", level = "debug", skip_all, fields(account = %account))]

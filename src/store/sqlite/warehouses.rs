@@ -2,12 +2,15 @@ use rusqlite::{Connection, params};
 
 use super::SqliteStore;
 use super::rows::{all, one};
-use super::{count, db, page_bounds};
+use super::{count, db, page_bounds, version_of};
 use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
+use crate::domain::version::{Precondition, Tag};
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::store::Write;
 use crate::store::rows::statement;
+use crate::store::write::check;
 use crate::store::{StoreError, StoreResult, found};
 use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
@@ -39,16 +42,18 @@ pub fn rename(
     account: AccountId,
     id: WarehouseId,
     name: &str,
-) -> StoreResult<()> {
-    let changed = conn
-        .prepare_cached("UPDATE inventory_warehouses SET name = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2")
-        .and_then(|mut s| s.execute(params![account.0, id.0, name, crate::store::now().timestamp_micros()]))
-        .map_err(db)?;
-    if changed == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
+    let current = version_of(conn, "inventory_warehouses", account, id.0)?;
+    check(precondition, Tag::of(current))?;
+    conn.prepare_cached(
+        "UPDATE inventory_warehouses SET name = ?3, updated_at = ?4, version = ?5 WHERE account_id = ?1 AND id = ?2",
+    )
+    .and_then(|mut s| {
+        s.execute(params![account.0, id.0, name, crate::store::now().timestamp_micros(), current.next().0])
+    })
+    .map_err(db)?;
+    Ok(Tag::of(current.next()))
 }
 
 /// Deletes a warehouse and its locations. Refused while a purchase order refers to it.
@@ -151,16 +156,19 @@ pub fn update_location(
     account: AccountId,
     id: LocationId,
     change: LocationChange,
-) -> StoreResult<()> {
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tag> {
     let current = get_location(conn, account, id)?;
+    check(precondition, current.tag())?;
     let name = change.name.unwrap_or(current.name);
     let barcode = change.barcode.unwrap_or(current.barcode);
+    let version = current.version.next();
     conn.prepare_cached(
-        "UPDATE inventory_locations SET name = ?3, barcode = ?4, updated_at = ?5 WHERE account_id = ?1 AND id = ?2",
+        "UPDATE inventory_locations SET name = ?3, barcode = ?4, updated_at = ?5, version = ?6 WHERE account_id = ?1 AND id = ?2",
     )
-    .and_then(|mut s| s.execute(params![account.0, id.0, name, barcode, crate::store::now().timestamp_micros()]))
+    .and_then(|mut s| s.execute(params![account.0, id.0, name, barcode, crate::store::now().timestamp_micros(), version.0]))
     .map_err(db)?;
-    Ok(())
+    Ok(Tag::of(version))
 }
 
 /// Deletes a location. Refused while receipts refer to it (the receipt ledger is never
@@ -223,9 +231,11 @@ pub fn list_locations(
 
 #[async_trait]
 impl Warehouses for SqliteStore {
-    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %account))]
-    async fn create_warehouse(&self, account: AccountId, name: String) -> StoreResult<Warehouse> {
-        self.engine.write(move |c| create(c, account, &name)).await
+    #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %w.account))]
+    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse> {
+        let account = w.account;
+        self.write_once(account, w.once, move |c| create(c, account, &name))
+            .await
     }
 
     #[tracing::instrument(name = "store.get_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -237,16 +247,22 @@ impl Warehouses for SqliteStore {
         found(self.engine.read_now(move |c| get(c, account, id)))
     }
 
-    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.rename_warehouse", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn rename_warehouse(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: WarehouseId,
         name: String,
-    ) -> StoreResult<()> {
-        self.engine
-            .write(move |c| rename(c, account, id, &name))
-            .await
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            rename(c, account, id, &name, precondition.as_ref())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.delete_warehouse", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -270,15 +286,17 @@ impl Warehouses for SqliteStore {
         self.engine.read(move |c| list(c, account, &page)).await
     }
 
-    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_location", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_location(
         &self,
-        account: AccountId,
+        w: Write<Location>,
         input: NewLocation,
     ) -> StoreResult<Location> {
-        self.engine
-            .write(move |c| create_location(c, account, &input))
-            .await
+        let account = w.account;
+        self.write_once(account, w.once, move |c| {
+            create_location(c, account, &input)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.get_location", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -290,16 +308,22 @@ impl Warehouses for SqliteStore {
         found(self.engine.read_now(move |c| get_location(c, account, id)))
     }
 
-    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.update_location", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn update_location(
         &self,
-        account: AccountId,
+        w: Write<Tag>,
         id: LocationId,
         change: LocationChange,
-    ) -> StoreResult<()> {
-        self.engine
-            .write(move |c| update_location(c, account, id, change.clone()))
-            .await
+    ) -> StoreResult<Tag> {
+        let Write {
+            account,
+            precondition,
+            once,
+        } = w;
+        self.write_once(account, once, move |c| {
+            update_location(c, account, id, change.clone(), precondition.as_ref())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.delete_location", level = "debug", skip_all, fields(account = %account, id = %id))]
