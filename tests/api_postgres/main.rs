@@ -24,6 +24,8 @@ mod auth;
 mod cli;
 #[path = "../api/concurrency.rs"]
 mod concurrency;
+#[path = "../api/conditional.rs"]
+mod conditional;
 #[path = "../api/connections/mod.rs"]
 mod connections;
 #[path = "../api/documents.rs"]
@@ -34,6 +36,8 @@ mod errors;
 mod filters;
 #[path = "../api/hostile_input.rs"]
 mod hostile_input;
+#[path = "../api/idempotency.rs"]
+mod idempotency;
 #[path = "../api/locations.rs"]
 mod locations;
 #[path = "../api/money.rs"]
