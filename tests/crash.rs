@@ -78,10 +78,18 @@ async fn post(
     response.json().await.map_err(|e| e.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_loses_no_acknowledged_write_and_leaves_no_half_applied_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("procura.db");
+/// A migrated database with an API key, a supplier and a warehouse; the server that made them
+/// is stopped again.
+struct Prepared {
+    database: std::path::PathBuf,
+    key: String,
+    supplier: String,
+    warehouse: String,
+    http: reqwest::Client,
+}
+
+async fn prepared(dir: &Path) -> Prepared {
+    let database = dir.join("procura.db");
     assert!(
         procura(&database)
             .arg("migrate")
@@ -127,7 +135,25 @@ async fn a_killed_server_loses_no_acknowledged_write_and_leaves_no_half_applied_
         .as_str()
         .unwrap()
         .to_owned();
-    drop(server);
+    Prepared {
+        database,
+        key,
+        supplier,
+        warehouse,
+        http,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_loses_no_acknowledged_write_and_leaves_no_half_applied_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let Prepared {
+        database,
+        key,
+        supplier,
+        warehouse,
+        http,
+    } = prepared(dir.path()).await;
 
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     for round in 0..3 {
@@ -251,4 +277,111 @@ async fn a_killed_server_loses_no_acknowledged_write_and_leaves_no_half_applied_
     }
     let distinct: HashSet<_> = numbers.iter().collect();
     assert_eq!(distinct.len(), numbers.len());
+}
+
+/// A keyed create: status, whether replayed, body.
+async fn keyed_create(
+    http: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> Result<(u16, bool, Value), String> {
+    let response = http
+        .post(format!("{url}/v2/purchase_orders"))
+        .header("API-Key", api_key)
+        .header("Idempotency-Key", idempotency_key)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    let body = response.json().await.map_err(|e| e.to_string())?;
+    Ok((status, replayed, body))
+}
+
+/// Keyed creates in flight when the server is killed, then every one of them retried with its key
+/// after a restart: an acknowledged create replays its answer, one whose effect committed before
+/// its answer was lost replays too, and one that never committed is written now. Either way every
+/// key ends with exactly one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_crash_replays_what_was_written_and_writes_what_was_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = prepared(dir.path()).await;
+    // (key, body, the answer if one came back)
+    type Sent = Vec<(String, Value, Option<Value>)>;
+    let sent: Arc<Mutex<Sent>> = Arc::default();
+    let server = start(&p.database);
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..16)
+        .map(|t| {
+            let (http, key, url, stop) = (p.http.clone(), p.key.clone(), server.url.clone(), stop.clone());
+            let (supplier, warehouse, sent) = (p.supplier.clone(), p.warehouse.clone(), sent.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let idempotency_key = format!("k-{t}-{n}");
+                    let body = json!({
+                        "supplier_id": supplier, "warehouse_id": warehouse, "reference_number": idempotency_key,
+                        "products": [{ "sku": "A", "quantity": 1, "cost": 1.5 }],
+                    });
+                    let answer = keyed_create(&http, &url, &key, &idempotency_key, &body).await;
+                    let acknowledged = answer.as_ref().ok().map(|(_, _, order)| order.clone());
+                    let died = acknowledged.is_none();
+                    sent.lock().unwrap().push((idempotency_key, body, acknowledged));
+                    if died {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    drop(server); // SIGKILL while requests are in flight
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let sent = sent.lock().unwrap().clone();
+    let lost = sent
+        .iter()
+        .filter(|(_, _, answer)| answer.is_none())
+        .count();
+    assert!(
+        sent.len() > 50 && lost > 0,
+        "{} sent, {lost} unanswered",
+        sent.len()
+    );
+    let server = start(&p.database);
+    for (idempotency_key, body, acknowledged) in &sent {
+        let (status, replayed, order) =
+            keyed_create(&p.http, &server.url, &p.key, idempotency_key, body)
+                .await
+                .unwrap();
+        assert_eq!(status, 200, "{idempotency_key}: {order}");
+        if let Some(acknowledged) = acknowledged {
+            assert!(replayed, "{idempotency_key} was written again");
+            assert_eq!(&order, acknowledged, "{idempotency_key}");
+        }
+        assert_eq!(order["reference_number"], idempotency_key.as_str());
+    }
+    // One order per key, none more.
+    let listed: Value = p
+        .http
+        .get(format!("{}/v2/purchase_orders?page_size=1", server.url))
+        .header("API-Key", &p.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["total"].as_u64(),
+        Some(sent.len() as u64),
+        "{listed}"
+    );
 }

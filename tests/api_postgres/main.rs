@@ -65,3 +65,4 @@ mod warehouses;
 
 mod multiprocess;
 mod outage;
+mod retries;

@@ -26,7 +26,7 @@ fn id_of(order: &Value) -> String {
 }
 
 /// Runs every future at once, each on a task of its own; returns their outputs in order.
-async fn all_at_once<T: Send + 'static>(
+pub(crate) async fn all_at_once<T: Send + 'static>(
     futures: Vec<impl Future<Output = T> + Send + 'static>,
 ) -> Vec<T> {
     let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();

@@ -13,6 +13,7 @@ mod harness;
 
 mod accounts;
 mod concurrency;
+mod idempotency_keys;
 mod migrations;
 mod order_lists;
 mod purchase_orders;
