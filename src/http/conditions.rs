@@ -11,6 +11,17 @@ use axum::response::{IntoResponse, Response};
 use super::error::{ApiError, ErrorCode, ErrorType};
 use crate::domain::version::{Precondition, Tag};
 
+/// The OpenAPI document's word on a read's conditional header.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "describes the header in the OpenAPI document; read by read_answer")]
+pub struct ConditionalRead {
+    /// The `ETag` of the copy the client holds (or several, comma-separated): when the object is
+    /// still that version the answer is 304 without a body.
+    #[param(rename = "If-None-Match", nullable = false)]
+    if_none_match: Option<String>,
+}
+
 /// The `ETag` value of `tag`: a strong entity tag.
 pub fn etag(tag: Tag) -> HeaderValue {
     // Digits and one dot, always a valid header value.

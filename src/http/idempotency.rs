@@ -39,6 +39,37 @@ pub const MAX_KEY_LENGTH: usize = 255;
 /// How long a key and its answer are kept by default (`--idempotency-key-ttl`).
 pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The OpenAPI document's word on a create's headers.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+pub struct KeyedCreate {
+    /// Makes a retry safe: the first request with a key is written and its answer kept for 24
+    /// hours; a retry with the same key and request gets that answer again with
+    /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
+    /// refused with 422. Keys are per account; a UUID makes a good one.
+    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    idempotency_key: Option<String>,
+}
+
+/// The OpenAPI document's word on the headers of a change to an existing object.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+pub struct KeyedChange {
+    /// Makes a retry safe: the first request with a key is written and its answer kept for 24
+    /// hours; a retry with the same key and request gets that answer again with
+    /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
+    /// refused with 422. Keys are per account; a UUID makes a good one.
+    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    idempotency_key: Option<String>,
+    /// The `ETag` of the version the change is made from (or several, comma-separated): the
+    /// change is refused with 412, and nothing changes, when the object is no longer that
+    /// version. `*` makes no condition.
+    #[param(rename = "If-Match", nullable = false)]
+    if_match: Option<String>,
+}
+
 /// What a write takes from its request's headers: `If-Match` and `Idempotency-Key`.
 pub struct WriteHeaders {
     precondition: Option<Precondition>,

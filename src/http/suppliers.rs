@@ -12,13 +12,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::conditions::read_answer;
+use super::conditions::{ConditionalRead, read_answer};
 use super::declared::declared;
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
-use super::idempotency::{Render, WriteHeaders, refused, refused_at, success};
+use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, Path};
@@ -218,11 +218,11 @@ pub async fn list(
 
 /// [create_supplier](https://docs.shipstation.com/openapi/suppliers/create_supplier)
 // The links let fuzzers (schemathesis) follow a created id into the operations that use it.
-#[utoipa::path(post, path = "/v2/suppliers", operation_id = "create_supplier", tag = "suppliers",
+#[utoipa::path(post, path = "/v2/suppliers", operation_id = "create_supplier", tag = "suppliers", params(KeyedCreate),
     request_body = SupplierRequest,
     responses((status = 200, body = SupplierIdBody, links(
         ("get_supplier" = (operation_id = "get_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))),
-        ("update_supplier" = (operation_id = "update_supplier", parameters(("supplier_id" = "$response.body#/supplier_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+        ("update_supplier" = (operation_id = "update_supplier", parameters(("supplier_id" = "$response.body#/supplier_id"))))), headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,
@@ -249,8 +249,8 @@ pub async fn create(
 
 /// [get_supplier](https://docs.shipstation.com/openapi/suppliers/get_supplier)
 #[utoipa::path(get, path = "/v2/suppliers/{supplier_id}", operation_id = "get_supplier", tag = "suppliers",
-    params(("supplier_id" = String, Path, example = "se-567")),
-    responses((status = 200, body = SupplierBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("supplier_id" = String, Path, example = "se-567"), ConditionalRead),
+    responses((status = 200, body = SupplierBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 304, description = "If-None-Match names the current version", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match")))))]
 pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
@@ -268,10 +268,10 @@ pub async fn show(
 
 /// [update_supplier](https://docs.shipstation.com/openapi/suppliers/update_supplier)
 #[utoipa::path(put, path = "/v2/suppliers/{supplier_id}", operation_id = "update_supplier", tag = "suppliers",
-    params(("supplier_id" = String, Path, example = "se-567")),
+    params(("supplier_id" = String, Path, example = "se-567"), KeyedChange),
     request_body = SupplierRequest,
-    responses((status = 200, body = SupplierIdBody), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = SupplierIdBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,

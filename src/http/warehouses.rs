@@ -12,13 +12,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::conditions::read_answer;
+use super::conditions::{ConditionalRead, read_answer};
 use super::declared::declared;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
-use super::idempotency::{Render, WriteHeaders, no_content, refused, refused_at, success};
+use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, no_content, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path, PathId};
@@ -282,12 +282,12 @@ pub async fn list_warehouses(
 
 /// [addNewInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
 // The links let fuzzers (schemathesis) follow a created id into the operations that use it.
-#[utoipa::path(post, path = "/v2/inventory_warehouses", operation_id = "addNewInventoryWarehouse", tag = "inventory",
+#[utoipa::path(post, path = "/v2/inventory_warehouses", operation_id = "addNewInventoryWarehouse", tag = "inventory", params(KeyedCreate),
     request_body = WarehouseRequest,
     responses((status = 200, body = WarehouseBody, links(
         ("getInventoryWarehouseById" = (operation_id = "getInventoryWarehouseById", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
         ("updateInventoryWarehouse" = (operation_id = "updateInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))),
-        ("deleteInventoryWarehouse" = (operation_id = "deleteInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+        ("deleteInventoryWarehouse" = (operation_id = "deleteInventoryWarehouse", parameters(("inventory_warehouse_id" = "$response.body#/inventory_warehouse_id"))))), headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn create_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
@@ -314,8 +314,8 @@ pub async fn create_warehouse(
 
 /// [getInventoryWarehouseById](https://docs.shipstation.com/openapi/inventory)
 #[utoipa::path(get, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "getInventoryWarehouseById",
-    tag = "inventory", params(("inventory_warehouse_id" = String, Path)),
-    responses((status = 200, body = WarehouseBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    tag = "inventory", params(("inventory_warehouse_id" = String, Path), ConditionalRead),
+    responses((status = 200, body = WarehouseBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 304, description = "If-None-Match names the current version", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match")))))]
 pub async fn show_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
@@ -333,9 +333,9 @@ pub async fn show_warehouse(
 
 /// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
 #[utoipa::path(put, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "updateInventoryWarehouse",
-    tag = "inventory", params(("inventory_warehouse_id" = String, Path)), request_body = WarehouseRequest,
-    responses((status = 204, description = "Renamed"), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    tag = "inventory", params(("inventory_warehouse_id" = String, Path), KeyedChange), request_body = WarehouseRequest,
+    responses((status = 204, description = "Renamed", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update_warehouse(
     State(state): State<AppState>,
     Account(account): Account,
@@ -421,12 +421,12 @@ pub async fn list_locations(
 
 /// [createInventoryLocation](https://docs.shipstation.com/openapi/inventory)
 // The links let fuzzers (schemathesis) follow a created id into the operations that use it.
-#[utoipa::path(post, path = "/v2/inventory_locations", operation_id = "createInventoryLocation", tag = "inventory",
+#[utoipa::path(post, path = "/v2/inventory_locations", operation_id = "createInventoryLocation", tag = "inventory", params(KeyedCreate),
     request_body = CreateLocationRequest,
     responses((status = 200, body = LocationBody, links(
         ("getInventoryLocationById" = (operation_id = "getInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
         ("updateInventoryLocation" = (operation_id = "updateInventoryLocation", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))),
-        ("deleteInventoryLocationById" = (operation_id = "deleteInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+        ("deleteInventoryLocationById" = (operation_id = "deleteInventoryLocationById", parameters(("inventory_location_id" = "$response.body#/inventory_location_id"))))), headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn create_location(
     State(state): State<AppState>,
     Account(account): Account,
@@ -453,8 +453,8 @@ pub async fn create_location(
 
 /// [getInventoryLocationById](https://docs.shipstation.com/openapi/inventory)
 #[utoipa::path(get, path = "/v2/inventory_locations/{inventory_location_id}", operation_id = "getInventoryLocationById",
-    tag = "inventory", params(("inventory_location_id" = String, Path)),
-    responses((status = 200, body = LocationBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    tag = "inventory", params(("inventory_location_id" = String, Path), ConditionalRead),
+    responses((status = 200, body = LocationBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 304, description = "If-None-Match names the current version", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match")))))]
 pub async fn show_location(
     State(state): State<AppState>,
     Account(account): Account,
@@ -472,9 +472,9 @@ pub async fn show_location(
 
 /// [updateInventoryLocation](https://docs.shipstation.com/openapi/inventory)
 #[utoipa::path(put, path = "/v2/inventory_locations/{inventory_location_id}", operation_id = "updateInventoryLocation",
-    tag = "inventory", params(("inventory_location_id" = String, Path)), request_body = UpdateLocationRequest,
-    responses((status = 204, description = "Updated"), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    tag = "inventory", params(("inventory_location_id" = String, Path), KeyedChange), request_body = UpdateLocationRequest,
+    responses((status = 204, description = "Updated", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update_location(
     State(state): State<AppState>,
     Account(account): Account,

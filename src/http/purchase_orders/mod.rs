@@ -9,11 +9,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::AppState;
-use super::conditions::read_answer;
+use super::conditions::{ConditionalRead, read_answer};
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
-use super::idempotency::{Render, WriteHeaders, refused, refused_at, success};
+use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS};
 use super::path::{Found, Path};
@@ -141,7 +141,7 @@ pub async fn list(
 /// [create_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/create_purchase_order).
 /// The order starts in `draft` with a new `order_number`.
 // The links let fuzzers (schemathesis) follow a created id into the operations that use it.
-#[utoipa::path(post, path = "/v2/purchase_orders", operation_id = "create_purchase_order", tag = "purchase_orders",
+#[utoipa::path(post, path = "/v2/purchase_orders", operation_id = "create_purchase_order", tag = "purchase_orders", params(KeyedCreate),
     request_body = PurchaseOrderRequest,
     responses((status = 200, body = PurchaseOrderBody, links(
         ("get_purchase_order" = (operation_id = "get_purchase_order", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
@@ -150,7 +150,7 @@ pub async fn list(
         ("update_purchase_order_shipping_details" = (operation_id = "update_purchase_order_shipping_details", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
         ("receives_purchase_order_products" = (operation_id = "receives_purchase_order_products", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
         ("get_purchase_order_summary_pdf" = (operation_id = "get_purchase_order_summary_pdf", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))),
-        ("get_purchase_order_received_summary_pdf" = (operation_id = "get_purchase_order_received_summary_pdf", parameters(("purchase_order_id" = "$response.body#/purchase_order_id")))))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+        ("get_purchase_order_received_summary_pdf" = (operation_id = "get_purchase_order_received_summary_pdf", parameters(("purchase_order_id" = "$response.body#/purchase_order_id"))))), headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,
@@ -193,8 +193,8 @@ fn order_render(id: PurchaseOrderId, rid: uuid::Uuid) -> Render<PurchaseOrder> {
 
 /// [get_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/get_purchase_order)
 #[utoipa::path(get, path = "/v2/purchase_orders/{purchase_order_id}", operation_id = "get_purchase_order",
-    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234")),
-    responses((status = 200, body = PurchaseOrderBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234"), ConditionalRead),
+    responses((status = 200, body = PurchaseOrderBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 304, description = "If-None-Match names the current version", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match")))))]
 pub async fn show(
     State(state): State<AppState>,
     Account(account): Account,
@@ -217,10 +217,10 @@ pub async fn show(
 /// [update_purchase_order](https://docs.shipstation.com/openapi/purchase_orders/update_purchase_order).
 /// Draft only; a full replacement.
 #[utoipa::path(put, path = "/v2/purchase_orders/{purchase_order_id}", operation_id = "update_purchase_order",
-    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234")),
+    tag = "purchase_orders", params(("purchase_order_id" = String, Path, example = "se-234"), KeyedChange),
     request_body = PurchaseOrderRequest,
-    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = PurchaseOrderBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update(
     State(state): State<AppState>,
     Account(account): Account,
@@ -245,9 +245,9 @@ pub async fn update(
 /// Open only; a patch (omitted fields unchanged, `null` clears).
 #[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/shipping_details",
     operation_id = "update_purchase_order_shipping_details", tag = "purchase_orders",
-    params(("purchase_order_id" = String, Path, example = "se-234")), request_body = ShippingDetailsRequest,
-    responses((status = 200, body = PurchaseOrderBody), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("purchase_order_id" = String, Path, example = "se-234"), KeyedChange), request_body = ShippingDetailsRequest,
+    responses((status = 200, body = PurchaseOrderBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update_shipping_details(
     State(state): State<AppState>,
     Account(account): Account,
@@ -269,9 +269,9 @@ pub async fn update_shipping_details(
 /// Checked and applied atomically against the stored status; asking for the current status is a no-op.
 #[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/status",
     operation_id = "update_purchase_order_status", tag = "purchase_orders",
-    params(("purchase_order_id" = String, Path, example = "se-234")), request_body = StatusRequest,
-    responses((status = 200, body = StatusBody), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("purchase_order_id" = String, Path, example = "se-234"), KeyedChange), request_body = StatusRequest,
+    responses((status = 200, body = StatusBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update_status(
     State(state): State<AppState>,
     Account(account): Account,

@@ -14,7 +14,7 @@ use super::super::declared::declared;
 use super::super::error::{ApiResult, ErrorResponse};
 use super::super::extract::{Account, JsonBody, QueryObject};
 use super::super::fields::{Fields, Obj, date_time, given, integer, string};
-use super::super::idempotency::{Render, WriteHeaders, refused_at, success};
+use super::super::idempotency::{KeyedChange, Render, WriteHeaders, refused_at, success};
 use super::super::json::Json;
 use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::super::path::{OrNotFound, Path};
@@ -196,9 +196,9 @@ fn entry(f: &mut Fields, o: Obj<'_>) -> Option<ReceiveLine> {
 /// Allowed in `open` and `receiving`; all entries apply together or none does.
 #[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/receives",
     operation_id = "receives_purchase_order_products", tag = "purchase_orders",
-    params(("purchase_order_id" = String, Path, example = "se-234")), request_body = ReceiveRequest,
-    responses((status = 200, body = ReceiveBody), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("purchase_order_id" = String, Path, example = "se-234"), KeyedChange), request_body = ReceiveRequest,
+    responses((status = 200, body = ReceiveBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn receive(
     State(state): State<AppState>,
     Account(account): Account,
