@@ -42,26 +42,44 @@ pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// The OpenAPI document's word on a create's headers.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+#[expect(
+    dead_code,
+    reason = "describes the headers in the OpenAPI document; read by WriteHeaders"
+)]
 pub struct KeyedCreate {
     /// Makes a retry safe: the first request with a key is written and its answer kept for 24
     /// hours; a retry with the same key and request gets that answer again with
     /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
     /// refused with 422. Keys are per account; a UUID makes a good one.
-    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
     idempotency_key: Option<String>,
 }
 
 /// The OpenAPI document's word on the headers of a change to an existing object.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+#[expect(
+    dead_code,
+    reason = "describes the headers in the OpenAPI document; read by WriteHeaders"
+)]
 pub struct KeyedChange {
     /// Makes a retry safe: the first request with a key is written and its answer kept for 24
     /// hours; a retry with the same key and request gets that answer again with
     /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
     /// refused with 422. Keys are per account; a UUID makes a good one.
-    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
     idempotency_key: Option<String>,
     /// The `ETag` of the version the change is made from (or several, comma-separated): the
     /// change is refused with 412, and nothing changes, when the object is no longer that
@@ -73,9 +91,8 @@ pub struct KeyedChange {
 /// What a write takes from its request's headers: `If-Match` and `Idempotency-Key`.
 pub struct WriteHeaders {
     precondition: Option<Precondition>,
-    key: Option<String>,
-    method: Method,
-    path: String,
+    /// The key, with the method and path its fingerprint covers.
+    key: Option<(String, Method, String)>,
     request_id: Uuid,
     ttl: Duration,
 }
@@ -92,13 +109,15 @@ where
         let precondition = conditions::precondition(parts)?;
         let key = match parts.headers.get(IDEMPOTENCY_KEY) {
             None => None,
-            Some(value) => Some(read_key(value)?),
+            Some(value) => Some((
+                read_key(value)?,
+                parts.method.clone(),
+                parts.uri.path().to_owned(),
+            )),
         };
         Ok(Self {
             precondition,
             key,
-            method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
             request_id: current_request_id(),
             ttl: state.idempotency_key_ttl,
         })
@@ -143,11 +162,11 @@ impl WriteHeaders {
         body: &Value,
         render: &Render<T>,
     ) -> Write<T> {
-        let once = self.key.as_ref().map(|key| {
+        let once = self.key.as_ref().map(|(key, method, path)| {
             let mut digest = Sha256::new();
-            digest.update(self.method.as_str());
+            digest.update(method.as_str());
             digest.update(b" ");
-            digest.update(self.path.as_bytes());
+            digest.update(path.as_bytes());
             digest.update(b"\n");
             // A `Value` always serializes.
             digest.update(serde_json::to_vec(body).unwrap_or_default());
@@ -156,8 +175,10 @@ impl WriteHeaders {
                 claim: Claim {
                     key: key.clone(),
                     fingerprint: digest.finalize().into(),
-                    expires_at: crate::store::now()
-                        + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::MAX),
+                    expires_at: chrono::Duration::from_std(self.ttl)
+                        .ok()
+                        .and_then(|ttl| crate::store::now().checked_add_signed(ttl))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
                 },
                 keep: Arc::new(move |outcome| Some(render(outcome))),
             }
