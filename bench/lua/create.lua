@@ -6,7 +6,7 @@ package.path = package.path .. ";bench/lua/?.lua"
 local common = require("common")
 setup = common.setup
 done = common.done
-local supplier, warehouse, keyed, n = nil, nil, false, 0
+local supplier, warehouse, keyed, run, n = nil, nil, false, os.time(), 0
 function init(args)
   common.init(args)
   supplier, warehouse, keyed = args[2], args[3], args[4] == "keyed"
@@ -24,7 +24,8 @@ request = function()
     -- wrk.format sends only the headers it is given, so the common ones are copied in.
     headers = {}
     for name, value in pairs(wrk.headers) do headers[name] = value end
-    headers["Idempotency-Key"] = "bench-create-" .. tag
+    -- Unique across runs on one database too (a run starts at a later second).
+    headers["Idempotency-Key"] = string.format("bench-create-%d-%s", run, tag)
   end
   return wrk.format("POST", "/v2/purchase_orders", headers, body)
 end

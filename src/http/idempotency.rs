@@ -10,7 +10,7 @@
 //! body, say) keeps nothing: the same request is refused the same way again, and a corrected one
 //! may reuse the key.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -156,11 +156,14 @@ impl WriteHeaders {
     /// The write's context for the store: the account, the precondition and, with a key, the
     /// claim on it (fingerprinted from the method, the path and the body as parsed, so that a
     /// retry that only spaces its JSON differently is the same request).
-    pub fn write<T: 'static>(
+    /// The answer a keyed write keeps is also left in `sent`, so that the handler sends it
+    /// without rendering the same outcome twice.
+    fn write<T: 'static>(
         &self,
         account: AccountId,
         body: &Value,
         render: &Render<T>,
+        sent: &Arc<Mutex<Option<KeptAnswer>>>,
     ) -> Write<T> {
         let once = self.key.as_ref().map(|(key, method, path)| {
             let mut digest = Sha256::new();
@@ -168,9 +171,9 @@ impl WriteHeaders {
             digest.update(b" ");
             digest.update(path.as_bytes());
             digest.update(b"\n");
-            // A `Value` always serializes.
-            digest.update(serde_json::to_vec(body).unwrap_or_default());
-            let render = Arc::clone(render);
+            // Written straight into the digest; a `Value` always serializes.
+            let _ = serde_json::to_writer(&mut digest, body);
+            let (render, sent) = (Arc::clone(render), Arc::clone(sent));
             Once {
                 claim: Claim {
                     key: key.clone(),
@@ -180,7 +183,13 @@ impl WriteHeaders {
                         .and_then(|ttl| crate::store::now().checked_add_signed(ttl))
                         .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
                 },
-                keep: Arc::new(move |outcome| Some(render(outcome))),
+                keep: Arc::new(move |outcome| {
+                    let answer = render(outcome);
+                    if let Ok(mut sent) = sent.lock() {
+                        *sent = Some(answer.clone());
+                    }
+                    Some(answer)
+                }),
             }
         });
         Write {
@@ -202,7 +211,8 @@ impl WriteHeaders {
     where
         F: Future<Output = StoreResult<T>>,
     {
-        let outcome = write(self.write(account, body, &render)).await;
+        let sent = Arc::default();
+        let outcome = write(self.write(account, body, &render, &sent)).await;
         match outcome {
             Err(StoreError::Replayed(answer)) => {
                 let mut response = response_of(KeptAnswer::clone(&answer));
@@ -218,10 +228,19 @@ impl WriteHeaders {
                 value: None,
                 response: key_reused().into_response(),
             },
-            outcome => Written {
-                response: response_of(render(&outcome)),
-                value: outcome.ok(),
-            },
+            outcome => {
+                // A write that succeeded kept the answer of its last run, the one that was
+                // committed; any failure (a commit that failed after the answer was kept, say) is
+                // rendered afresh.
+                let kept = match &outcome {
+                    Ok(_) => sent.lock().ok().and_then(|mut sent| sent.take()),
+                    Err(_) => None,
+                };
+                Written {
+                    response: response_of(kept.unwrap_or_else(|| render(&outcome))),
+                    value: outcome.ok(),
+                }
+            }
         }
     }
 }

@@ -68,15 +68,16 @@ fn keyed<T>(
     }
 
     // The job's own writes are undone when it refuses, and the refusal is kept.
-    conn.execute_batch("SAVEPOINT keyed").map_err(db)?;
+    // Cached, as every statement of a write: parsing them anew would cost more than running them.
+    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
+    run("SAVEPOINT keyed").map_err(db)?;
     let outcome = job(conn);
     let undo = if outcome.is_err() {
-        conn.execute_batch("ROLLBACK TO keyed")
+        run("ROLLBACK TO keyed").map(drop)
     } else {
         Ok(())
     };
-    undo.and_then(|()| conn.execute_batch("RELEASE keyed"))
-        .map_err(db)?;
+    undo.and_then(|()| run("RELEASE keyed")).map_err(db)?;
     let Some(answer) = kept(once, &outcome) else {
         return outcome.map(Ok);
     };
