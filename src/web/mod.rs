@@ -20,6 +20,7 @@ pub mod cookies;
 pub mod csrf;
 mod form;
 mod login;
+mod order_form;
 mod orders;
 mod page;
 mod people;
@@ -56,6 +57,7 @@ pub fn router(state: WebState) -> Router {
         .route("/app", get(|| async { Redirect::to("/app/orders") }))
         .merge(assets::routes())
         .merge(login::routes())
+        .merge(order_form::routes())
         .merge(orders::routes())
         .merge(receive::routes())
         .merge(places::routes())
