@@ -24,6 +24,13 @@ const browser = await chromium.launch({
   args: ['--no-sandbox'],
 });
 
+/// With SCREENSHOTS=dir, the main pages are saved there as PNG files (docs/screenshots/).
+async function shot(page, name) {
+  if (process.env.SCREENSHOTS) {
+    await page.screenshot({ path: `${process.env.SCREENSHOTS}/${name}.png`, fullPage: true });
+  }
+}
+
 let failures = 0;
 async function step(name, body) {
   const started = Date.now();
@@ -149,6 +156,7 @@ try {
       await buyer.locator('button[value=save]').last().click();
       const error = buyer.locator('#line-1-quantity-error');
       await error.waitFor();
+      await shot(buyer, 'new-order-error');
       assert.match(await error.textContent(), /The quantity must be a whole number/);
       assert.equal(await buyer.getByLabel('Quantity of line 2').getAttribute('aria-invalid'), 'true');
       await buyer.getByLabel('Quantity of line 2').fill('6');
@@ -198,6 +206,7 @@ try {
       await clerk.getByLabel('Location of NUT-2').selectOption({ label: 'A-02' });
       await clerk.getByLabel('Quantity of NUT-2').fill('2');
       await clerk.getByLabel('Lot of NUT-2').fill('L-7');
+      await shot(clerk, 'receive');
       await clerk.getByRole('button', { name: 'Record receipt' }).click();
       const refused = clerk.locator('#row-0-error');
       await refused.waitFor();
@@ -223,6 +232,7 @@ try {
       await clerk.getByLabel('Location of WASHER-3').selectOption({ label: 'A-01' });
       await clerk.getByRole('button', { name: 'Record receipt' }).click();
       await clerk.locator('#order-status', { hasText: 'received' }).waitFor();
+      await shot(clerk, 'order');
       await axeScan(clerk, 'order');
     });
 
@@ -233,6 +243,9 @@ try {
       await buyer.locator('#order-status', { hasText: 'closed' }).waitFor();
       await buyer.goto(`${BASE}/app/stock`);
       await buyer.getByRole('cell', { name: 'BOLT-1' }).waitFor();
+      await shot(buyer, 'stock');
+      await buyer.goto(`${BASE}/app/orders`);
+      await shot(buyer, 'orders');
     });
 
     await step('a role that may not act is refused with 403', async () => {
@@ -266,6 +279,7 @@ try {
     await step('axe finds no serious violation on the main pages', async () => {
       const auditor = await person({ axe: true });
       await auditor.goto(`${BASE}/app/sign-in`);
+      await shot(auditor, 'sign-in');
       await axeScan(auditor, 'sign-in');
       await auditor.close();
       const pages = {
