@@ -176,6 +176,12 @@ def budgets(rows):
         if name in ratios and of in ratios:
             relative = ratios[name] / ratios[of]
             print(f"| {name} | >= {least:.2f} of {of} | {'met' if relative >= least else 'missed'} ({relative:.2f}) |")
+    # The web app's orders page against the API's list of the same 50 orders: server CPU.
+    cpu = {name: r["cpu_us"] for name, r in rows}
+    page, api = cpu.get("web orders page of 50 (status=draft)"), cpu.get("list page of 50 (status=draft)")
+    if page and api:
+        print(f"| web orders page of 50 | server CPU <= 2x the API list's | "
+              f"{'met' if page <= 2 * api else 'missed'} ({page:.0f} vs {api:.0f} us/req, {page / api:.2f}x) |")
 
 
 def failed(baseline, rows):
@@ -216,6 +222,50 @@ def combined(runs):
     return row
 
 
+def web_session(server, database, account):
+    """A buyer of `account` signed in to the web app, for the orders page workload: created with
+    `procura users create`, its password set through the link, signed in; returns the session
+    token its cookie carries."""
+    import http.client
+    import re
+    import urllib.parse
+    out = sh([BIN, "--database", database, "users", "create", "--account", account,
+              "--email", "bench-buyer@example.com", "--role", "buyer", "--public-url", server.url],
+             stdout=subprocess.PIPE, text=True).stdout
+    link = out.strip().splitlines()[-1]
+    password = "bench password 1"
+
+    def call(method, path, cookies, form=None):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        for name, value in resp.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                cookies[key] = rest.split(";", 1)[0]
+        text = resp.read().decode()
+        conn.close()
+        return resp.status, text
+
+    cookies = {}
+    path = link[len(server.url):]
+    _, page = call("GET", path, cookies)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    call("POST", path, cookies, {"csrf": csrf, "password": password, "confirm": password})
+    _, page = call("GET", "/app/sign-in", cookies)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    status, _ = call("POST", "/app/sign-in", cookies,
+                     {"csrf": csrf, "email": "bench-buyer@example.com", "password": password})
+    if status != 303 or "procura_session" not in cookies:
+        raise SystemExit(f"the benchmark's buyer could not sign in ({status})")
+    return cookies["procura_session"]
+
+
 def workloads(args, workdir):
     database, drop = fresh_database(args, workdir, "workloads")
     # Drafts for the status workload: enough for --duration seconds at a high rate.
@@ -224,6 +274,7 @@ def workloads(args, workdir):
     print(f"seeded {drafts:,} orders ({args.open:,} open) in {info['seconds']:.1f} s", file=sys.stderr)
     server = Server(database)
     key = info["key"]
+    session = web_session(server, database, info["account_id"])
 
     def measure(name, script, script_args):
         cpu = server.cpu_seconds()
@@ -240,6 +291,9 @@ def workloads(args, workdir):
             (KEYED_CREATE, "create.lua", [info["supplier_id"], info["warehouse_id"], "keyed"]),
             ("get PO by id", "get.lua", [info["open_first"], info["draft_last"]]),
             ("list page of 50 (status=draft)", "list.lua", []),
+            # The web app's orders page of 50 beside the API's list of 50 (at most twice
+            # its server CPU).
+            ("web orders page of 50 (status=draft)", "page.lua", [session]),
             ("status change (draft -> open, then -> cancelled)", "status.lua",
              [info["draft_first"], info["draft_last"], args.threads]),
             ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),

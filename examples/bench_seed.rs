@@ -196,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         "{}",
         serde_json::json!({
             "key": secret,
+            "account_id": account.to_string(),
             "supplier_id": supplier.to_string(),
             "warehouse_id": warehouse.to_string(),
             "location_id": location.to_string(),

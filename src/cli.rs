@@ -133,6 +133,17 @@ pub enum Command {
         #[arg(long, env = "PROCURA_IDEMPOTENCY_KEY_TTL_HOURS", default_value_t = 24,
               value_parser = clap::value_parser!(u32).range(1..=8760))]
         idempotency_key_ttl_hours: u32,
+        /// The email of the first web user (an admin), created with the first account.
+        #[arg(long, env = "PROCURA_ADMIN_EMAIL", default_value = "admin@localhost")]
+        admin_email: String,
+        /// Seconds a web session lasts without a request.
+        #[arg(long, env = "PROCURA_SESSION_IDLE_SECS", default_value_t = 1800,
+              value_parser = clap::value_parser!(u32).range(1..=604_800))]
+        session_idle_secs: u32,
+        /// Hours a web session lasts at most, however busy.
+        #[arg(long, env = "PROCURA_SESSION_MAX_HOURS", default_value_t = 12,
+              value_parser = clap::value_parser!(u32).range(1..=720))]
+        session_max_hours: u32,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -140,6 +151,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Manage the web app's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -183,6 +199,40 @@ pub enum KeysCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user and print a one-time link (valid 7 days) where it sets its password.
+    Create {
+        /// The account the user belongs to, e.g. `se-1`.
+        #[arg(long)]
+        account: String,
+        /// The user's sign-in name.
+        #[arg(long)]
+        email: String,
+        /// `admin`, `buyer` or `receiver`.
+        #[arg(long)]
+        role: String,
+        /// The address users reach the web app at, for the link.
+        #[arg(
+            long,
+            env = "PROCURA_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// List users: id, account, email, role, whether a password is set, disabled.
+    List {
+        /// Only the users of this account.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Disable a user by its id (from `users list`) and end its sessions.
+    Disable {
+        /// The user's id, e.g. `se-2`.
+        id: String,
+    },
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Opens its two databases itself; `--database` plays no part.
     if let Command::Copy { from, to } = &cli.command {
@@ -208,6 +258,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         public_url,
         metrics_listen,
         idempotency_key_ttl_hours,
+        admin_email,
+        session_idle_secs,
+        session_max_hours,
         connections,
     } = cli.command
     {
@@ -219,6 +272,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             idempotency_key_ttl: Duration::from_secs(u64::from(idempotency_key_ttl_hours) * 3600),
             server: connections.limits(),
+            admin_email,
+            sessions: crate::domain::user::SessionLimits {
+                idle: chrono::Duration::seconds(i64::from(session_idle_secs)),
+                absolute: chrono::Duration::hours(i64::from(session_max_hours)),
+            },
         };
         return serve(&settings, &cli.db.options()).await;
     }
@@ -286,6 +344,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Revoked key {id}.");
             Ok(())
         }
+        Command::Users { command } => users(store.as_ref(), command).await,
         Command::Migrate => {
             println!("The database schema is up to date.");
             Ok(())
@@ -308,11 +367,20 @@ async fn serve(settings: &Settings, db: &DbOptions) -> anyhow::Result<()> {
         ))?)
     };
     let store = startup::open_store_with(&settings.database_url, db).await?;
-    if let Some((account, secret)) = startup::ensure_first_account(store.as_ref()).await? {
+    let first = startup::ensure_first_account(store.as_ref()).await?;
+    let app = Application::on(listeners, settings, Arc::clone(&store)).await?;
+    if let Some((account, secret)) = first {
         println!("Created account {account}. Its API key (shown only this once):");
         println!("{secret}");
+        let base = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", app.local_addr()));
+        let (email, link) =
+            startup::first_admin(store.as_ref(), account, &settings.admin_email, &base).await?;
+        println!("Its first web user, {email} (admin), sets a password at (valid 7 days):");
+        println!("{link}");
     }
-    let app = Application::on(listeners, settings, Arc::clone(&store)).await?;
     tracing::info!(address = %app.local_addr(), "procura listening");
     if let Some(metrics) = app.metrics_addr() {
         tracing::info!(address = %metrics, "metrics at /metrics");
@@ -326,6 +394,76 @@ async fn serve(settings: &Settings, db: &DbOptions) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn users(store: &dyn crate::store::Store, command: UsersCommand) -> anyhow::Result<()> {
+    use crate::domain::ids::UserId;
+    use crate::domain::user::{Email, Role};
+    match command {
+        UsersCommand::Create {
+            account,
+            email,
+            role,
+            public_url,
+        } => {
+            let account_id = AccountId::parse(&account)
+                .with_context(|| format!("'{account}' is not an account id"))?;
+            let email = Email::parse(&email)
+                .with_context(|| format!("'{email}' is not an email address"))?;
+            let role = Role::parse(&role)
+                .with_context(|| format!("'{role}' is not a role: admin, buyer or receiver"))?;
+            let (id, link) = crate::web::create_user(store, account_id, &email, role, &public_url)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => anyhow::anyhow!("account {account} does not exist"),
+                    other => anyhow::anyhow!("creating the user: {other}"),
+                })?
+                .with_context(|| format!("{email} already has a user"))?;
+            println!("Created user {id}, {email} ({role}) of account {account}.");
+            println!("It sets its password at (valid 7 days, shown only this once):");
+            println!("{link}");
+            Ok(())
+        }
+        UsersCommand::List { account } => {
+            let account = account
+                .map(|raw| {
+                    AccountId::parse(&raw).with_context(|| format!("'{raw}' is not an account id"))
+                })
+                .transpose()?;
+            let users = store
+                .list_users(account)
+                .await
+                .map_err(|e| anyhow::anyhow!("listing users: {e}"))?;
+            println!(
+                "{:<12} {:<12} {:<32} {:<9} {:<8} DISABLED",
+                "ID", "ACCOUNT", "EMAIL", "ROLE", "PASSWORD"
+            );
+            for user in users {
+                println!(
+                    "{:<12} {:<12} {:<32} {:<9} {:<8} {}",
+                    user.id.to_string(),
+                    user.account_id.to_string(),
+                    user.email.as_str(),
+                    user.role.as_str(),
+                    if user.has_password { "set" } else { "-" },
+                    user.disabled_at.map_or("-".to_owned(), |t| t
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string()),
+                );
+            }
+            Ok(())
+        }
+        UsersCommand::Disable { id } => {
+            let user = UserId::parse(&id)
+                .with_context(|| format!("'{id}' is not a user id (see `procura users list`)"))?;
+            store.disable_user(None, user).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow::anyhow!("user {id} does not exist"),
+                other => anyhow::anyhow!("disabling the user: {other}"),
+            })?;
+            println!("Disabled user {id}; its sessions are ended.");
+            Ok(())
+        }
+    }
 }
 
 fn backup(database_url: &str, to: &std::path::Path) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::domain::account::NewApiKey;
 use crate::domain::ids::AccountId;
+use crate::domain::user::{Email, Role};
 use crate::http::pagination::{CURSOR_KEY, CursorKey};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self, AppState};
@@ -31,6 +32,10 @@ pub struct Settings {
     pub idempotency_key_ttl: std::time::Duration,
     /// Timeouts, the connection limit and the shutdown deadline.
     pub server: ServerLimits,
+    /// The email of the first web user, made with the first account.
+    pub admin_email: String,
+    /// How long a web session lasts.
+    pub sessions: crate::domain::user::SessionLimits,
 }
 
 /// The runtime `procura serve` runs on: tokio's multi-threaded scheduler, whose workers keep
@@ -84,6 +89,23 @@ pub async fn ensure_first_account(
         .await
         .map_err(|e| anyhow::anyhow!("creating the first account: {e}"))?;
     Ok(created.map(|(account, _)| (account, secret)))
+}
+
+/// Creates the first account's first web user, an admin, and returns its email and the link
+/// where it sets its password.
+pub async fn first_admin(
+    store: &dyn Store,
+    account: AccountId,
+    email: &str,
+    base: &str,
+) -> anyhow::Result<(Email, String)> {
+    let email = Email::parse(email)
+        .with_context(|| format!("--admin-email '{email}' is not an email address"))?;
+    let (_, link) = crate::web::create_user(store, account, &email, Role::Admin, base)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first web user: {e}"))?
+        .with_context(|| format!("{email} already has a user"))?;
+    Ok((email, link))
 }
 
 pub struct Application {
@@ -148,9 +170,22 @@ impl Application {
             renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
             idempotency_key_ttl: settings.idempotency_key_ttl,
         };
+        let csrf = store
+            .secret(crate::web::CSRF_KEY, CursorKey::fresh_secret())
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the CSRF key: {e}"))?;
+        let web = crate::web::WebState {
+            api: state.clone(),
+            csrf: crate::web::csrf::CsrfKey::new(&csrf),
+            sessions: settings.sessions,
+            secure_cookies: settings
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://")),
+        };
         let separate = listeners.metrics.is_some();
         Ok(Self {
-            router: http::router(state.clone(), !separate),
+            router: crate::web::router(web).merge(http::router(state.clone(), !separate)),
             metrics: separate.then(|| http::metrics_router(state)),
             listeners,
             store,

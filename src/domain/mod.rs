@@ -17,6 +17,7 @@ pub mod status;
 pub mod stock;
 pub mod supplier;
 pub mod text;
+pub mod user;
 pub mod version;
 pub mod warehouse;
 

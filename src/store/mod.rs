@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::ids::{
-    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
 };
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
@@ -22,6 +22,7 @@ use crate::domain::receipt::{InventoryFilter, InventoryLevel, Receipt, ReceiveLi
 use crate::domain::refusal::Refusal;
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
+use crate::domain::user::{Credentials, Email, Role, SessionUser, User};
 use crate::domain::version::Tag;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
@@ -39,8 +40,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `use crate::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Accounts as _, Inventory as _, PurchaseOrders as _, Receiving as _, Store as _,
-        Suppliers as _, Warehouses as _,
+        Accounts as _, Inventory as _, PurchaseOrders as _, Receiving as _, Sessions as _,
+        Store as _, Suppliers as _, Users as _, Warehouses as _,
     };
 }
 
@@ -184,6 +185,61 @@ pub trait Accounts {
         &self,
         key: NewApiKey,
     ) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
+}
+
+/// The web app's users; each backend implements it in its `users.rs`.
+#[async_trait]
+pub trait Users {
+    /// Creates a user without a password, to be set through the link whose hash is `link`.
+    /// `None` when the email is taken (by any account: it is the sign-in name); `NotFound` when
+    /// the account does not exist.
+    async fn create_user(
+        &self,
+        account: AccountId,
+        email: Email,
+        role: Role,
+        link: [u8; 32],
+        link_expires_at: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>>;
+    /// Every user of `account`, or of every account, oldest first.
+    async fn list_users(&self, account: Option<AccountId>) -> StoreResult<Vec<User>>;
+    /// Disables the user of `account` (any account when `None`) and ends its sessions.
+    async fn disable_user(&self, account: Option<AccountId>, id: UserId) -> StoreResult<()>;
+    /// Sets the password of the user whose unexpired link hashes to `link`, and spends the link.
+    /// `None` when no such link is live.
+    async fn set_password(
+        &self,
+        link: [u8; 32],
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>>;
+    /// The email a live link was made for, to show on its page.
+    async fn link_email(&self, link: [u8; 32], now: DateTime<Utc>) -> StoreResult<Option<Email>>;
+    async fn credentials(&self, email: Email) -> StoreResult<Option<Credentials>>;
+    /// Counts a failed sign-in (and holds the user back once there are too many), or clears the
+    /// count after a successful one.
+    async fn record_sign_in(
+        &self,
+        user: UserId,
+        succeeded: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Sessions of signed-in users, shared by every server on the database; each backend
+/// implements it in its `sessions.rs`.
+#[async_trait]
+pub trait Sessions {
+    async fn create_session(
+        &self,
+        user: UserId,
+        token: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user a session token names, unless the user is disabled.
+    async fn session(&self, token: [u8; 32]) -> StoreResult<Option<SessionUser>>;
+    async fn touch_session(&self, token: [u8; 32], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn end_session(&self, token: [u8; 32]) -> StoreResult<()>;
 }
 
 /// Suppliers; each backend implements it in its `suppliers.rs`.
@@ -362,7 +418,17 @@ pub trait Inventory {
 /// A database: every aggregate's store, and what concerns the whole database.
 #[async_trait]
 pub trait Store:
-    Accounts + Suppliers + Warehouses + PurchaseOrders + Receiving + Inventory + Send + Sync + 'static
+    Accounts
+    + Users
+    + Sessions
+    + Suppliers
+    + Warehouses
+    + PurchaseOrders
+    + Receiving
+    + Inventory
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

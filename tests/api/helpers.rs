@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use procura::domain::account::NewApiKey;
 use procura::domain::ids::{AccountId, ApiKeyId};
+use procura::domain::user::SessionLimits;
 use procura::serve::ServerLimits;
 use procura::startup::{Application, Settings};
 use procura::store::Store;
@@ -172,6 +173,16 @@ pub async fn spawn_app_on(
     store: Arc<dyn Store>,
     rate_limit_per_minute: u32,
 ) -> TestApp {
+    spawn_app_with_sessions(db, store, rate_limit_per_minute, SessionLimits::default()).await
+}
+
+/// The app over `store` with web sessions lasting as `sessions` says.
+pub async fn spawn_app_with_sessions(
+    db: TestDb,
+    store: Arc<dyn Store>,
+    rate_limit_per_minute: u32,
+    sessions: SessionLimits,
+) -> TestApp {
     let settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
         metrics_listen: None,
@@ -180,6 +191,8 @@ pub async fn spawn_app_on(
         public_url: None,
         idempotency_key_ttl: procura::http::idempotency::DEFAULT_KEY_TTL,
         server: ServerLimits::default(),
+        admin_email: "admin@localhost".to_owned(),
+        sessions,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = {

@@ -36,3 +36,4 @@ mod storage_faults;
 mod suppliers;
 mod validation;
 mod warehouses;
+mod web;

@@ -62,6 +62,8 @@ mod suppliers;
 mod validation;
 #[path = "../api/warehouses.rs"]
 mod warehouses;
+#[path = "../api/web/mod.rs"]
+mod web;
 
 mod multiprocess;
 mod outage;

@@ -183,6 +183,22 @@ pub async fn received_summary(
     render(state, account, id, Kind::ReceivedSummary).await
 }
 
+/// A document for the web app, whose pages name the account from the session: the order summary,
+/// or the received summary when `received`.
+pub(crate) async fn for_account(
+    state: AppState,
+    account: crate::domain::ids::AccountId,
+    id: PurchaseOrderId,
+    received: bool,
+) -> ApiResult<Response> {
+    let kind = if received {
+        Kind::ReceivedSummary
+    } else {
+        Kind::OrderSummary
+    };
+    render(state, account, id, kind).await
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

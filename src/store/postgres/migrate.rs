@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "versions_and_keys",
         include_str!("../../../migrations/postgres/0006_versions_and_keys.sql"),
     ),
+    (
+        9,
+        "users_and_sessions",
+        include_str!("../../../migrations/postgres/0009_users_and_sessions.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

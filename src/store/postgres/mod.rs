@@ -51,7 +51,9 @@ mod order_rows;
 mod purchase_orders;
 mod receiving;
 mod rows;
+mod sessions;
 mod suppliers;
+mod users;
 mod warehouses;
 
 pub use errors::db;

@@ -27,7 +27,9 @@ mod purchase_orders;
 mod receiving;
 mod rows;
 mod server_lock;
+mod sessions;
 mod suppliers;
+mod users;
 mod warehouses;
 
 pub use server_lock::ServerLock;

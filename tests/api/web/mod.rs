@@ -1,0 +1,9 @@
+//! The web app through a real server and a client that keeps cookies as a browser does, on both
+//! databases: sign-in, sessions, CSRF tokens, roles and tenancy. The pages themselves are driven
+//! in a browser by `tests/browser/`.
+
+mod client;
+mod pages;
+mod sign_in;
+
+pub use client::signed_in;
