@@ -22,6 +22,7 @@ mod conditions;
 mod declared;
 mod docs;
 pub mod error;
+mod events;
 pub mod extract;
 pub mod fields;
 mod head;
@@ -75,6 +76,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())
         .merge(inventory::routes())
+        .merge(events::routes())
         .merge(health::routes())
         .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorCode, ErrorDetail, ErrorResponse, ErrorSource, ErrorType};
 use super::pagination::{Link, Links};
-use super::{health, inventory, purchase_orders, suppliers, warehouses};
+use super::{events, health, inventory, purchase_orders, suppliers, warehouses};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,8 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         warehouses::update_location,
         warehouses::delete_location,
         inventory::list,
+        events::feed,
+        events::history,
         health::healthz,
         health::readyz,
     ),
@@ -53,6 +55,7 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         (name = "purchase_orders", description = "Purchase orders: draft, open, receive, close or cancel"),
         (name = "suppliers", description = "Who purchase orders buy from"),
         (name = "inventory", description = "Inventory warehouses and locations"),
+        (name = "events", description = "What happened to purchase orders: the feed and each order's history"),
         (name = "operations", description = "Health and readiness"),
     ),
 )]

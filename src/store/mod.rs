@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::event::Event;
 use crate::domain::ids::{
     AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
 };
@@ -25,13 +26,14 @@ use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::version::Tag;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
 
+mod event_rows;
 pub mod key_cache;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 pub mod write;
 
-pub use write::{Claim, KeptAnswer, Once, Tagged, Write};
+pub use write::{Claim, KeptAnswer, Once, Origin, Tagged, Write};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -39,8 +41,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `use crate::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Accounts as _, Inventory as _, PurchaseOrders as _, Receiving as _, Store as _,
-        Suppliers as _, Warehouses as _,
+        Accounts as _, Events as _, Inventory as _, PurchaseOrders as _, Receiving as _,
+        Store as _, Suppliers as _, Warehouses as _,
     };
 }
 
@@ -176,7 +178,7 @@ pub trait Accounts {
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId>;
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
-    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>>;
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
     async fn has_accounts(&self) -> StoreResult<bool>;
     /// Creates an account with `key` only if there is no account at all, atomically: of several
     /// servers starting at once on an empty database, exactly one creates it.
@@ -348,6 +350,22 @@ pub trait Receiving {
     ) -> StoreResult<LatestReceipts>;
 }
 
+/// What happened to purchase orders: events appended by every order write in its transaction;
+/// each backend implements it in its `events.rs`.
+#[async_trait]
+pub trait Events {
+    /// The account's feed, oldest first by position (commit order); every page, the last one
+    /// too, has a next position to follow for events written later.
+    async fn list_events(&self, account: AccountId, page: PageRequest) -> StoreResult<Page<Event>>;
+    /// One order's events, oldest first.
+    async fn order_history(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>>;
+}
+
 /// Stock levels; each backend implements it in its `inventory.rs`.
 #[async_trait]
 pub trait Inventory {
@@ -362,7 +380,16 @@ pub trait Inventory {
 /// A database: every aggregate's store, and what concerns the whole database.
 #[async_trait]
 pub trait Store:
-    Accounts + Suppliers + Warehouses + PurchaseOrders + Receiving + Inventory + Send + Sync + 'static
+    Accounts
+    + Suppliers
+    + Warehouses
+    + PurchaseOrders
+    + Receiving
+    + Inventory
+    + Events
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether the database answers and takes writes (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

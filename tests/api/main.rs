@@ -20,6 +20,7 @@ mod documents;
 mod errors;
 mod filters;
 mod helpers;
+mod history;
 mod hostile_input;
 mod idempotency;
 mod locations;

@@ -73,6 +73,8 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     let keyed = Write {
         account: id,
         precondition: None,
+        actor: procura::domain::event::Actor::System,
+        request_id: None,
         once: Some(Once {
             claim: Claim {
                 key: format!("create-globex-{n}"),

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "versions_and_keys",
         include_str!("../../../migrations/postgres/0006_versions_and_keys.sql"),
     ),
+    (
+        7,
+        "events_and_webhooks",
+        include_str!("../../../migrations/postgres/0007_events_and_webhooks.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

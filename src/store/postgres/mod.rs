@@ -43,6 +43,7 @@ mod once;
 
 mod accounts;
 mod errors;
+mod events;
 mod inventory;
 mod ledger;
 pub mod migrate;

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "versions_and_keys",
         sql: include_str!("../../../migrations/sqlite/0006_versions_and_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "events_and_webhooks",
+        sql: include_str!("../../../migrations/sqlite/0007_events_and_webhooks.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

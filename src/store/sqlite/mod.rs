@@ -16,6 +16,7 @@ use crate::domain::version::Version;
 
 mod accounts;
 mod engine;
+mod events;
 mod inventory;
 mod ledger;
 

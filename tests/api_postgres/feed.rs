@@ -1,0 +1,95 @@
+//! The event feed under concurrent writers on two `procura serve` processes on one PostgreSQL
+//! database: a reader following `links.next` while both servers take writes sees every event
+//! exactly once, in position order, although the transactions commit in any order.
+
+use procura::domain::ids::{AccountId, ApiKeyId};
+use serde_json::json;
+
+use crate::cli::{Server, created_key, keys};
+use crate::helpers::{ApiClient, ok_json, po_body, test_database};
+use crate::history::follow;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_feed_read_while_two_servers_write_misses_and_repeats_nothing() {
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let url = database.url.clone();
+    let servers: Vec<Server> = {
+        let first = {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || Server::start(&url))
+        };
+        let first = first.await.unwrap();
+        let second = {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || Server::start(&url))
+        };
+        vec![first, second.await.unwrap()]
+    };
+    let (key_id, account, secret) = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || created_key(&keys(&url, &["create"])))
+            .await
+            .unwrap()
+    };
+    let http = reqwest::Client::new();
+    let clients: Vec<ApiClient> = servers
+        .iter()
+        .map(|server| ApiClient {
+            address: server.address.clone(),
+            http: http.clone(),
+            api_key: secret.clone(),
+            account_id: AccountId::parse(&account).unwrap(),
+            key_id: ApiKeyId::parse(&key_id).unwrap(),
+        })
+        .collect();
+    let (supplier, warehouse) = clients[0].supplier_and_warehouse().await;
+    let body = po_body(&supplier, &warehouse);
+
+    // Eight writers, four per server, each creating orders and opening them: 2 events each.
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let client = clients[i % 2].clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    let order = ok_json(client.create_po(&body).await).await;
+                    let id = order["purchase_order_id"].as_str().unwrap().to_owned();
+                    let opened = ok_json(client.set_status(&id, "open").await).await;
+                    assert_eq!(opened, json!({ "purchase_order_id": id, "status": "open" }));
+                }
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    let mut next = "/v2/events?page_size=5".to_owned();
+    let mut reads = 0;
+    while !writers.iter().all(|w| w.is_finished()) {
+        // Each read through the other server.
+        let (events, after) = follow(&clients[reads % 2], next).await;
+        reads += 1;
+        seen.extend(events);
+        next = after;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let (rest, _) = follow(&clients[0], next).await;
+    seen.extend(rest);
+    assert!(reads > 1, "the feed was read while the servers wrote");
+    let positions: Vec<i64> = seen
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, (1..=160).collect::<Vec<_>>());
+    // Per order, the creation comes before the opening.
+    let mut created = std::collections::HashSet::new();
+    for event in &seen {
+        let order = event["purchase_order_id"].as_str().unwrap().to_owned();
+        match event["type"].as_str().unwrap() {
+            "purchase_order.created" => assert!(created.insert(order)),
+            _ => assert!(created.contains(&order), "opened before created"),
+        }
+    }
+}
