@@ -133,6 +133,10 @@ pub enum Command {
         #[arg(long, env = "PROCURA_IDEMPOTENCY_KEY_TTL_HOURS", default_value_t = 24,
               value_parser = clap::value_parser!(u32).range(1..=8760))]
         idempotency_key_ttl_hours: u32,
+        /// Let webhooks target loopback and private addresses (refused by default, so that a
+        /// webhook cannot reach into the network the server runs in).
+        #[arg(long, env = "PROCURA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+        webhook_allow_private: bool,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -208,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         public_url,
         metrics_listen,
         idempotency_key_ttl_hours,
+        webhook_allow_private,
         connections,
     } = cli.command
     {
@@ -218,6 +223,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limit_per_minute,
             public_url,
             idempotency_key_ttl: Duration::from_secs(u64::from(idempotency_key_ttl_hours) * 3600),
+            webhook_allow_private,
             server: connections.limits(),
         };
         return serve(&settings, &cli.db.options()).await;

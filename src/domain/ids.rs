@@ -50,6 +50,8 @@ id_type!(WarehouseId);
 id_type!(LocationId);
 id_type!(PurchaseOrderId);
 id_type!(ReceiptId);
+id_type!(WebhookId);
+id_type!(DeliveryId);
 
 /// Writes `se-<number>` in one piece. `write!(f, "se-{}", ..)` runs the formatting machinery
 /// and, through `to_string`, grows its string twice: an answer holds several ids, a list page of

@@ -20,5 +20,6 @@ pub mod supplier;
 pub mod text;
 pub mod version;
 pub mod warehouse;
+pub mod webhook;
 
 pub use invalid::Invalid;

@@ -41,6 +41,7 @@ mod suppliers;
 mod timestamp;
 mod unique_keys;
 mod warehouses;
+mod webhooks;
 
 pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub renders: Arc<crate::documents::RenderSlots>,
     /// How long an `Idempotency-Key` and its answer are kept.
     pub idempotency_key_ttl: Duration,
+    /// Whether webhooks may target loopback and private addresses.
+    pub webhook_allow_private: bool,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.
@@ -77,6 +80,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .merge(purchase_orders::routes())
         .merge(inventory::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(health::routes())
         .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))

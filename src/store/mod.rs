@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::event::Event;
 use crate::domain::ids::{
-    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+    AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
+    WebhookId,
 };
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
@@ -25,7 +26,10 @@ use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::version::Tag;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::webhook::{Webhook, WebhookInput, WebhookPatch};
+pub use delivery::{Attempt, Delivery, DueDelivery};
 
+mod delivery;
 mod event_rows;
 pub mod key_cache;
 pub mod postgres;
@@ -42,7 +46,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub mod prelude {
     pub use super::{
         Accounts as _, Events as _, Inventory as _, PurchaseOrders as _, Receiving as _,
-        Store as _, Suppliers as _, Warehouses as _,
+        Store as _, Suppliers as _, Warehouses as _, Webhooks as _,
     };
 }
 
@@ -366,6 +370,59 @@ pub trait Events {
     ) -> StoreResult<Page<Event>>;
 }
 
+/// Webhooks, their secrets and their deliveries; each backend implements it in its
+/// `webhooks.rs`.
+#[async_trait]
+pub trait Webhooks {
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        input: WebhookInput,
+        secret: String,
+    ) -> StoreResult<Webhook>;
+    async fn get_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    async fn list_webhooks(&self, account: AccountId) -> StoreResult<Vec<Webhook>>;
+    async fn update_webhook(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        patch: WebhookPatch,
+    ) -> StoreResult<()>;
+    /// Deletes the webhook and its delivery log.
+    async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<()>;
+    /// The webhook's signing secret; with `rotate_to`, replaced by it first.
+    async fn webhook_secret(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        rotate_to: Option<String>,
+    ) -> StoreResult<String>;
+    /// The webhook's deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    /// Sends a delivery again, at once, with a fresh set of retries.
+    async fn redeliver(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        delivery: DeliveryId,
+    ) -> StoreResult<()>;
+    /// Leases up to `limit` deliveries that are due until `until`: for each webhook and order
+    /// only the oldest one still pending, so that an order's events arrive in order.
+    async fn lease_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    /// Records an attempt of a leased delivery: delivered, retried later, or failed for good.
+    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()>;
+}
+
 /// Stock levels; each backend implements it in its `inventory.rs`.
 #[async_trait]
 pub trait Inventory {
@@ -387,6 +444,7 @@ pub trait Store:
     + Receiving
     + Inventory
     + Events
+    + Webhooks
     + Send
     + Sync
     + 'static

@@ -179,6 +179,8 @@ pub async fn spawn_app_on(
         rate_limit_per_minute,
         public_url: None,
         idempotency_key_ttl: procura::http::idempotency::DEFAULT_KEY_TTL,
+        // The tests' webhook receivers listen on 127.0.0.1.
+        webhook_allow_private: true,
         server: ServerLimits::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

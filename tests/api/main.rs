@@ -37,3 +37,5 @@ mod storage_faults;
 mod suppliers;
 mod validation;
 mod warehouses;
+mod webhook_crash;
+mod webhooks;

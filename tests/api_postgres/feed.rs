@@ -93,3 +93,65 @@ async fn the_feed_read_while_two_servers_write_misses_and_repeats_nothing() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_deliver_each_event_once_between_them() {
+    use crate::webhook_crash::{first_client, orders_in};
+    use crate::webhooks::{Receiver, subscribe};
+
+    let Some(database) = test_database().await else {
+        return;
+    };
+    let url = database.url.clone();
+    let allow = ["--webhook-allow-private"];
+    let first = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || Server::start_with(&url, &allow))
+    }
+    .await
+    .unwrap();
+    let second = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || Server::start_with(&url, &allow))
+    }
+    .await
+    .unwrap();
+    let key = first.banner[1].trim().to_owned();
+    let clients = [first_client(&first, &key), first_client(&second, &key)];
+    let receiver = Receiver::start(0).await;
+    let (_, secret) = subscribe(&clients[0], &receiver.url, "purchase_order_created_v2").await;
+    let (supplier, warehouse) = clients[1].supplier_and_warehouse().await;
+    let body = po_body(&supplier, &warehouse);
+    let creates: Vec<_> = (0..40)
+        .map(|i| {
+            let client = clients[i % 2].clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                ok_json(client.create_po(&body).await).await["purchase_order_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut created = std::collections::HashSet::new();
+    for create in creates {
+        created.insert(create.await.unwrap());
+    }
+    receiver
+        .wait_for(40, std::time::Duration::from_secs(20))
+        .await;
+    // Both servers poll the outbox every 100 ms: give a duplicate time to show.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(orders_in(&secret, &receiver), created);
+    let got = receiver.got.lock().unwrap().clone();
+    let ids: std::collections::HashSet<String> = got
+        .iter()
+        .map(|m| m.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        (got.len(), ids.len()),
+        (40, 40),
+        "each event delivered once"
+    );
+}

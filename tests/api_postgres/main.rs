@@ -69,3 +69,7 @@ mod warehouses;
 mod multiprocess;
 mod outage;
 mod retries;
+#[path = "../api/webhook_crash.rs"]
+mod webhook_crash;
+#[path = "../api/webhooks.rs"]
+mod webhooks;

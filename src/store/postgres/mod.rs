@@ -54,6 +54,7 @@ mod receiving;
 mod rows;
 mod suppliers;
 mod warehouses;
+mod webhooks;
 
 pub use errors::db;
 

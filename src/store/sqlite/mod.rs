@@ -30,6 +30,7 @@ mod rows;
 mod server_lock;
 mod suppliers;
 mod warehouses;
+mod webhooks;
 
 pub use server_lock::ServerLock;
 
