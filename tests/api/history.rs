@@ -281,3 +281,37 @@ async fn the_feed_under_concurrent_writers_misses_and_repeats_nothing() {
         .collect();
     assert_eq!(positions, (1..=60).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn an_order_set_received_by_hand_goes_back_to_receiving_and_takes_receipts_again() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let s = setup(&app).await;
+    ok_json(receive(&app, &s.po, json!([{ "sku": "WIDGET-001", "inventory_location_id": s.loc_a, "received_quantity": 4 }])).await).await;
+    ok_json(app.set_status(&s.po, "received").await).await;
+    assert_eq!(
+        ok_json(app.set_status(&s.po, "receiving").await).await,
+        json!({ "purchase_order_id": s.po, "status": "receiving" })
+    );
+    assert_eq!(
+        ok_json(receive(&app, &s.po, json!([{ "sku": "WIDGET-001", "inventory_location_id": s.loc_a, "received_quantity": 6 }])).await).await["status"],
+        "receiving"
+    );
+    let changes: Vec<Value> = history(&app, &s.po).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "purchase_order.status_changed")
+        .map(|e| e["data"].clone())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            json!({ "from": "draft", "status": "open" }),
+            json!({ "from": "open", "status": "receiving" }),
+            json!({ "from": "receiving", "status": "received" }),
+            json!({ "from": "received", "status": "receiving" }),
+        ]
+    );
+}

@@ -247,8 +247,8 @@ pub async fn update_shipping_details(
 /// check the move, then one statement that changes the order only if its status is still the
 /// one read, and moves it between the per-status counts. When another request changed the
 /// status in between, that statement changes nothing and the move is checked again against the
-/// new status. Statuses only move forward (they form a chain without cycles), so that can happen
-/// only a few times. With a precondition the statement also requires the version read, so that
+/// new status. Statuses move forward but for one step back (`received` to `receiving`), so that
+/// can happen only a few times. With a precondition the statement also requires the version read, so that
 /// any change in between fails the precondition on the next round.
 pub async fn change_status(
     conn: &mut PgConnection,
