@@ -54,6 +54,51 @@ pub struct HeaderBody {
     pub value: String,
 }
 
+/// `POST /v2/environment/webhooks`: ShipStation's `create_webhook_request_body`, with the events
+/// Procura sends.
+#[derive(Debug, ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body in the OpenAPI document; bodies are read field by field"
+)]
+pub struct WebhookRequest {
+    #[schema(example = "Accounting")]
+    name: String,
+    /// `http` or `https`; loopback and private addresses only with `--webhook-allow-private`.
+    #[schema(example = "https://example.com/webhook")]
+    url: String,
+    #[schema(example = "purchase_order_status_changed_v2")]
+    event: WebhookEventName,
+    headers: Option<Vec<HeaderBody>>,
+    /// Accepted and ignored (ShipStation's store id).
+    store_id: Option<i64>,
+}
+
+/// The purchase-order events Procura sends.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "describes the values in the OpenAPI document")]
+pub enum WebhookEventName {
+    PurchaseOrderCreatedV2,
+    PurchaseOrderUpdatedV2,
+    PurchaseOrderStatusChangedV2,
+    PurchaseOrderProductsReceivedV2,
+    PurchaseOrderSentV2,
+}
+
+/// `PUT /v2/environment/webhooks/{webhook_id}`: the fields given replace the stored ones.
+#[derive(Debug, ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body in the OpenAPI document; bodies are read field by field"
+)]
+pub struct WebhookUpdateRequest {
+    name: Option<String>,
+    url: Option<String>,
+    headers: Option<Vec<HeaderBody>>,
+    store_id: Option<i64>,
+}
+
 /// A webhook, in ShipStation's shape.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookBody {
@@ -63,7 +108,7 @@ pub struct WebhookBody {
     pub name: String,
     #[schema(example = "https://example.com/webhook")]
     pub url: String,
-    #[schema(example = "purchase_order_received_v2")]
+    #[schema(example = "purchase_order_status_changed_v2")]
     pub event: String,
     pub headers: Vec<HeaderBody>,
     /// Since when a delivery has exhausted its retries; absent while deliveries succeed (a
@@ -141,6 +186,7 @@ pub async fn list(
 /// [create_webhook](https://docs.shipstation.com/openapi/webhooks/create_webhook).
 /// `event` is one of the purchase-order events; the signing secret is read at `.../secret`.
 #[utoipa::path(post, path = "/v2/environment/webhooks", operation_id = "create_webhook", tag = "webhooks",
+    request_body = WebhookRequest,
     responses((status = 200, body = WebhookBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -195,7 +241,7 @@ pub async fn show(
 /// [update_webhook](https://docs.shipstation.com/openapi/webhooks/update_webhook):
 /// `name`, `url` and `headers`, each when given.
 #[utoipa::path(put, path = "/v2/environment/webhooks/{webhook_id}", operation_id = "update_webhook", tag = "webhooks",
-    params(("webhook_id" = String, Path, example = "se-12")),
+    params(("webhook_id" = String, Path, example = "se-12")), request_body = WebhookUpdateRequest,
     responses((status = 204), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
 pub async fn update(
     State(state): State<AppState>,
