@@ -14,7 +14,10 @@ use crate::domain::version::{Precondition, Tag};
 /// The OpenAPI document's word on a read's conditional header.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[expect(dead_code, reason = "describes the header in the OpenAPI document; read by read_answer")]
+#[expect(
+    dead_code,
+    reason = "describes the header in the OpenAPI document; read by read_answer"
+)]
 pub struct ConditionalRead {
     /// The `ETag` of the copy the client holds (or several, comma-separated): when the object is
     /// still that version the answer is 304 without a body.

@@ -10,7 +10,7 @@
 //! body, say) keeps nothing: the same request is refused the same way again, and a corrected one
 //! may reuse the key.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -44,26 +44,44 @@ pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// The OpenAPI document's word on a create's headers.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+#[expect(
+    dead_code,
+    reason = "describes the headers in the OpenAPI document; read by WriteHeaders"
+)]
 pub struct KeyedCreate {
     /// Makes a retry safe: the first request with a key is written and its answer kept for 24
     /// hours; a retry with the same key and request gets that answer again with
     /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
     /// refused with 422. Keys are per account; a UUID makes a good one.
-    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
     idempotency_key: Option<String>,
 }
 
 /// The OpenAPI document's word on the headers of a change to an existing object.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[expect(dead_code, reason = "describes the headers in the OpenAPI document; read by WriteHeaders")]
+#[expect(
+    dead_code,
+    reason = "describes the headers in the OpenAPI document; read by WriteHeaders"
+)]
 pub struct KeyedChange {
     /// Makes a retry safe: the first request with a key is written and its answer kept for 24
     /// hours; a retry with the same key and request gets that answer again with
     /// `Idempotent-Replayed: true` and changes nothing; the same key with another request is
     /// refused with 422. Keys are per account; a UUID makes a good one.
-    #[param(rename = "Idempotency-Key", nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
     idempotency_key: Option<String>,
     /// The `ETag` of the version the change is made from (or several, comma-separated): the
     /// change is refused with 412, and nothing changes, when the object is no longer that
@@ -75,9 +93,8 @@ pub struct KeyedChange {
 /// What a write takes from its request's headers: `If-Match` and `Idempotency-Key`.
 pub struct WriteHeaders {
     precondition: Option<Precondition>,
-    key: Option<String>,
-    method: Method,
-    path: String,
+    /// The key, with the method and path its fingerprint covers.
+    key: Option<(String, Method, String)>,
     request_id: Uuid,
     ttl: Duration,
     /// Left by [`super::extract::Account`], which every write handler extracts first.
@@ -96,13 +113,15 @@ where
         let precondition = conditions::precondition(parts)?;
         let key = match parts.headers.get(IDEMPOTENCY_KEY) {
             None => None,
-            Some(value) => Some(read_key(value)?),
+            Some(value) => Some((
+                read_key(value)?,
+                parts.method.clone(),
+                parts.uri.path().to_owned(),
+            )),
         };
         Ok(Self {
             precondition,
             key,
-            method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
             request_id: current_request_id(),
             ttl: state.idempotency_key_ttl,
             actor: parts
@@ -145,29 +164,40 @@ impl WriteHeaders {
     /// The write's context for the store: the account, the precondition and, with a key, the
     /// claim on it (fingerprinted from the method, the path and the body as parsed, so that a
     /// retry that only spaces its JSON differently is the same request).
-    pub fn write<T: 'static>(
+    /// The answer a keyed write keeps is also left in `sent`, so that the handler sends it
+    /// without rendering the same outcome twice.
+    fn write<T: 'static>(
         &self,
         account: AccountId,
         body: &Value,
         render: &Render<T>,
+        sent: &Arc<Mutex<Option<KeptAnswer>>>,
     ) -> Write<T> {
-        let once = self.key.as_ref().map(|key| {
+        let once = self.key.as_ref().map(|(key, method, path)| {
             let mut digest = Sha256::new();
-            digest.update(self.method.as_str());
+            digest.update(method.as_str());
             digest.update(b" ");
-            digest.update(self.path.as_bytes());
+            digest.update(path.as_bytes());
             digest.update(b"\n");
-            // A `Value` always serializes.
-            digest.update(serde_json::to_vec(body).unwrap_or_default());
-            let render = Arc::clone(render);
+            // Written straight into the digest; a `Value` always serializes.
+            let _ = serde_json::to_writer(&mut digest, body);
+            let (render, sent) = (Arc::clone(render), Arc::clone(sent));
             Once {
                 claim: Claim {
                     key: key.clone(),
                     fingerprint: digest.finalize().into(),
-                    expires_at: crate::store::now()
-                        + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::MAX),
+                    expires_at: chrono::Duration::from_std(self.ttl)
+                        .ok()
+                        .and_then(|ttl| crate::store::now().checked_add_signed(ttl))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
                 },
-                keep: Arc::new(move |outcome| Some(render(outcome))),
+                keep: Arc::new(move |outcome| {
+                    let answer = render(outcome);
+                    if let Ok(mut sent) = sent.lock() {
+                        *sent = Some(answer.clone());
+                    }
+                    Some(answer)
+                }),
             }
         });
         Write {
@@ -191,7 +221,8 @@ impl WriteHeaders {
     where
         F: Future<Output = StoreResult<T>>,
     {
-        let outcome = write(self.write(account, body, &render)).await;
+        let sent = Arc::default();
+        let outcome = write(self.write(account, body, &render, &sent)).await;
         match outcome {
             Err(StoreError::Replayed(answer)) => {
                 let mut response = response_of(KeptAnswer::clone(&answer));
@@ -207,10 +238,19 @@ impl WriteHeaders {
                 value: None,
                 response: key_reused().into_response(),
             },
-            outcome => Written {
-                response: response_of(render(&outcome)),
-                value: outcome.ok(),
-            },
+            outcome => {
+                // A write that succeeded kept the answer of its last run, the one that was
+                // committed; any failure (a commit that failed after the answer was kept, say) is
+                // rendered afresh.
+                let kept = match &outcome {
+                    Ok(_) => sent.lock().ok().and_then(|mut sent| sent.take()),
+                    Err(_) => None,
+                };
+                Written {
+                    response: response_of(kept.unwrap_or_else(|| render(&outcome))),
+                    value: outcome.ok(),
+                }
+            }
         }
     }
 }

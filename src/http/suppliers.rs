@@ -18,7 +18,9 @@ use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
-use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
+use super::idempotency::{
+    KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success,
+};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, Path};

@@ -18,7 +18,9 @@ use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::given;
 use super::fields::{Fields, Obj, string};
-use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, no_content, refused, refused_at, success};
+use super::idempotency::{
+    KeyedChange, KeyedCreate, Render, WriteHeaders, no_content, refused, refused_at, success,
+};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path, PathId};

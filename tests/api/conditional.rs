@@ -150,12 +150,7 @@ async fn a_write_from_a_stale_version_is_refused_and_changes_nothing() {
     assert_eq!(ok_json(shipped).await["tracking_number"], "1Z");
 
     // A receipt checks it too.
-    let location = ok_json(
-        app.create_location(&json!({ "name": "Dock", "inventory_warehouse_id": w }))
-            .await,
-    )
-    .await["inventory_location_id"]
-        .clone();
+    let location = app.location_in(&w, "Dock").await;
     let receipt = json!({ "product_receives": [
         { "sku": "WIDGET-001", "received_quantity": 1, "inventory_location_id": location }] });
     let receives = format!("{path}/receives");
@@ -215,14 +210,7 @@ async fn suppliers_warehouses_and_locations_carry_versions_too() {
         return;
     };
     let (s, w) = app.supplier_and_warehouse().await;
-    let location = ok_json(
-        app.create_location(&json!({ "name": "Bin", "inventory_warehouse_id": w }))
-            .await,
-    )
-    .await["inventory_location_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let location = app.location_in(&w, "Bin").await;
     let cases = [
         (format!("/v2/suppliers/{s}"), supplier_body("Acme Renamed")),
         (

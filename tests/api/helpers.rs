@@ -426,6 +426,15 @@ impl ApiClient {
         id
     }
 
+    /// A new location in the warehouse `warehouse`; returns its id.
+    pub async fn location_in(&self, warehouse: &str, name: &str) -> String {
+        let body = json!({ "name": name, "inventory_warehouse_id": warehouse });
+        ok_json(self.create_location(&body).await).await["inventory_location_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
     pub async fn stored_status(&self, id: &str) -> String {
         ok_json(self.get_po(id).await).await["status"]
             .as_str()

@@ -41,6 +41,33 @@ async fn parts(response: Response) -> (StatusCode, Option<String>, bool, String)
     (status, etag, replayed, response.text().await.unwrap())
 }
 
+/// Sends the same keyed request `n` times at once; asserts that every answer is the same 200 and
+/// that exactly one of them was written now (the others replayed).
+async fn all_at_once(client: &ApiClient, path: &str, key: &'static str, body: &Value, n: usize) {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, path, body) = (client.clone(), path.to_owned(), body.clone());
+            tokio::spawn(async move {
+                parts(keyed(&client, Method::POST, &path, key, &body).await).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    assert!(
+        answers.iter().all(|(status, ..)| *status == StatusCode::OK),
+        "{answers:?}"
+    );
+    let written = answers
+        .iter()
+        .filter(|(_, _, replayed, _)| !replayed)
+        .count();
+    assert_eq!(written, 1, "{answers:?}");
+    assert!(answers.iter().all(|(_, _, _, body)| *body == answers[0].3));
+}
+
 async fn order_count(app: &TestApp) -> u64 {
     ok_json(app.list_pos(&[]).await).await["total"]
         .as_u64()
@@ -176,12 +203,7 @@ async fn a_refusal_by_the_stored_state_is_kept_and_replayed() {
     let (s, w) = app.supplier_and_warehouse().await;
     let id = app.po_in(&po_body(&s, &w), &[]).await;
     // A draft cannot be received: refused by the store, so kept.
-    let location = ok_json(
-        app.create_location(&json!({ "name": "Bin", "inventory_warehouse_id": w }))
-            .await,
-    )
-    .await["inventory_location_id"]
-        .clone();
+    let location = app.location_in(&w, "Bin").await;
     let receipt = json!({ "product_receives": [
         { "sku": "WIDGET-001", "received_quantity": 2, "inventory_location_id": location }] });
     let path = format!("/v2/purchase_orders/{id}/receives");
@@ -269,32 +291,7 @@ async fn twenty_concurrent_retries_of_one_create_make_one_order() {
         return;
     };
     let (s, w) = app.supplier_and_warehouse().await;
-    let body = po_body(&s, &w);
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let (client, body) = (app.client.clone(), body.clone());
-            tokio::spawn(async move {
-                parts(keyed(&client, Method::POST, "/v2/purchase_orders", "storm", &body).await)
-                    .await
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await.unwrap());
-    }
-    assert!(
-        answers.iter().all(|(status, ..)| *status == StatusCode::OK),
-        "{answers:?}"
-    );
-    assert_eq!(
-        answers
-            .iter()
-            .filter(|(_, _, replayed, _)| !replayed)
-            .count(),
-        1
-    );
-    assert!(answers.iter().all(|(_, _, _, body)| *body == answers[0].3));
+    all_at_once(&app, "/v2/purchase_orders", "storm", &po_body(&s, &w), 20).await;
     assert_eq!(order_count(&app).await, 1);
 }
 
@@ -305,38 +302,11 @@ async fn ten_concurrent_retries_of_one_receipt_receive_once() {
     };
     let (s, w) = app.supplier_and_warehouse().await;
     let id = app.po_in(&po_body(&s, &w), &["open"]).await;
-    let location = ok_json(
-        app.create_location(&json!({ "name": "Dock", "inventory_warehouse_id": w }))
-            .await,
-    )
-    .await["inventory_location_id"]
-        .clone();
+    let location = app.location_in(&w, "Dock").await;
     let receipt = json!({ "product_receives": [
         { "sku": "WIDGET-001", "received_quantity": 4, "inventory_location_id": location }] });
     let path = format!("/v2/purchase_orders/{id}/receives");
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let (client, receipt, path) = (app.client.clone(), receipt.clone(), path.clone());
-            tokio::spawn(async move {
-                parts(keyed(&client, Method::POST, &path, "dock-scan-1", &receipt).await).await
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for task in tasks {
-        answers.push(task.await.unwrap());
-    }
-    assert!(
-        answers.iter().all(|(status, ..)| *status == StatusCode::OK),
-        "{answers:?}"
-    );
-    assert_eq!(
-        answers
-            .iter()
-            .filter(|(_, _, replayed, _)| !replayed)
-            .count(),
-        1
-    );
+    all_at_once(&app, &path, "dock-scan-1", &receipt, 10).await;
     let order = ok_json(app.get_po(&id).await).await;
     assert_eq!(order["products"][0]["received_quantity"], 4, "{order}");
     assert_eq!(order["status"], "receiving");

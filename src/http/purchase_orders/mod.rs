@@ -13,7 +13,9 @@ use super::conditions::{ConditionalRead, read_answer};
 use super::error::{ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, parse_date_time, string};
-use super::idempotency::{KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
+use super::idempotency::{
+    KeyedChange, KeyedCreate, Render, WriteHeaders, refused, refused_at, success,
+};
 use super::json::Json;
 use super::pagination::{ListUrl, PAGE_PARAMS};
 use super::path::{Found, Path};
@@ -183,6 +185,19 @@ fn order_answer(order: &PurchaseOrder) -> KeptAnswer {
     )
 }
 
+/// The answer of a write that leaves the order `id` in a status: `body` of the status, with the
+/// order's new `ETag`, or the refusal.
+pub(super) fn status_render<B: serde::Serialize + 'static>(
+    id: PurchaseOrderId,
+    rid: uuid::Uuid,
+    body: fn(PurchaseOrderId, Status) -> B,
+) -> Render<Tagged<Status>> {
+    Arc::new(move |outcome| match outcome {
+        Ok(status) => success(StatusCode::OK, &body(id, status.value), Some(status.tag)),
+        Err(err) => refused_at(err, id, rid),
+    })
+}
+
 /// The answer of a write to the order `id`: the order, or the refusal.
 fn order_render(id: PurchaseOrderId, rid: uuid::Uuid) -> Render<PurchaseOrder> {
     Arc::new(move |outcome| match outcome {
@@ -280,17 +295,11 @@ pub async fn update_status(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let to: Status = parse::target_status(&body)?;
-    let rid = write.request_id();
-    let render: Render<Tagged<Status>> = Arc::new(move |outcome| match outcome {
-        Ok(status) => success(
-            StatusCode::OK,
-            &StatusBody {
-                purchase_order_id: id,
-                status: status.value.as_str(),
-            },
-            Some(status.tag),
-        ),
-        Err(err) => refused_at(err, id, rid),
+    let render = status_render(id, write.request_id(), |purchase_order_id, status| {
+        StatusBody {
+            purchase_order_id,
+            status: status.as_str(),
+        }
     });
     let written = write
         .run(account, &body, render, |w| {

@@ -1,9 +1,6 @@
 //! `POST /v2/purchase_orders/{id}/receives` and the receipt ledger (`GET` of the same path).
 
-use std::sync::Arc;
-
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,7 +11,7 @@ use super::super::declared::declared;
 use super::super::error::{ApiResult, ErrorResponse};
 use super::super::extract::{Account, JsonBody, QueryObject};
 use super::super::fields::{Fields, Obj, date_time, given, integer, string};
-use super::super::idempotency::{KeyedChange, Render, WriteHeaders, refused_at, success};
+use super::super::idempotency::{KeyedChange, WriteHeaders};
 use super::super::json::Json;
 use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::super::path::{OrNotFound, Path};
@@ -25,8 +22,6 @@ use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{
     MAX_RECEIVE_LINES, Receipt, ReceiveLine, parse_lot, parse_receive_quantity,
 };
-use crate::domain::status::Status;
-use crate::store::Tagged;
 
 #[derive(Debug, ToSchema)]
 #[expect(
@@ -208,16 +203,9 @@ pub async fn receive(
 ) -> ApiResult<Response> {
     let lines = parse(&body)?;
     let rid = write.request_id();
-    let render: Render<Tagged<Status>> = Arc::new(move |outcome| match outcome {
-        Ok(status) => success(
-            StatusCode::OK,
-            &ReceiveBody {
-                purchase_order_id: id,
-                status: status.value.as_str(),
-            },
-            Some(status.tag),
-        ),
-        Err(err) => refused_at(err, id, rid),
+    let render = super::status_render(id, rid, |purchase_order_id, status| ReceiveBody {
+        purchase_order_id,
+        status: status.as_str(),
     });
     let written = write
         .run(account, &body, render, |w| {
