@@ -91,7 +91,8 @@ class Server:
     def __init__(self, database):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, RUST_LOG="warn")
+        # Webhooks: the webhook-cost workload's receiver listens on 127.0.0.1.
+        env = dict(os.environ, RUST_LOG="warn", PROCURA_WEBHOOK_ALLOW_PRIVATE="true")
         self.proc = subprocess.Popen([BIN, "--database", database, "serve", "--listen", f"127.0.0.1:{self.port}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
         for _ in range(200):
@@ -300,14 +301,81 @@ def workloads(args, workdir):
             ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
                                 info["open_first"], info["open_last"], info["location_id"]]),
         ])
+        hooks = webhook_cost(server, key, info, measure)
     finally:
         server.stop()
         drop()
     table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
           f"{args.duration} s each)", baseline, rows)
+    print_webhook_cost(hooks)
     if not args.database.startswith("postgres"):
         budgets(rows)
-    return failed(baseline, rows)
+    return failed(baseline, rows) + sum(w["errors"] + o["errors"] for _, o, w, _ in hooks)
+
+
+# Webhooks (issue 21): what writing the history and the outbox costs a write with one webhook
+# subscribed, each workload run without and then with it in the same run (budget: at most 15%
+# slower), and whether delivery keeps up with the write rate.
+def webhook_cost(server, key, info, measure):
+    import http.server
+    import threading
+
+    delivered = [0]
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            delivered[0] += 1
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    results = []
+    for name, event, script, script_args in [
+        ("create PO (3 lines)", "purchase_order_created_v2", "create.lua", [info["supplier_id"], info["warehouse_id"]]),
+        ("receive 1 unit", "purchase_order_products_received_v2", "receive.lua",
+         [info["open_first"], info["open_last"], info["location_id"]]),
+    ]:
+        without = measure(f"{name}, no webhook", script, script_args)
+        body = json.dumps({"name": "bench", "url": hook_url, "event": event}).encode()
+        req = urllib.request.Request(server.url + "/v2/environment/webhooks", data=body, method="POST",
+                                     headers={"API-Key": key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            hook_id = json.load(resp)["webhook_id"]
+        delivered[0] = 0
+        with_hook = measure(f"{name}, 1 webhook", script, script_args)
+        # Delivery keeps up when it has sent every event within a few seconds of the last write.
+        done_at, caught_up = time.time(), None
+        for _ in range(300):
+            if delivered[0] >= with_hook["requests"] - with_hook["errors"]:
+                caught_up = time.time() - done_at
+                break
+            time.sleep(0.1)
+        results.append((name, without, with_hook, (delivered[0], caught_up)))
+        req = urllib.request.Request(server.url + f"/v2/environment/webhooks/{hook_id}", method="DELETE",
+                                     headers={"API-Key": key})
+        urllib.request.urlopen(req, timeout=30).read()
+    receiver.shutdown()
+    return results
+
+
+def print_webhook_cost(results):
+    print("\n| workload | requests/s, no webhook | requests/s, 1 webhook | ratio (budget >= 0.85) | delivered "
+          "| all delivered after the last write |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, without, with_hook, (delivered, caught_up) in results:
+        writes = with_hook["requests"] - with_hook["errors"]
+        after = f"{caught_up:.1f} s" if caught_up is not None else "not within 30 s"
+        print(f"| {name} | {without['rps']:,.0f} | {with_hook['rps']:,.0f} | "
+              f"{with_hook['rps'] / without['rps']:.2f} | {delivered:,} of {writes:,} | {after} |")
 
 
 def scale(args, workdir, rounds=2):

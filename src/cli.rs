@@ -144,6 +144,10 @@ pub enum Command {
         #[arg(long, env = "PROCURA_SESSION_MAX_HOURS", default_value_t = 12,
               value_parser = clap::value_parser!(u32).range(1..=720))]
         session_max_hours: u32,
+        /// Let webhooks target loopback and private addresses (refused by default, so that a
+        /// webhook cannot reach into the network the server runs in).
+        #[arg(long, env = "PROCURA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+        webhook_allow_private: bool,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -261,6 +265,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         admin_email,
         session_idle_secs,
         session_max_hours,
+        webhook_allow_private,
         connections,
     } = cli.command
     {
@@ -271,6 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limit_per_minute,
             public_url,
             idempotency_key_ttl: Duration::from_secs(u64::from(idempotency_key_ttl_hours) * 3600),
+            webhook_allow_private,
             server: connections.limits(),
             admin_email,
             sessions: crate::domain::user::SessionLimits {

@@ -16,6 +16,7 @@ use crate::serve::{self, ServerLimits};
 use crate::store::Store;
 use crate::store::postgres::{self, PgStore};
 use crate::store::sqlite::{self, SqliteStore};
+use crate::webhooks::Deliverer;
 
 pub use crate::store::postgres::DbOptions;
 
@@ -30,6 +31,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// How long an `Idempotency-Key` and its answer are kept.
     pub idempotency_key_ttl: std::time::Duration,
+    /// Whether webhooks may target loopback and private addresses.
+    pub webhook_allow_private: bool,
     /// Timeouts, the connection limit and the shutdown deadline.
     pub server: ServerLimits,
     /// The email of the first web user, made with the first account.
@@ -114,6 +117,8 @@ pub struct Application {
     router: axum::Router,
     metrics: Option<axum::Router>,
     limits: ServerLimits,
+    webhook_allow_private: bool,
+    public_url: Option<String>,
 }
 
 /// The bound sockets of a server, bound before anything else is done so that a wrong address or
@@ -169,6 +174,7 @@ impl Application {
             cursor_key: CursorKey::new(&secret),
             renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
             idempotency_key_ttl: settings.idempotency_key_ttl,
+            webhook_allow_private: settings.webhook_allow_private,
         };
         let csrf = store
             .secret(crate::web::CSRF_KEY, CursorKey::fresh_secret())
@@ -190,6 +196,8 @@ impl Application {
             listeners,
             store,
             limits: settings.server,
+            webhook_allow_private: settings.webhook_allow_private,
+            public_url: settings.public_url.clone(),
         })
     }
 
@@ -225,6 +233,14 @@ impl Application {
             ))),
             _ => None,
         };
+        let origin = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", address_of(&self.listeners.api)));
+        let delivering = tokio::spawn(
+            Deliverer::new(Arc::clone(&self.store), self.webhook_allow_private, origin)?
+                .run(wait(stopped.clone())),
+        );
         let purging = tokio::spawn(purge_expired_keys(self.store, wait(stopped.clone())));
         tokio::spawn(async move {
             stop.await;
@@ -240,6 +256,7 @@ impl Application {
                 .context("serving /metrics")?;
         }
         purging.abort();
+        delivering.abort();
         served
     }
 }

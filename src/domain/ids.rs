@@ -54,6 +54,8 @@ id_type!(
     /// A person who signs in to the web app.
     UserId
 );
+id_type!(WebhookId);
+id_type!(DeliveryId);
 
 /// Writes `se-<number>` in one piece. `write!(f, "se-{}", ..)` runs the formatting machinery
 /// and, through `to_string`, grows its string twice: an answer holds several ids, a list page of

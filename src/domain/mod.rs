@@ -4,6 +4,7 @@
 //! these types is valid by construction past the edge of the program.
 
 pub mod account;
+pub mod event;
 pub mod ids;
 pub mod invalid;
 pub mod money;
@@ -20,5 +21,6 @@ pub mod text;
 pub mod user;
 pub mod version;
 pub mod warehouse;
+pub mod webhook;
 
 pub use invalid::Invalid;

@@ -51,7 +51,9 @@ impl Status {
             Draft => &[Open, Cancelled],
             Open => &[Receiving, Received, Cancelled],
             Receiving => &[Received, Closed],
-            Received => &[Closed],
+            // Back to `receiving`: an order set `received` by hand while goods are still to come
+            // (docs/decisions.md).
+            Received => &[Receiving, Closed],
             Closed | Cancelled => &[],
         }
     }
@@ -104,7 +106,7 @@ mod tests {
     use super::*;
 
     /// The whole table, written out once more so that a change to either copy fails this test.
-    const EXPECTED: [(Status, Status); 8] = [
+    const EXPECTED: [(Status, Status); 9] = [
         (Draft, Open),
         (Draft, Cancelled),
         (Open, Receiving),
@@ -112,6 +114,7 @@ mod tests {
         (Open, Cancelled),
         (Receiving, Received),
         (Receiving, Closed),
+        (Received, Receiving),
         (Received, Closed),
     ];
 

@@ -14,7 +14,8 @@ use super::AppState;
 use super::error::{ApiError, ErrorCode};
 use super::unique_keys::Unreadable;
 use crate::domain::account::hash_key;
-use crate::domain::ids::AccountId;
+use crate::domain::event::Actor;
+use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::telemetry::Throttle;
 
 /// A request body that is well-formed JSON sent as `application/json`.
@@ -122,6 +123,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryObject {
 #[derive(Debug, Clone, Copy)]
 pub struct Account(pub AccountId);
 
+/// Who presented the `API-Key`, left in the request's extensions by [`Account`] for the writes
+/// that follow (their events name it).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(pub Actor);
+
 impl<S> FromRequestParts<S> for Account
 where
     S: Send + Sync,
@@ -134,15 +140,16 @@ where
         let account = authenticate(parts, &state).await;
         match &account {
             // For the extractors that follow (a list's cursors are bound to the account).
-            Ok(found) => {
+            Ok((found, key)) => {
                 parts.extensions.insert(*found);
+                parts.extensions.insert(Caller(Actor::ApiKey(*key)));
             }
             Err(refusal) if refusal.status == StatusCode::UNAUTHORIZED => {
                 log_refused(parts, refusal);
             }
             Err(_) => {}
         }
-        account
+        account.map(|(account, _)| account)
     }
 }
 
@@ -161,7 +168,7 @@ fn log_refused(parts: &Parts, refusal: &ApiError) {
     }
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Account, ApiKeyId), ApiError> {
     let mut keys = parts.headers.get_all("api-key").iter();
     let Some(key) = keys.next() else {
         return Err(ApiError::unauthorized("the API-Key header is missing"));
@@ -176,7 +183,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiErr
     let key = key
         .to_str()
         .map_err(|_| ApiError::unauthorized("the API key is not valid"))?;
-    let account = state
+    let (account, key) = state
         .store
         .account_for_key(hash_key(key.trim()))
         .await?
@@ -185,5 +192,5 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiErr
         limiter.check(account)?;
     }
     tracing::Span::current().record("account.id", account.0);
-    Ok(Account(account))
+    Ok((Account(account), key))
 }

@@ -25,7 +25,9 @@ use uuid::Uuid;
 
 use super::conditions;
 use super::error::{ApiError, ErrorCode, ErrorResponse, ErrorType, current_request_id};
+use super::extract::Caller;
 use super::path::{PathId, not_found};
+use crate::domain::event::Actor;
 use crate::domain::ids::AccountId;
 use crate::domain::version::{Precondition, Tag};
 use crate::store::{Claim, KeptAnswer, Once, StoreError, StoreResult, Write};
@@ -95,6 +97,8 @@ pub struct WriteHeaders {
     key: Option<(String, Method, String)>,
     request_id: Uuid,
     ttl: Duration,
+    /// Left by [`super::extract::Account`], which every write handler extracts first.
+    actor: Actor,
 }
 
 impl<S> FromRequestParts<S> for WriteHeaders
@@ -120,6 +124,10 @@ where
             key,
             request_id: current_request_id(),
             ttl: state.idempotency_key_ttl,
+            actor: parts
+                .extensions
+                .get::<Caller>()
+                .map_or(Actor::System, |Caller(actor)| *actor),
         })
     }
 }
@@ -196,6 +204,8 @@ impl WriteHeaders {
             account,
             precondition: self.precondition.clone(),
             once,
+            actor: self.actor,
+            request_id: Some(self.request_id.to_string()),
         }
     }
 

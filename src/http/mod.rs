@@ -22,6 +22,7 @@ mod conditions;
 mod declared;
 mod docs;
 pub mod error;
+mod events;
 pub mod extract;
 pub mod fields;
 mod head;
@@ -40,6 +41,7 @@ mod suppliers;
 mod timestamp;
 mod unique_keys;
 mod warehouses;
+mod webhooks;
 
 pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 pub(crate) use purchase_orders::documents::for_account as order_document;
@@ -61,6 +63,8 @@ pub struct AppState {
     pub renders: Arc<crate::documents::RenderSlots>,
     /// How long an `Idempotency-Key` and its answer are kept.
     pub idempotency_key_ttl: Duration,
+    /// Whether webhooks may target loopback and private addresses.
+    pub webhook_allow_private: bool,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.
@@ -76,6 +80,8 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())
         .merge(inventory::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(health::routes())
         .merge(docs::routes())
         .route("/openapi.json", get(openapi::serve))

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorCode, ErrorDetail, ErrorResponse, ErrorSource, ErrorType};
 use super::pagination::{Link, Links};
-use super::{health, inventory, purchase_orders, suppliers, warehouses};
+use super::{events, health, inventory, purchase_orders, suppliers, warehouses, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,17 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         warehouses::update_location,
         warehouses::delete_location,
         inventory::list,
+        events::feed,
+        events::history,
+        webhooks::list,
+        webhooks::create,
+        webhooks::show,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::secret,
+        webhooks::rotate_secret,
+        webhooks::deliveries,
+        webhooks::redeliver,
         health::healthz,
         health::readyz,
     ),
@@ -53,6 +64,8 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         (name = "purchase_orders", description = "Purchase orders: draft, open, receive, close or cancel"),
         (name = "suppliers", description = "Who purchase orders buy from"),
         (name = "inventory", description = "Inventory warehouses and locations"),
+        (name = "events", description = "What happened to purchase orders: the feed and each order's history"),
+        (name = "webhooks", description = "Signed purchase-order events sent to your endpoints"),
         (name = "operations", description = "Health and readiness"),
     ),
 )]

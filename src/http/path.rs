@@ -6,7 +6,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::{ApiError, ApiResult};
-use crate::domain::ids::{LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{
+    DeliveryId, LocationId, PurchaseOrderId, SupplierId, WarehouseId, WebhookId,
+};
 use crate::store::{StoreError, StoreResult};
 
 /// An id a route takes in its path: the words a 404 uses for the object and for the parameter.
@@ -34,6 +36,8 @@ path_id!(SupplierId, "supplier", "supplier_id");
 path_id!(WarehouseId, "inventory warehouse", "inventory_warehouse_id");
 path_id!(LocationId, "inventory location", "inventory_location_id");
 path_id!(PurchaseOrderId, "purchase order", "purchase_order_id");
+path_id!(WebhookId, "webhook", "webhook_id");
+path_id!(DeliveryId, "webhook delivery", "delivery_id");
 
 /// The one id a route's path holds. An id that cannot name anything is a 404 like an unknown
 /// one: the caller learns the same either way, that no such object is theirs.

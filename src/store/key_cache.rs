@@ -15,7 +15,10 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::StoreResult;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, ApiKeyId};
+
+/// A key's account and the key's own id.
+pub type KeyHolder = (AccountId, ApiKeyId);
 
 /// How long a confirmed key is trusted without looking it up again.
 pub const TTL: Duration = Duration::from_millis(1);
@@ -44,7 +47,7 @@ struct Inner {
 }
 
 struct Entry {
-    account: AccountId,
+    account: KeyHolder,
     /// When the lookup that confirmed the key started.
     confirmed_at: Instant,
 }
@@ -68,8 +71,8 @@ impl KeyCache {
     pub async fn account_for(
         &self,
         hash: [u8; 32],
-        look_up: impl Future<Output = StoreResult<Option<AccountId>>>,
-    ) -> StoreResult<Option<AccountId>> {
+        look_up: impl Future<Output = StoreResult<Option<KeyHolder>>>,
+    ) -> StoreResult<Option<KeyHolder>> {
         if let Some(account) = self.get(&hash) {
             return Ok(Some(account));
         }
@@ -82,7 +85,7 @@ impl KeyCache {
     }
 
     /// The account of a key confirmed less than the cache's lifetime ago.
-    fn get(&self, hash: &[u8; 32]) -> Option<AccountId> {
+    fn get(&self, hash: &[u8; 32]) -> Option<KeyHolder> {
         let inner = self.lock();
         let entry = inner.entries.get(hash)?;
         (entry.confirmed_at.elapsed() < self.ttl).then_some(entry.account)
@@ -99,7 +102,7 @@ impl KeyCache {
 
     /// Keeps a key the database has just confirmed, unless keys were revoked since the lookup
     /// started.
-    fn insert(&self, hash: [u8; 32], account: AccountId, lookup: Lookup) {
+    fn insert(&self, hash: [u8; 32], account: KeyHolder, lookup: Lookup) {
         let mut inner = self.lock();
         if inner.generation != lookup.generation {
             return;
@@ -141,8 +144,8 @@ mod tests {
     fn a_confirmed_key_is_trusted_for_the_ttl_only() {
         let cache = KeyCache::with_ttl(Duration::from_millis(50));
         assert_eq!(cache.get(&KEY), None);
-        cache.insert(KEY, AccountId(3), cache.start_lookup());
-        assert_eq!(cache.get(&KEY), Some(AccountId(3)));
+        cache.insert(KEY, (AccountId(3), ApiKeyId(3)), cache.start_lookup());
+        assert_eq!(cache.get(&KEY), Some((AccountId(3), ApiKeyId(3))));
         assert_eq!(cache.get(&[8; 32]), None);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(cache.get(&KEY), None);
@@ -151,14 +154,14 @@ mod tests {
     #[test]
     fn a_revocation_forgets_every_key_and_beats_a_lookup_under_way() {
         let cache = KeyCache::with_ttl(Duration::from_secs(60));
-        cache.insert(KEY, AccountId(3), cache.start_lookup());
+        cache.insert(KEY, (AccountId(3), ApiKeyId(3)), cache.start_lookup());
         let under_way = cache.start_lookup();
         cache.forget_all();
         assert_eq!(cache.get(&KEY), None);
-        cache.insert(KEY, AccountId(3), under_way);
+        cache.insert(KEY, (AccountId(3), ApiKeyId(3)), under_way);
         assert_eq!(cache.get(&KEY), None, "a lookup older than the revocation");
-        cache.insert(KEY, AccountId(3), cache.start_lookup());
-        assert_eq!(cache.get(&KEY), Some(AccountId(3)));
+        cache.insert(KEY, (AccountId(3), ApiKeyId(3)), cache.start_lookup());
+        assert_eq!(cache.get(&KEY), Some((AccountId(3), ApiKeyId(3))));
     }
 
     #[test]
@@ -167,10 +170,10 @@ mod tests {
         for i in 0..PRUNE_AT {
             let mut key = [0; 32];
             key[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            cache.insert(key, AccountId(1), cache.start_lookup());
+            cache.insert(key, (AccountId(1), ApiKeyId(1)), cache.start_lookup());
         }
         std::thread::sleep(Duration::from_millis(2));
-        cache.insert(KEY, AccountId(3), cache.start_lookup());
+        cache.insert(KEY, (AccountId(3), ApiKeyId(3)), cache.start_lookup());
         assert_eq!(cache.lock().entries.len(), 1);
     }
 }

@@ -10,8 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::event::Event;
 use crate::domain::ids::{
-    AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
+    AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
+    WebhookId,
 };
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
@@ -25,14 +27,18 @@ use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::user::{Credentials, Email, Role, SessionUser, User};
 use crate::domain::version::Tag;
 use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::webhook::{Webhook, WebhookInput, WebhookPatch};
+pub use delivery::{Attempt, Delivery, DueDelivery};
 
+mod delivery;
+mod event_rows;
 pub mod key_cache;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 pub mod write;
 
-pub use write::{Claim, KeptAnswer, Once, Tagged, Write};
+pub use write::{Claim, KeptAnswer, Once, Origin, Tagged, Write};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -40,8 +46,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `use crate::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Accounts as _, Inventory as _, PurchaseOrders as _, Receiving as _, Sessions as _,
-        Store as _, Suppliers as _, Users as _, Warehouses as _,
+        Accounts as _, Events as _, Inventory as _, PurchaseOrders as _, Receiving as _,
+        Sessions as _, Store as _, Suppliers as _, Users as _, Warehouses as _, Webhooks as _,
     };
 }
 
@@ -177,7 +183,7 @@ pub trait Accounts {
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId>;
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
-    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>>;
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
     async fn has_accounts(&self) -> StoreResult<bool>;
     /// Creates an account with `key` only if there is no account at all, atomically: of several
     /// servers starting at once on an empty database, exactly one creates it.
@@ -404,6 +410,75 @@ pub trait Receiving {
     ) -> StoreResult<LatestReceipts>;
 }
 
+/// What happened to purchase orders: events appended by every order write in its transaction;
+/// each backend implements it in its `events.rs`.
+#[async_trait]
+pub trait Events {
+    /// The account's feed, oldest first by position (commit order); every page, the last one
+    /// too, has a next position to follow for events written later.
+    async fn list_events(&self, account: AccountId, page: PageRequest) -> StoreResult<Page<Event>>;
+    /// One order's events, oldest first.
+    async fn order_history(
+        &self,
+        account: AccountId,
+        id: PurchaseOrderId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>>;
+}
+
+/// Webhooks, their secrets and their deliveries; each backend implements it in its
+/// `webhooks.rs`.
+#[async_trait]
+pub trait Webhooks {
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        input: WebhookInput,
+        secret: String,
+    ) -> StoreResult<Webhook>;
+    async fn get_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    async fn list_webhooks(&self, account: AccountId) -> StoreResult<Vec<Webhook>>;
+    async fn update_webhook(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        patch: WebhookPatch,
+    ) -> StoreResult<()>;
+    /// Deletes the webhook and its delivery log.
+    async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<()>;
+    /// The webhook's signing secret; with `rotate_to`, replaced by it first.
+    async fn webhook_secret(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        rotate_to: Option<String>,
+    ) -> StoreResult<String>;
+    /// The webhook's deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    /// Sends a delivery again, at once, with a fresh set of retries.
+    async fn redeliver(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        delivery: DeliveryId,
+    ) -> StoreResult<()>;
+    /// Leases up to `limit` deliveries that are due until `until`: for each webhook and order
+    /// only the oldest one still pending, so that an order's events arrive in order.
+    async fn lease_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    /// Records an attempt of a leased delivery: delivered, retried later, or failed for good.
+    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()>;
+}
+
 /// Stock levels; each backend implements it in its `inventory.rs`.
 #[async_trait]
 pub trait Inventory {
@@ -426,6 +501,8 @@ pub trait Store:
     + PurchaseOrders
     + Receiving
     + Inventory
+    + Events
+    + Webhooks
     + Send
     + Sync
     + 'static

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
+use crate::domain::event::Actor;
 use crate::domain::ids::AccountId;
 use crate::domain::version::{Precondition, Tag};
 
@@ -22,15 +23,29 @@ pub struct Write<T> {
     pub precondition: Option<Precondition>,
     /// `Idempotency-Key`: the key's claim and how the answer is kept.
     pub once: Option<Once<T>>,
+    /// Who asks, for the events the write appends.
+    pub actor: Actor,
+    /// The request's `X-Request-Id`, for the events the write appends.
+    pub request_id: Option<String>,
+}
+
+/// Who made a change and in which request: what every event of the change records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub account: AccountId,
+    pub actor: Actor,
+    pub request_id: Option<String>,
 }
 
 impl<T> From<AccountId> for Write<T> {
-    /// A write with no precondition and no key.
+    /// A write with no precondition and no key, made by no request.
     fn from(account: AccountId) -> Self {
         Self {
             account,
             precondition: None,
             once: None,
+            actor: Actor::System,
+            request_id: None,
         }
     }
 }
@@ -38,6 +53,14 @@ impl<T> From<AccountId> for Write<T> {
 impl<T> Write<T> {
     pub fn account(&self) -> AccountId {
         self.account
+    }
+
+    pub fn origin(&self) -> Origin {
+        Origin {
+            account: self.account,
+            actor: self.actor,
+            request_id: self.request_id.clone(),
+        }
     }
 }
 

@@ -92,8 +92,14 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(database: &str) -> Self {
+        Self::start_with(database, &[])
+    }
+
+    /// `procura serve` with `args` after the listen address.
+    pub(crate) fn start_with(database: &str, args: &[&str]) -> Self {
         let mut child = procura(database)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -190,6 +190,8 @@ pub async fn spawn_app_with_sessions(
         rate_limit_per_minute,
         public_url: None,
         idempotency_key_ttl: procura::http::idempotency::DEFAULT_KEY_TTL,
+        // The tests' webhook receivers listen on 127.0.0.1.
+        webhook_allow_private: true,
         server: ServerLimits::default(),
         admin_email: "admin@localhost".to_owned(),
         sessions,

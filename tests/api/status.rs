@@ -20,7 +20,7 @@ fn allowed_next(from: &str) -> &'static [&'static str] {
         "draft" => &["open", "cancelled"],
         "open" => &["receiving", "received", "cancelled"],
         "receiving" => &["received", "closed"],
-        "received" => &["closed"],
+        "received" => &["receiving", "closed"],
         "closed" | "cancelled" => &[],
         other => panic!("unknown status {other}"),
     }

@@ -32,8 +32,11 @@ mod connections;
 mod documents;
 #[path = "../api/errors.rs"]
 mod errors;
+mod feed;
 #[path = "../api/filters.rs"]
 mod filters;
+#[path = "../api/history.rs"]
+mod history;
 #[path = "../api/hostile_input.rs"]
 mod hostile_input;
 #[path = "../api/idempotency.rs"]
@@ -68,3 +71,7 @@ mod web;
 mod multiprocess;
 mod outage;
 mod retries;
+#[path = "../api/webhook_crash.rs"]
+mod webhook_crash;
+#[path = "../api/webhooks.rs"]
+mod webhooks;

@@ -95,13 +95,17 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     // Keys: the live ones authenticate as their account, the revoked one does not.
     let first = &source.accounts[0];
     assert_eq!(
-        pg.account_for_key(hash_key(&first.secret)).await.unwrap(),
+        pg.account_for_key(hash_key(&first.secret))
+            .await
+            .unwrap()
+            .map(|(account, _)| account),
         Some(first.id)
     );
     assert_eq!(
         pg.account_for_key(hash_key(&source.accounts[1].secret))
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|(account, _)| account),
         Some(source.accounts[1].id)
     );
     assert_eq!(

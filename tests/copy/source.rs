@@ -50,6 +50,23 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
     let (id, _) = store.create_account(key).await.unwrap();
+    // Subscribed before any order, so that every creation queues a delivery.
+    store
+        .create_webhook(
+            id,
+            procura::domain::webhook::WebhookInput {
+                name: format!("Accounting {n}"),
+                url: "https://erp.example.com/procura".into(),
+                event: "purchase_order_created_v2",
+                headers: vec![procura::domain::webhook::Header {
+                    key: "x-tenant".into(),
+                    value: format!("t{n}"),
+                }],
+            },
+            procura::domain::webhook::new_secret(),
+        )
+        .await
+        .unwrap();
 
     let acme = store
         .create_supplier(
@@ -73,6 +90,8 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     let keyed = Write {
         account: id,
         precondition: None,
+        actor: procura::domain::event::Actor::System,
+        request_id: None,
         once: Some(Once {
             claim: Claim {
                 key: format!("create-globex-{n}"),

@@ -25,11 +25,11 @@ async fn keys_find_their_account_until_revoked(store: Arc<dyn Store>) {
     assert_ne!(first_id, second_id);
     assert_eq!(
         store.account_for_key(first_hash).await.unwrap(),
-        Some(account)
+        Some((account, first_id))
     );
     assert_eq!(
         store.account_for_key(second_hash).await.unwrap(),
-        Some(account)
+        Some((account, second_id))
     );
     assert_eq!(
         store
@@ -57,7 +57,7 @@ async fn keys_find_their_account_until_revoked(store: Arc<dyn Store>) {
     assert_eq!(store.account_for_key(first_hash).await.unwrap(), None);
     assert_eq!(
         store.account_for_key(second_hash).await.unwrap(),
-        Some(account)
+        Some((account, second_id))
     );
     let revoked_at = store.list_keys().await.unwrap()[0]
         .revoked_at

@@ -23,6 +23,8 @@ fn keyed(
     Write {
         account,
         precondition: None,
+        actor: procura::domain::event::Actor::System,
+        request_id: None,
         once: Some(Once {
             claim: Claim {
                 key: key.to_owned(),

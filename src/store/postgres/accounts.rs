@@ -107,13 +107,15 @@ pub async fn revoke_key(conn: &mut PgConnection, id: ApiKeyId) -> StoreResult<()
 pub async fn account_for_key(
     conn: &mut PgConnection,
     hash: &[u8; 32],
-) -> StoreResult<Option<AccountId>> {
-    sqlx::query_scalar("SELECT account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-        .bind(&hash[..])
-        .fetch_optional(&mut *conn)
-        .await
-        .map(|id| id.map(AccountId))
-        .map_err(db)
+) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
+    sqlx::query_as::<_, (i64, i64)>(
+        "SELECT account_id, id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(&hash[..])
+    .fetch_optional(&mut *conn)
+    .await
+    .map(|row| row.map(|(account, key)| (AccountId(account), ApiKeyId(key))))
+    .map_err(db)
 }
 
 pub async fn has_accounts(conn: &mut PgConnection) -> StoreResult<bool> {
@@ -148,7 +150,7 @@ impl Accounts for PgStore {
     }
 
     #[tracing::instrument(name = "store.account_for_key", level = "debug", skip_all)]
-    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
         self.keys
             .account_for(hash, async {
                 read!(self, |conn| account_for_key(&mut conn, &hash).await)

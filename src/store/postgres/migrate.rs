@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0006_versions_and_keys.sql"),
     ),
     (
+        7,
+        "events_and_webhooks",
+        include_str!("../../../migrations/postgres/0007_events_and_webhooks.sql"),
+    ),
+    (
         9,
         "users_and_sessions",
         include_str!("../../../migrations/postgres/0009_users_and_sessions.sql"),

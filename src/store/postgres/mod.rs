@@ -43,6 +43,7 @@ mod once;
 
 mod accounts;
 mod errors;
+mod events;
 mod inventory;
 mod ledger;
 pub mod migrate;
@@ -55,6 +56,7 @@ mod sessions;
 mod suppliers;
 mod users;
 mod warehouses;
+mod webhooks;
 
 pub use errors::db;
 

@@ -2,10 +2,12 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
+use super::events::{Append, append_ctes, append_event, bind_append};
 use super::order_counts::{count_moves, count_shard};
 use super::order_rows::{LineColumns, get};
 use super::rows::{col, parse_status};
 use super::{db, page_bounds, warehouses};
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
@@ -17,9 +19,9 @@ use crate::domain::status::Status;
 use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::rows::statement;
 use crate::store::write::check;
+use crate::store::{Origin, Tagged, Write};
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found, now};
-use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 /// Creates an order, with the number allocated beforehand by [`allocate_order_number`], in one
@@ -31,14 +33,17 @@ use async_trait::async_trait;
 /// only if both exist; otherwise it writes nothing and the answer says which one is missing.
 pub async fn create(
     conn: &mut PgConnection,
-    account: AccountId,
+    origin: &Origin,
     input: &PurchaseOrderInput,
     now: DateTime<Utc>,
     order_number: String,
 ) -> StoreResult<PurchaseOrder> {
+    let account = origin.account;
     let d = &input.details;
     let lines = LineColumns::of(input);
-    let row = sqlx::query(
+    // The id is the statement's own (`po.id`), not the event's.
+    let event = NewEvent::created(PurchaseOrderId(0), &order_number);
+    let query = sqlx::query(statement!(
         "WITH supplier AS (SELECT name, version FROM suppliers WHERE account_id = $1 AND id = $3 FOR KEY SHARE),
               warehouse AS (SELECT FROM inventory_warehouses WHERE account_id = $1 AND id = $4 FOR KEY SHARE),
               po AS (
@@ -57,10 +62,12 @@ pub async fn create(
               counted AS (
                   INSERT INTO purchase_order_counts (account_id, status, shard, n)
                   SELECT $1, 'draft', $20, 1 FROM po
-                  ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + 1)
+                  ON CONFLICT (account_id, status, shard) DO UPDATE SET n = purchase_order_counts.n + 1),
+              {}
          SELECT (SELECT name FROM supplier), EXISTS (SELECT FROM warehouse), (SELECT id FROM po),
                 (SELECT version FROM supplier)",
-    )
+        append_ctes("po", "po.id", 21)
+    ))
     .bind(account.0)
     .bind(&order_number)
     .bind(input.supplier_id.0)
@@ -80,10 +87,11 @@ pub async fn create(
     .bind(lines.supplier_skus)
     .bind(lines.quantities)
     .bind(lines.costs)
-    .bind(count_shard())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
+    .bind(count_shard());
+    let row = bind_append!(query, Append::new(origin, &event, now))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
     let supplier = col::<Option<String>>(&row, 0)?.zip(col::<Option<i64>>(&row, 3)?.map(Version));
     let supplier = purchase_order::check_references(input, supplier, col(&row, 1)?)?;
     let id = PurchaseOrderId(col(&row, 2)?);
@@ -188,14 +196,15 @@ fn push_filter(
 
 pub async fn replace(
     conn: &mut PgConnection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
     precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let (status, tag) = order_state(conn, account, id, true).await?;
-    check(precondition, tag)?;
-    ensure_allowed(id, status, Action::Replace)?;
+    let account = origin.account;
+    let before = get(conn, account, id, true).await?;
+    check(precondition, before.tag())?;
+    ensure_allowed(id, before.status, Action::Replace)?;
     check_references(conn, account, input).await?;
     write_details(
         conn,
@@ -210,22 +219,27 @@ pub async fn replace(
         .await
         .map_err(db)?;
     insert_lines(conn, id, input).await?;
-    get(conn, account, id, false).await
+    let after = get(conn, account, id, false).await?;
+    append_event(conn, origin, &NewEvent::replaced(&before, &after)).await?;
+    Ok(after)
 }
 
 pub async fn update_shipping_details(
     conn: &mut PgConnection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     patch: ShippingDetailsPatch,
     precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let mut order = get(conn, account, id, true).await?;
+    let mut order = get(conn, origin.account, id, true).await?;
     check(precondition, order.tag())?;
     ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
+    let before = order.details.clone();
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None).await?;
     order.version = order.version.next();
+    let event = NewEvent::shipping_details_changed(id, &before, &order.details);
+    append_event(conn, origin, &event).await?;
     Ok(order)
 }
 
@@ -233,16 +247,17 @@ pub async fn update_shipping_details(
 /// check the move, then one statement that changes the order only if its status is still the
 /// one read, and moves it between the per-status counts. When another request changed the
 /// status in between, that statement changes nothing and the move is checked again against the
-/// new status. Statuses only move forward (they form a chain without cycles), so that can happen
-/// only a few times. With a precondition the statement also requires the version read, so that
+/// new status. Statuses move forward but for one step back (`received` to `receiving`), so that
+/// can happen only a few times. With a precondition the statement also requires the version read, so that
 /// any change in between fails the precondition on the next round.
 pub async fn change_status(
     conn: &mut PgConnection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     to: Status,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
     for _ in 0..=Status::ALL.len() {
         let (from, tag) = order_state(conn, account, id, false).await?;
         check(precondition, tag)?;
@@ -251,7 +266,8 @@ pub async fn change_status(
             return Ok(Tagged { value: to, tag });
         }
         let (statuses, shards, deltas) = count_moves(from, to);
-        let moved: Option<i64> = sqlx::query_scalar(
+        let now = now();
+        let query = sqlx::query_scalar(statement!(
             "WITH moved AS (
                  UPDATE purchase_orders SET status = $4, updated_at = $5, version = version + 1
                  WHERE account_id = $1 AND id = $2 AND status = $3
@@ -262,21 +278,25 @@ pub async fn change_status(
                  SELECT $1, d.status, d.shard, d.n
                  FROM moved, UNNEST($6::text[], $7::smallint[], $8::bigint[]) AS d (status, shard, n)
                  ORDER BY d.status, d.shard
-                 ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n)
+                 ON CONFLICT (account_id, status, shard) DO UPDATE SET n = c.n + excluded.n),
+             {}
              SELECT (SELECT version FROM moved)",
-        )
+            append_ctes("moved", "$2", 10)
+        ))
         .bind(account.0)
         .bind(id.0)
         .bind(from.as_str())
         .bind(to.as_str())
-        .bind(now())
+        .bind(now)
         .bind(statuses)
         .bind(shards)
         .bind(deltas)
-        .bind(precondition.map(|_| tag.version().0))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
+        .bind(precondition.map(|_| tag.version().0));
+        let event = NewEvent::status_changed(id, from, to);
+        let moved: Option<i64> = bind_append!(query, Append::new(origin, &event, now))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
         if let Some(version) = moved {
             return Ok(Tagged {
                 value: to,
@@ -455,13 +475,14 @@ impl PurchaseOrders for PgStore {
         w: Write<PurchaseOrder>,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        let account = w.account;
+        let origin = w.origin();
+        let account = origin.account;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let now = crate::store::now();
         let Some(once) = w.once else {
             // Two statements, each a transaction of its own: see `allocate_order_number`.
             let number = allocate_order_number(&mut conn, account, &input, now).await?;
-            return create(&mut conn, account, &input, now, number).await;
+            return create(&mut conn, &origin, &input, now, number).await;
         };
         // A sequential retry is answered before a number is allocated, so it skips none.
         if let Some(verdict) = super::once::replayed(&mut conn, account, &once.claim).await? {
@@ -469,7 +490,7 @@ impl PurchaseOrders for PgStore {
         }
         let number = allocate_order_number(&mut conn, account, &input, now).await;
         keyed!(&mut *conn, account, once, |tx| match number {
-            Ok(number) => create(&mut tx, account, &input, now, number).await,
+            Ok(number) => create(&mut tx, &origin, &input, now, number).await,
             Err(refused) => Err(refused),
         })
     }
@@ -500,14 +521,16 @@ impl PurchaseOrders for PgStore {
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| replace(
             &mut tx,
-            account,
+            &origin,
             id,
             &input,
             precondition.as_ref()
@@ -522,14 +545,16 @@ impl PurchaseOrders for PgStore {
         id: PurchaseOrderId,
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| update_shipping_details(
             &mut tx,
-            account,
+            &origin,
             id,
             patch.clone(),
             precondition.as_ref()
@@ -544,18 +569,20 @@ impl PurchaseOrders for PgStore {
         id: PurchaseOrderId,
         to: Status,
     ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         match once {
             // Compare-and-set statements, each a transaction of its own: see `change_status`.
-            None => change_status(&mut conn, account, id, to, precondition.as_ref()).await,
+            None => change_status(&mut conn, &origin, id, to, precondition.as_ref()).await,
             Some(once) => keyed!(&mut *conn, account, once, |tx| change_status(
                 &mut tx,
-                account,
+                &origin,
                 id,
                 to,
                 precondition.as_ref()

@@ -9,7 +9,9 @@ use sqlx::{PgConnection, Row};
 
 use super::PgStore;
 use super::db;
+use super::events::append_event;
 use super::ledger;
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, PurchaseOrderId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::receipt::{Receipt, ReceiveLine};
@@ -19,17 +21,18 @@ use crate::domain::status::Status;
 use crate::domain::stock::StockValue;
 use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::write::check;
-use crate::store::{Receiving, StoreError, StoreResult, Tagged, Write, now};
+use crate::store::{Origin, Receiving, StoreError, StoreResult, Tagged, Write, now};
 use async_trait::async_trait;
 
 pub async fn receive(
     conn: &mut PgConnection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     lines: &[ReceiveLine],
     request_id: &str,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
     let order = lock_order(conn, account, id).await?;
     let status = order.status;
     check(precondition, order.tag)?;
@@ -68,9 +71,16 @@ pub async fn receive(
     };
     let plan = receiving::plan(stored, lines, &referenced)?;
     let next = plan.next;
-    let version = write_receipt(conn, account, &order, lines, request_id, &plan).await?;
+    let (version, receipt_id) =
+        write_receipt(conn, account, &order, lines, request_id, &plan).await?;
     if next != status {
         super::order_counts::count_status(conn, account, status, next).await?;
+    }
+    // Last, after every lock of the order's: see `events`.
+    let receipt = NewEvent::products_received(id, receipt_id, lines, next);
+    append_event(conn, origin, &receipt).await?;
+    if next != status {
+        append_event(conn, origin, &NewEvent::status_changed(id, status, next)).await?;
     }
     Ok(Tagged {
         value: next,
@@ -121,7 +131,7 @@ async fn lock_order(
 /// counters, the stock at each (location, SKU, lot), and the order's new status. Entries of one
 /// SKU, or of one stock row, are summed first, since one statement may change a row only once;
 /// stock rows are written in key order, so concurrent receipts lock them in the same order.
-/// Returns the order's new version.
+/// Returns the order's new version and the receipt's id.
 async fn write_receipt(
     conn: &mut PgConnection,
     account: AccountId,
@@ -129,7 +139,7 @@ async fn write_receipt(
     lines: &[ReceiveLine],
     request_id: &str,
     plan: &Plan,
-) -> StoreResult<Version> {
+) -> StoreResult<(Version, i64)> {
     // The units of an entry that count toward the stock's average cost: those with a unit cost.
     // Their value is exact in the domain's 128 bits and goes over as text into NUMERIC, which
     // BIGINT (and a bigint array) could not hold.
@@ -144,7 +154,7 @@ async fn write_receipt(
             None => (0, "0".to_owned()),
         })
         .unzip();
-    let version: i64 = sqlx::query_scalar(
+    let (version, receipt): (i64, i64) = sqlx::query_as(
         "WITH receipt AS (
              INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at)
              VALUES ($1, $2, $3, $4)
@@ -184,7 +194,7 @@ async fn write_receipt(
                          THEN excluded.currency_code
                      ELSE '*' END)
          UPDATE purchase_orders SET status = $15, updated_at = $4, version = version + 1 WHERE id = $2
-         RETURNING version",
+         RETURNING version, (SELECT id FROM receipt)",
     )
     .bind(account.0)
     .bind(order.id.0)
@@ -204,7 +214,7 @@ async fn write_receipt(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(Version(version))
+    Ok((Version(version), receipt))
 }
 
 /// The warehouse of each entry's location (`None` when it is not a location of the account), in
@@ -292,14 +302,16 @@ impl Receiving for PgStore {
         lines: Vec<ReceiveLine>,
         request_id: String,
     ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| receive(
             &mut tx,
-            account,
+            &origin,
             id,
             &lines,
             &request_id,

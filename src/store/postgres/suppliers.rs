@@ -254,6 +254,7 @@ impl Suppliers for PgStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| update(
             &mut tx,

@@ -352,6 +352,7 @@ impl Warehouses for PgStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| rename(
             &mut tx,
@@ -416,6 +417,7 @@ impl Warehouses for PgStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         write_once!(self, account, once, |tx| update_location(
             &mut tx,

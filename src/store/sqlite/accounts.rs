@@ -87,12 +87,19 @@ pub fn revoke_key(conn: &Connection, id: ApiKeyId) -> StoreResult<()> {
     }
 }
 
-pub fn account_for_key(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<AccountId>> {
+pub fn account_for_key(
+    conn: &Connection,
+    hash: &[u8; 32],
+) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
     conn.prepare_cached(
-        "SELECT account_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+        "SELECT account_id, id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
     )
-    .and_then(|mut s| s.query_row([&hash[..]], |r| r.get(0)).optional())
-    .map(|id| id.map(AccountId))
+    .and_then(|mut s| {
+        s.query_row([&hash[..]], |r| {
+            Ok((AccountId(r.get(0)?), ApiKeyId(r.get(1)?)))
+        })
+        .optional()
+    })
     .map_err(db)
 }
 
@@ -128,7 +135,7 @@ impl Accounts for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.account_for_key", level = "debug", skip_all)]
-    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>> {
+    async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>> {
         self.keys
             .account_for(hash, async {
                 self.engine.read_now(move |c| account_for_key(c, &hash))

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0006_versions_and_keys.sql"),
     },
     Migration {
+        version: 7,
+        name: "events_and_webhooks",
+        sql: include_str!("../../../migrations/sqlite/0007_events_and_webhooks.sql"),
+    },
+    Migration {
         version: 9,
         name: "users_and_sessions",
         sql: include_str!("../../../migrations/sqlite/0009_users_and_sessions.sql"),

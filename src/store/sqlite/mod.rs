@@ -16,6 +16,7 @@ use crate::domain::version::Version;
 
 mod accounts;
 mod engine;
+mod events;
 mod inventory;
 mod ledger;
 
@@ -31,6 +32,7 @@ mod sessions;
 mod suppliers;
 mod users;
 mod warehouses;
+mod webhooks;
 
 pub use server_lock::ServerLock;
 

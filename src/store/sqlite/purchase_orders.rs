@@ -3,9 +3,11 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
+use super::events::append_event;
 use super::order_counts::{count_status, total};
 use super::rows::{all, one};
 use super::{db, micros, page_bounds, parse_text};
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
@@ -18,16 +20,17 @@ use crate::domain::status::Status;
 use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::rows::statement;
 use crate::store::write::check;
+use crate::store::{Origin, Tagged, Write};
 use crate::store::{PurchaseOrders, rows};
 use crate::store::{StoreError, StoreResult, found};
-use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 pub fn create(
     conn: &Connection,
-    account: AccountId,
+    origin: &Origin,
     input: &PurchaseOrderInput,
 ) -> StoreResult<PurchaseOrder> {
+    let account = origin.account;
     let supplier = check_references(conn, account, input)?;
     let now = crate::store::now();
     let order_number = next_order_number(conn, account, now)?;
@@ -60,13 +63,9 @@ pub fn create(
     let id = PurchaseOrderId(conn.last_insert_rowid());
     insert_lines(conn, id, input)?;
     count_status(conn, account, None, Status::Draft)?;
-    Ok(PurchaseOrder::new_draft(
-        id,
-        order_number,
-        supplier,
-        input,
-        now,
-    ))
+    let order = PurchaseOrder::new_draft(id, order_number, supplier, input, now);
+    append_event(conn, origin, &NewEvent::created(id, &order.order_number))?;
+    Ok(order)
 }
 
 pub fn get(
@@ -165,14 +164,15 @@ pub fn list(
 
 pub fn replace(
     conn: &Connection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     input: &PurchaseOrderInput,
     precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let (status, tag) = current_state(conn, account, id)?;
-    check(precondition, tag)?;
-    ensure_allowed(id, status, Action::Replace)?;
+    let account = origin.account;
+    let before = get(conn, account, id)?;
+    check(precondition, before.tag())?;
+    ensure_allowed(id, before.status, Action::Replace)?;
     check_references(conn, account, input)?;
     write_details(
         conn,
@@ -184,32 +184,41 @@ pub fn replace(
         .and_then(|mut s| s.execute([id.0]))
         .map_err(db)?;
     insert_lines(conn, id, input)?;
-    get(conn, account, id)
+    let after = get(conn, account, id)?;
+    append_event(conn, origin, &NewEvent::replaced(&before, &after))?;
+    Ok(after)
 }
 
 pub fn update_shipping_details(
     conn: &Connection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     patch: ShippingDetailsPatch,
     precondition: Option<&Precondition>,
 ) -> StoreResult<PurchaseOrder> {
-    let mut order = get(conn, account, id)?;
+    let mut order = get(conn, origin.account, id)?;
     check(precondition, order.tag())?;
     ensure_allowed(id, order.status, Action::ChangeShippingDetails)?;
+    let before = order.details.clone();
     patch.apply_to(&mut order.details);
     order.modify_date = write_details(conn, id, &order.details, None)?;
     order.version = order.version.next();
+    append_event(
+        conn,
+        origin,
+        &NewEvent::shipping_details_changed(id, &before, &order.details),
+    )?;
     Ok(order)
 }
 
 pub fn change_status(
     conn: &Connection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     to: Status,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
     let (from, tag) = current_state(conn, account, id)?;
     check(precondition, tag)?;
     let to = from.transition(to).map_err(Refusal::from)?;
@@ -243,6 +252,7 @@ pub fn change_status(
             ));
         };
         count_status(conn, account, Some(from), to)?;
+        append_event(conn, origin, &NewEvent::status_changed(id, from, to))?;
         Ok(Tagged {
             value: to,
             tag: tag.with_version(Version(version)),
@@ -390,8 +400,8 @@ impl PurchaseOrders for SqliteStore {
         w: Write<PurchaseOrder>,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
-        let account = w.account;
-        self.write_once(account, w.once, move |c| create(c, account, &input))
+        let origin = w.origin();
+        self.write_once(origin.account, w.once, move |c| create(c, &origin, &input))
             .await
     }
 
@@ -423,13 +433,15 @@ impl PurchaseOrders for SqliteStore {
         id: PurchaseOrderId,
         input: PurchaseOrderInput,
     ) -> StoreResult<PurchaseOrder> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
-            replace(c, account, id, &input, precondition.as_ref())
+            replace(c, &origin, id, &input, precondition.as_ref())
         })
         .await
     }
@@ -441,13 +453,15 @@ impl PurchaseOrders for SqliteStore {
         id: PurchaseOrderId,
         patch: ShippingDetailsPatch,
     ) -> StoreResult<PurchaseOrder> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
-            update_shipping_details(c, account, id, patch.clone(), precondition.as_ref())
+            update_shipping_details(c, &origin, id, patch.clone(), precondition.as_ref())
         })
         .await
     }
@@ -459,13 +473,15 @@ impl PurchaseOrders for SqliteStore {
         id: PurchaseOrderId,
         to: Status,
     ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
-            change_status(c, account, id, to, precondition.as_ref())
+            change_status(c, &origin, id, to, precondition.as_ref())
         })
         .await
     }

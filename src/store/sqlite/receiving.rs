@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use super::events::append_event;
 use super::ledger;
 use super::{db, micros, parse_text};
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, PurchaseOrderId, WarehouseId};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
@@ -18,18 +20,19 @@ use crate::domain::status::Status;
 use crate::domain::stock::Stock;
 use crate::domain::version::{Precondition, Tag, Version};
 use crate::store::write::check;
+use crate::store::{Origin, Tagged, Write};
 use crate::store::{Receiving, StoreError, StoreResult};
-use crate::store::{Tagged, Write};
 use async_trait::async_trait;
 
 pub fn receive(
     conn: &Connection,
-    account: AccountId,
+    origin: &Origin,
     id: PurchaseOrderId,
     lines: &[ReceiveLine],
     request_id: &str,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
     let (status, warehouse, currency, tag): (Status, i64, String, Tag) = conn
         .prepare_cached(
             "SELECT po.status, po.warehouse_id, po.currency_code, po.version, s.version
@@ -138,8 +141,14 @@ pub fn receive(
         )
         .and_then(|mut s| s.query_row(params![id.0, next.as_str(), micros(now)], |r| r.get(0)))
         .map_err(db)?;
+    append_event(
+        conn,
+        origin,
+        &NewEvent::products_received(id, receipt, lines, next),
+    )?;
     if next != status {
         super::order_counts::count_status(conn, account, Some(status), next)?;
+        append_event(conn, origin, &NewEvent::status_changed(id, status, next))?;
     }
     Ok(Tagged {
         value: next,
@@ -276,13 +285,15 @@ impl Receiving for SqliteStore {
         lines: Vec<ReceiveLine>,
         request_id: String,
     ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
         let Write {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
-            receive(c, account, id, &lines, &request_id, precondition.as_ref())
+            receive(c, &origin, id, &lines, &request_id, precondition.as_ref())
         })
         .await
     }

@@ -191,6 +191,7 @@ impl Suppliers for SqliteStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
             update(c, account, id, &input, precondition.as_ref())

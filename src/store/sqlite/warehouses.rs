@@ -258,6 +258,7 @@ impl Warehouses for SqliteStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
             rename(c, account, id, &name, precondition.as_ref())
@@ -319,6 +320,7 @@ impl Warehouses for SqliteStore {
             account,
             precondition,
             once,
+            ..
         } = w;
         self.write_once(account, once, move |c| {
             update_location(c, account, id, change.clone(), precondition.as_ref())

@@ -1,0 +1,338 @@
+//! Webhooks and their deliveries. The outbox rows are written by `events::append_event` in the
+//! change's own job; the delivery worker leases and settles them on the single writer, so two
+//! workers never hold one delivery.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::rows::{all, one};
+use super::{SqliteStore, db, micros};
+use crate::domain::ids::{AccountId, DeliveryId, WebhookId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::webhook::{Webhook, WebhookInput, WebhookPatch};
+use crate::store::delivery::{
+    DELIVERY_COLUMNS, DUE_COLUMNS, WEBHOOK_COLUMNS, read_delivery, read_due, read_webhook,
+};
+use crate::store::rows::statement;
+use crate::store::{Attempt, Delivery, DueDelivery, StoreError, StoreResult, Webhooks, found};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+fn headers_json(headers: &[crate::domain::webhook::Header]) -> String {
+    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn get(conn: &Connection, account: AccountId, id: WebhookId) -> StoreResult<Webhook> {
+    one(
+        conn,
+        statement!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = ?1 AND id = ?2"),
+        params![account.0, id.0],
+        |r| read_webhook(r),
+    )
+}
+
+fn changed(rows: usize) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+fn lease(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<DueDelivery>> {
+    let ids: Vec<i64> = all(
+        conn,
+        "UPDATE webhook_deliveries SET leased_until = ?2
+         WHERE id IN (
+             SELECT d.id FROM webhook_deliveries d
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                   AND (d.leased_until IS NULL OR d.leased_until <= ?1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM webhook_deliveries e
+                       WHERE e.webhook_id = d.webhook_id AND e.purchase_order_id = d.purchase_order_id
+                             AND e.state = 'pending' AND e.id < d.id)
+             ORDER BY d.id LIMIT ?3)
+         RETURNING id",
+        params![micros(now), micros(until), limit],
+        |r| r.get(0).map_err(db),
+    )?;
+    let mut due = Vec::with_capacity(ids.len());
+    for id in ids {
+        due.push(one(
+            conn,
+            statement!(
+                "SELECT {DUE_COLUMNS} FROM webhook_deliveries d
+                 JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+                 WHERE d.id = ?1"
+            ),
+            [id],
+            |r| read_due(r),
+        )?);
+    }
+    due.sort_by_key(|d| d.id);
+    Ok(due)
+}
+
+fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<()> {
+    let state = match (attempt.delivered, attempt.retry_at) {
+        (true, _) => "delivered",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    let webhook: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, leased_until = NULL,
+                 next_attempt_at = COALESCE(?3, next_attempt_at), last_status = ?4, last_response = ?5,
+                 delivered_at = CASE WHEN ?6 THEN ?7 END
+             WHERE id = ?1 AND state = 'pending'
+             RETURNING webhook_id",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    id.0,
+                    state,
+                    attempt.retry_at.map(micros),
+                    attempt.status,
+                    attempt.response,
+                    attempt.delivered,
+                    micros(attempt.at),
+                ],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .map_err(db)?;
+    if let Some(webhook) = webhook.filter(|_| state != "pending") {
+        conn.prepare_cached(
+            "UPDATE webhooks
+             SET failing_since = CASE WHEN ?3 THEN NULL ELSE COALESCE(failing_since, ?2) END
+             WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered]))
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Webhooks for SqliteStore {
+    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(account = %account))]
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        input: WebhookInput,
+        secret: String,
+    ) -> StoreResult<Webhook> {
+        self.engine
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO webhooks (account_id, name, url, event, headers, secret, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        account.0,
+                        input.name,
+                        input.url,
+                        input.event,
+                        headers_json(&input.headers),
+                        secret,
+                        micros(crate::store::now()),
+                    ])
+                })
+                .map_err(db)?;
+                get(c, account, WebhookId(c.last_insert_rowid()))
+            })
+            .await
+    }
+
+    #[tracing::instrument(name = "store.get_webhook", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn get_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        found(self.engine.read_now(move |c| get(c, account, id)))
+    }
+
+    #[tracing::instrument(name = "store.list_webhooks", level = "debug", skip_all, fields(account = %account))]
+    async fn list_webhooks(&self, account: AccountId) -> StoreResult<Vec<Webhook>> {
+        self.engine
+            .read(move |c| {
+                all(
+                    c,
+                    statement!(
+                        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = ?1 ORDER BY id"
+                    ),
+                    [account.0],
+                    |r| read_webhook(r),
+                )
+            })
+            .await
+    }
+
+    #[tracing::instrument(name = "store.update_webhook", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn update_webhook(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        patch: WebhookPatch,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| {
+                let rows = c
+                    .prepare_cached(
+                        "UPDATE webhooks SET name = COALESCE(?3, name), url = COALESCE(?4, url),
+                             headers = COALESCE(?5, headers)
+                         WHERE account_id = ?1 AND id = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            account.0,
+                            id.0,
+                            patch.name,
+                            patch.url,
+                            patch.headers.as_deref().map(headers_json),
+                        ])
+                    })
+                    .map_err(db)?;
+                changed(rows)
+            })
+            .await
+    }
+
+    #[tracing::instrument(name = "store.delete_webhook", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<()> {
+        self.engine
+            .write(move |c| {
+                get(c, account, id)?;
+                c.execute(
+                    "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
+                    [id.0],
+                )
+                .map_err(db)?;
+                c.execute("DELETE FROM webhooks WHERE id = ?1", [id.0])
+                    .map_err(db)
+                    .and_then(changed)
+            })
+            .await
+    }
+
+    #[tracing::instrument(name = "store.webhook_secret", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn webhook_secret(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        rotate_to: Option<String>,
+    ) -> StoreResult<String> {
+        let read = move |c: &Connection| {
+            one(
+                c,
+                "SELECT secret FROM webhooks WHERE account_id = ?1 AND id = ?2",
+                params![account.0, id.0],
+                |r| r.get(0).map_err(db),
+            )
+        };
+        match rotate_to {
+            None => self.engine.read_now(read),
+            Some(secret) => {
+                self.engine
+                    .write(move |c| {
+                        c.execute(
+                            "UPDATE webhooks SET secret = ?3 WHERE account_id = ?1 AND id = ?2",
+                            params![account.0, id.0, secret],
+                        )
+                        .map_err(db)
+                        .and_then(changed)?;
+                        read(c)
+                    })
+                    .await
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "store.list_deliveries", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn list_deliveries(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        self.engine
+            .read(move |c| {
+                get(c, account, id)?;
+                let total = match page.known_total() {
+                    Some(total) => total,
+                    None => one(
+                        c,
+                        "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = ?1",
+                        [id.0],
+                        |r| r.get::<_, i64>(0).map_err(db),
+                    )? as u64,
+                };
+                let (after, limit, offset) = super::page_bounds(&page);
+                let rows = all(
+                    c,
+                    statement!(
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                         WHERE webhook_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+                    ),
+                    params![id.0, after, limit, offset],
+                    |r| read_delivery(r),
+                )?;
+                Ok(Page::from_rows(rows, &page, total, |d| d.id.0))
+            })
+            .await
+    }
+
+    #[tracing::instrument(name = "store.redeliver", level = "debug", skip_all, fields(account = %account, id = %id))]
+    async fn redeliver(
+        &self,
+        account: AccountId,
+        id: WebhookId,
+        delivery: DeliveryId,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |c| {
+                get(c, account, id)?;
+                c.execute(
+                    "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, leased_until = NULL,
+                         next_attempt_at = ?3
+                     WHERE webhook_id = ?1 AND id = ?2",
+                    params![id.0, delivery.0, micros(crate::store::now())],
+                )
+                .map_err(db)
+                .and_then(changed)
+            })
+            .await
+    }
+
+    async fn lease_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        // Most polls find nothing: a read answers them without a turn on the writer.
+        let due: bool = self.engine.read_now(move |c| {
+            one(
+                c,
+                "SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+                                WHERE state = 'pending' AND next_attempt_at <= ?1)",
+                [micros(now)],
+                |r| r.get(0).map_err(db),
+            )
+        })?;
+        if !due {
+            return Ok(Vec::new());
+        }
+        self.engine
+            .write(move |c| lease(c, now, until, limit))
+            .await
+    }
+
+    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()> {
+        self.engine.write(move |c| settle(c, id, &attempt)).await
+    }
+}
