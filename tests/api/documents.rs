@@ -161,7 +161,7 @@ async fn a_two_hundred_line_order_renders_on_several_pages() {
     for i in 0..200 {
         assert!(text.contains(&format!("SKU-{i:03}")), "SKU-{i:03} missing");
     }
-    assert!(text.contains("5000.00 EUR"));
+    assert!(text.contains("5,000.00 EUR"), "{text}");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use super::super::path::{Found, OrNotFound, Path};
 use crate::documents::{
     self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
 };
+use crate::domain::address::AccountProfile;
 use crate::domain::ids::PurchaseOrderId;
 use crate::domain::status::Status;
 use crate::store::{LatestReceipts, StoreError};
@@ -106,10 +107,14 @@ async fn render(
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
+        // The account profile and the warehouse address are not stored yet: the documents say so.
+        let buyer = AccountProfile::default();
         let doc = OrderDocument {
+            buyer: &buyer,
             order: &order,
             supplier: &supplier,
             warehouse: &warehouse,
+            ship_to: None,
             receipts: &ledger.receipts,
             earlier_receipts: ledger.earlier_receipts,
             earlier_lines: ledger.earlier_lines,
