@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorCode, ErrorDetail, ErrorResponse, ErrorSource, ErrorType};
 use super::pagination::{Link, Links};
-use super::{health, inventory, purchase_orders, suppliers, warehouses};
+use super::{account, health, inventory, purchase_orders, suppliers, warehouses};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
         purchase_orders::receives::list,
         purchase_orders::documents::order_summary,
         purchase_orders::documents::received_summary,
+        account::show,
+        account::update,
         suppliers::list,
         suppliers::create,
         suppliers::show,
@@ -51,6 +53,7 @@ use super::{health, inventory, purchase_orders, suppliers, warehouses};
     security(("api_keys" = [])),
     tags(
         (name = "purchase_orders", description = "Purchase orders: draft, open, receive, close or cancel"),
+        (name = "account", description = "The buying company, as its documents name it"),
         (name = "suppliers", description = "Who purchase orders buy from"),
         (name = "inventory", description = "Inventory warehouses and locations"),
         (name = "operations", description = "Health and readiness"),

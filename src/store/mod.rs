@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::address::AccountProfile;
 use crate::domain::ids::{
     AccountId, ApiKeyId, LocationId, PurchaseOrderId, SupplierId, WarehouseId,
 };
@@ -178,6 +179,10 @@ pub trait Accounts {
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<AccountId>>;
     async fn has_accounts(&self) -> StoreResult<bool>;
+    /// The buying company's profile; empty until it is first set.
+    async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile>;
+    /// Replaces the whole profile. Keyed like any write; a profile has no version to match.
+    async fn put_account_profile(&self, w: Write<()>, profile: AccountProfile) -> StoreResult<()>;
     /// Creates an account with `key` only if there is no account at all, atomically: of several
     /// servers starting at once on an empty database, exactly one creates it.
     async fn create_first_account(

@@ -74,6 +74,13 @@ async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) 
     )
 }
 
+/// The text of the order summary of a new two-line order, once it is open.
+pub async fn open_order_summary(app: &TestApp) -> String {
+    let (po, _, _, _) = order(app, 2).await;
+    ok_json(app.set_status(&po, "open").await).await;
+    pdf(app, &po, "order_summary").await.join("\n")
+}
+
 #[tokio::test]
 async fn the_order_summary_prints_supplier_lines_and_total() {
     let Some(app) = spawn_app().await else {

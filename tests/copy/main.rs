@@ -16,6 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use procura::copy::{CopyError, copy};
 use procura::domain::account::{NewApiKey, hash_key};
+use procura::domain::address::{AccountProfile, Address};
 use procura::domain::ids::{AccountId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
 use procura::domain::money::{CurrencyCode, Money};
 use procura::domain::page::{Page, PageRequest};

@@ -50,6 +50,23 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
     let (id, _) = store.create_account(key).await.unwrap();
+    store
+        .put_account_profile(
+            id.into(),
+            AccountProfile {
+                company_name: Some(format!("Northwind {n} 株式会社")),
+                email: Some("purchasing@northwind.example".into()),
+                tax_id: Some("NL123456789B01".into()),
+                address: Address {
+                    city: Some("Amsterdam".into()),
+                    country_code: Some("NL".into()),
+                    ..Address::default()
+                },
+                ..AccountProfile::default()
+            },
+        )
+        .await
+        .unwrap();
 
     let acme = store
         .create_supplier(

@@ -12,7 +12,6 @@ use super::super::path::{Found, OrNotFound, Path};
 use crate::documents::{
     self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
 };
-use crate::domain::address::AccountProfile;
 use crate::domain::ids::PurchaseOrderId;
 use crate::domain::status::Status;
 use crate::store::{LatestReceipts, StoreError};
@@ -97,6 +96,7 @@ async fn render(
         .get_warehouse(account, order.warehouse_id)
         .await?
         .ok_or_else(|| ApiError::internal(&format!("the warehouse of {id} is gone")))?;
+    let buyer = state.store.account_profile(account).await?;
     let ledger = match kind {
         Kind::OrderSummary => LatestReceipts::default(),
         Kind::ReceivedSummary => state
@@ -107,8 +107,7 @@ async fn render(
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
-        // The account profile and the warehouse address are not stored yet: the documents say so.
-        let buyer = AccountProfile::default();
+        // Warehouses have no address yet: the ship-to block says to ask the buyer.
         let doc = OrderDocument {
             buyer: &buyer,
             order: &order,

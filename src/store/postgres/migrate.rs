@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "versions_and_keys",
         include_str!("../../../migrations/postgres/0006_versions_and_keys.sql"),
     ),
+    (
+        8,
+        "account_profile",
+        include_str!("../../../migrations/postgres/0008_account_profile.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "versions_and_keys",
         sql: include_str!("../../../migrations/sqlite/0006_versions_and_keys.sql"),
     },
+    Migration {
+        version: 8,
+        name: "account_profile",
+        sql: include_str!("../../../migrations/sqlite/0008_account_profile.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two
