@@ -109,7 +109,8 @@ fn short(max: usize) -> impl Fn(&Value) -> Result<Option<String>, Invalid> {
     move |v: &Value| text::optional(string(v)?, max)
 }
 
-fn parse_address(f: &mut Fields, o: &Obj<'_>) -> Address {
+/// The fields of an `address` object; shared with warehouses.
+pub(super) fn parse_address(f: &mut Fields, o: &Obj<'_>) -> Address {
     let address = Address {
         address_line_1: given(f, o, "address_line_1", short(200)).flatten(),
         address_line_2: given(f, o, "address_line_2", short(200)).flatten(),

@@ -24,7 +24,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::version::Tag;
-use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse, WarehouseInput};
 
 pub mod key_cache;
 pub mod postgres;
@@ -222,18 +222,23 @@ pub trait Suppliers {
 /// Inventory warehouses and their locations; each backend implements it in its `warehouses.rs`.
 #[async_trait]
 pub trait Warehouses {
-    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse>;
+    async fn create_warehouse(
+        &self,
+        w: Write<Warehouse>,
+        input: WarehouseInput,
+    ) -> StoreResult<Warehouse>;
     async fn get_warehouse(
         &self,
         account: AccountId,
         id: WarehouseId,
     ) -> StoreResult<Option<Warehouse>>;
     /// Returns the warehouse's new tag.
+    /// Replaces the name and the address.
     async fn rename_warehouse(
         &self,
         w: Write<Tag>,
         id: WarehouseId,
-        name: String,
+        input: WarehouseInput,
     ) -> StoreResult<Tag>;
     async fn delete_warehouse(
         &self,

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{assert_error, error, ok_json, spawn_app};
+use crate::helpers::{assert_error, assert_no_content, error, ok_json, spawn_app};
 
 #[tokio::test]
 async fn a_new_account_has_an_empty_profile_until_one_is_put_and_then_reads_it_back() {
@@ -89,4 +89,64 @@ async fn the_order_summary_names_the_buyer_from_the_profile() {
             "{expected:?} missing from:\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_warehouse_keeps_its_address_and_the_order_summary_ships_to_it() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (po, _, _, _) = crate::documents::order(&app, 1).await;
+    ok_json(app.set_status(&po, "open").await).await;
+    let order = ok_json(app.get_po(&po).await).await;
+    let warehouse = order["warehouse_id"].as_str().unwrap().to_owned();
+    let address = json!({ "address_line_1": "4500 Logistics Pkwy", "address_line_2": "Dock 7",
+                          "city": "Austin", "state": "TX", "postal_code": "78744", "country_code": "US" });
+    assert_no_content(
+        app.put_warehouse(
+            &warehouse,
+            &json!({ "name": "Austin DC", "address": address }),
+        )
+        .await,
+    )
+    .await;
+    let stored = ok_json(app.get_warehouse(&warehouse).await).await;
+    assert_eq!(stored["name"], "Austin DC");
+    assert_eq!(stored["address"], address);
+
+    let text = crate::documents::pdf(&app, &po, "order_summary")
+        .await
+        .join("\n");
+    for expected in [
+        "Ship to",
+        "Austin DC",
+        "4500 Logistics Pkwy",
+        "Dock 7",
+        "Austin, TX, 78744, US",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+
+    // A full replacement: a name alone clears the address.
+    assert_no_content(
+        app.put_warehouse(&warehouse, &json!({ "name": "Austin DC" }))
+            .await,
+    )
+    .await;
+    let stored = ok_json(app.get_warehouse(&warehouse).await).await;
+    assert_eq!(stored.get("address"), None, "{stored}");
+    let created = ok_json(
+        app.create_warehouse(
+            &json!({ "name": "Dallas", "address": { "city": "Dallas", "country_code": "US" } }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        created["address"],
+        json!({ "city": "Dallas", "country_code": "US" })
+    );
 }

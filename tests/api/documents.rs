@@ -25,7 +25,7 @@ async fn document(client: &ApiClient, po: &str, kind: &str) -> reqwest::Response
         .await
 }
 
-async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
+pub async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
     let response = document(client, po, kind).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/pdf");
@@ -39,7 +39,7 @@ async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
 }
 
 /// An order from a supplier with a full address, with two locations to receive into.
-async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) {
+pub async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) {
     let supplier = json!({
         "supplier_name": "Acme Widgets Inc", "supplier_email": "orders@acme.example", "address_line_1": "123 Main St",
         "city": "Austin", "state": "TX", "postal_code": "78701", "country_code": "US",

@@ -27,7 +27,7 @@ use procura::domain::purchase_order::{
 use procura::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use procura::domain::status::Status;
 use procura::domain::supplier::{Supplier, SupplierInput};
-use procura::domain::warehouse::{Location, NewLocation, Warehouse};
+use procura::domain::warehouse::{Location, NewLocation, Warehouse, WarehouseInput};
 use procura::store::Store;
 use procura::store::postgres::{DbOptions, PgStore};
 use procura::store::prelude::*;

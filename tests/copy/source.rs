@@ -120,7 +120,18 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .unwrap()
         .id;
     let north = store
-        .create_warehouse(id.into(), "North".into())
+        .create_warehouse(
+            id.into(),
+            WarehouseInput {
+                name: "North".into(),
+                address: Some(Address {
+                    address_line_1: Some("1 Harbour Rd".into()),
+                    city: Some("Oslo".into()),
+                    country_code: Some("NO".into()),
+                    ..Address::default()
+                }),
+            },
+        )
         .await
         .unwrap()
         .id;

@@ -86,6 +86,7 @@ fn warehouse() -> Warehouse {
     Warehouse {
         id: WarehouseId(3),
         name: "Main Warehouse".into(),
+        address: None,
         created_at: at(2026, 1, 1, 0, 0),
         updated_at: at(2026, 1, 1, 0, 0),
         version: Version::FIRST,

@@ -107,13 +107,12 @@ async fn render(
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
-        // Warehouses have no address yet: the ship-to block says to ask the buyer.
         let doc = OrderDocument {
             buyer: &buyer,
             order: &order,
             supplier: &supplier,
             warehouse: &warehouse,
-            ship_to: None,
+            ship_to: warehouse.address.as_ref(),
             receipts: &ledger.receipts,
             earlier_receipts: ledger.earlier_receipts,
             earlier_lines: ledger.earlier_lines,

@@ -49,8 +49,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "account_profile",
-        include_str!("../../../migrations/postgres/0008_account_profile.sql"),
+        "account_profile_and_warehouse_address",
+        include_str!("../../../migrations/postgres/0008_account_profile_and_warehouse_address.sql"),
     ),
 ];
 

@@ -43,8 +43,10 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 8,
-        name: "account_profile",
-        sql: include_str!("../../../migrations/sqlite/0008_account_profile.sql"),
+        name: "account_profile_and_warehouse_address",
+        sql: include_str!(
+            "../../../migrations/sqlite/0008_account_profile_and_warehouse_address.sql"
+        ),
     },
 ];
 

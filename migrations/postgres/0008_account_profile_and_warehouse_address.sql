@@ -14,3 +14,12 @@ CREATE TABLE account_profiles (
     country_code    TEXT,
     updated_at      TIMESTAMPTZ NOT NULL
 );
+
+-- A warehouse's address: the ship-to of the orders delivered there. All optional, as on a
+-- supplier.
+ALTER TABLE inventory_warehouses ADD COLUMN address_line_1 TEXT;
+ALTER TABLE inventory_warehouses ADD COLUMN address_line_2 TEXT;
+ALTER TABLE inventory_warehouses ADD COLUMN city TEXT;
+ALTER TABLE inventory_warehouses ADD COLUMN state TEXT;
+ALTER TABLE inventory_warehouses ADD COLUMN postal_code TEXT;
+ALTER TABLE inventory_warehouses ADD COLUMN country_code TEXT;
