@@ -19,4 +19,5 @@ CREATE TABLE idempotency_keys (
     expires_at   INTEGER NOT NULL,
     PRIMARY KEY (account_id, idempotency_key)
 );
-CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+-- No index on `expires_at`: the purge reads the oldest rows first (`src/store/sqlite/once.rs`),
+-- and an index would cost every keyed write a second insert.
