@@ -70,6 +70,9 @@ fn every_page_of_both_documents_renders_with_pdftoppm() {
     let keep = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/documents");
     for (name, pdf) in documents {
+        // Only the glyphs used are embedded: the CJK font must not travel whole with each PDF.
+        eprintln!("{name}: {} bytes", pdf.len());
+        assert!(pdf.len() < 200_000, "{name} is {} bytes", pdf.len());
         let pages = render(&pdf, &dir, name);
         assert_eq!(pages.len(), super::pages_of(&pdf).len(), "{name}");
         for page in pages {
