@@ -6,16 +6,18 @@ use super::{Cancel, DocumentError};
 
 const MARGIN: f32 = 42.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
-const CONTENT_TOP: f32 = 80.0;
+/// Baseline of the running header's first line.
+const HEADER: f32 = 52.0;
 const CONTENT_BOTTOM: f32 = PAGE_HEIGHT - 50.0;
 const GUTTER: f32 = 24.0;
 
 pub(super) const BODY: f32 = 9.0;
 const LINE: f32 = 13.0;
 const ROW: f32 = 15.0;
+/// Between the wrapped lines of one table cell.
+const CELL_LINE: f32 = 11.0;
 const CELL_PADDING: f32 = 4.0;
-/// Numbers shrink to fit their column rather than lose digits, but not below this size.
-const SMALLEST: f32 = 5.0;
+const FOOTER: f32 = 8.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Align {
@@ -25,10 +27,28 @@ pub(super) enum Align {
 
 #[derive(Debug, Clone)]
 pub(super) struct Column {
-    pub title: &'static str,
+    pub title: String,
     /// A share of the content width; the shares of a table add up to 1.
     pub share: f32,
     pub align: Align,
+}
+
+impl Column {
+    pub(super) fn left(title: impl Into<String>, share: f32) -> Self {
+        Self {
+            title: title.into(),
+            share,
+            align: Align::Left,
+        }
+    }
+
+    pub(super) fn right(title: impl Into<String>, share: f32) -> Self {
+        Self {
+            title: title.into(),
+            share,
+            align: Align::Right,
+        }
+    }
 }
 
 /// One label and value line of a field block; an empty label lets the value take the whole width.
@@ -55,8 +75,8 @@ pub(super) struct Block {
 pub(super) struct Composer<'f> {
     fonts: &'f Fonts,
     cancel: &'f Cancel,
-    title: String,
-    reference: String,
+    title: Vec<String>,
+    reference: Vec<String>,
     pages: Vec<Vec<Op>>,
     y: f32,
     table: Option<Vec<Column>>,
@@ -68,10 +88,10 @@ impl<'f> Composer<'f> {
         let mut composer = Self {
             fonts,
             cancel,
-            title: title.to_owned(),
-            reference: reference.to_owned(),
+            title: fonts.wrap(Style::Bold, 15.0, title, CONTENT_WIDTH * 0.6),
+            reference: fonts.wrap(Style::Bold, 11.0, reference, CONTENT_WIDTH * 0.35),
             pages: Vec::new(),
-            y: CONTENT_TOP,
+            y: 0.0,
             table: None,
         };
         composer.new_page();
@@ -110,17 +130,20 @@ impl<'f> Composer<'f> {
 
     fn new_page(&mut self) {
         self.pages.push(Vec::new());
-        let title = self
-            .fonts
-            .truncate(Style::Bold, 15.0, &self.title, CONTENT_WIDTH * 0.6);
-        self.text(MARGIN, 52.0, Style::Bold, 15.0, title);
-        let reference =
-            self.fonts
-                .truncate(Style::Bold, 11.0, &self.reference, CONTENT_WIDTH * 0.35);
-        let x = MARGIN + CONTENT_WIDTH - self.fonts.width(Style::Bold, 11.0, &reference);
-        self.text(x, 52.0, Style::Bold, 11.0, reference);
-        self.rule(60.0, 1.0, 0);
-        self.y = CONTENT_TOP;
+        let mut bottom = HEADER;
+        for (index, line) in self.title.clone().into_iter().enumerate() {
+            let baseline = HEADER + index as f32 * 18.0;
+            self.text(MARGIN, baseline, Style::Bold, 15.0, line);
+            bottom = bottom.max(baseline);
+        }
+        for (index, line) in self.reference.clone().into_iter().enumerate() {
+            let baseline = HEADER + index as f32 * 14.0;
+            let x = MARGIN + CONTENT_WIDTH - self.fonts.width(Style::Bold, 11.0, &line);
+            self.text(x, baseline, Style::Bold, 11.0, line);
+            bottom = bottom.max(baseline);
+        }
+        self.rule(bottom + 8.0, 1.0, 0);
+        self.y = bottom + 28.0;
         if let Some(columns) = self.table.take() {
             self.table_header(&columns);
             self.table = Some(columns);
@@ -140,10 +163,13 @@ impl<'f> Composer<'f> {
 
     /// A section heading, kept on the same page as at least `keep_with` points of what follows.
     pub(super) fn heading(&mut self, text: &str, keep_with: f32) {
-        self.reserve(LINE + 4.0 + keep_with);
-        let text = self.fonts.truncate(Style::Bold, 11.0, text, CONTENT_WIDTH);
-        self.text(MARGIN, self.y + 11.0, Style::Bold, 11.0, text);
-        self.y += LINE + 4.0;
+        let lines = self.fonts.wrap(Style::Bold, 11.0, text, CONTENT_WIDTH);
+        self.reserve(lines.len() as f32 * LINE + 4.0 + keep_with);
+        for line in lines {
+            self.text(MARGIN, self.y + 11.0, Style::Bold, 11.0, line);
+            self.y += LINE;
+        }
+        self.y += 4.0;
     }
 
     /// Free text over the full width, wrapped, breaking pages between lines.
@@ -155,40 +181,59 @@ impl<'f> Composer<'f> {
         }
     }
 
-    /// Two blocks side by side, each a heading over label and value lines.
+    /// Two blocks side by side, each a heading over label and value lines, values wrapped.
     pub(super) fn blocks(&mut self, left: &Block, right: &Block) {
-        let rows = left.fields.len().max(right.fields.len());
+        let width = (CONTENT_WIDTH - GUTTER) / 2.0;
+        let left_lines = self.block_lines(left, width);
+        let right_lines = self.block_lines(right, width);
+        let rows = left_lines.len().max(right_lines.len());
         let height = LINE + 2.0 + rows as f32 * LINE;
         self.reserve(height);
-        let width = (CONTENT_WIDTH - GUTTER) / 2.0;
-        for (block, x) in [(left, MARGIN), (right, MARGIN + width + GUTTER)] {
-            self.block(block, x, width);
+        for (block, lines, x) in [
+            (left, left_lines, MARGIN),
+            (right, right_lines, MARGIN + width + GUTTER),
+        ] {
+            let top = self.y;
+            self.text(x, top + 10.0, Style::Bold, 10.0, block.heading.to_owned());
+            for (index, pieces) in lines.into_iter().enumerate() {
+                let baseline = top + LINE + 2.0 + index as f32 * LINE + BODY;
+                for (offset, text) in pieces {
+                    self.text(x + offset, baseline, Style::Regular, BODY, text);
+                }
+            }
         }
         self.y += height;
     }
 
-    fn block(&mut self, block: &Block, x: f32, width: f32) {
-        let top = self.y;
-        self.text(x, top + 10.0, Style::Bold, 10.0, block.heading.to_owned());
-        let label_width = 92.0;
-        for (index, field) in block.fields.iter().enumerate() {
-            let baseline = top + LINE + 2.0 + index as f32 * LINE + BODY;
-            let value_x = if field.label.is_empty() {
-                x
+    /// The lines of a block, each the pieces on one baseline as (offset from its left edge,
+    /// text): a label beside the first line of its value, the value's further lines under it.
+    fn block_lines(&self, block: &Block, width: f32) -> Vec<Vec<(f32, String)>> {
+        const LABEL_WIDTH: f32 = 92.0;
+        let mut lines = Vec::new();
+        for field in &block.fields {
+            let offset = if field.label.is_empty() {
+                0.0
             } else {
-                x + label_width
+                LABEL_WIDTH
             };
-            if !field.label.is_empty() {
-                let label =
-                    self.fonts
-                        .truncate(Style::Regular, BODY, field.label, label_width - 6.0);
-                self.text(x, baseline, Style::Regular, BODY, label);
-            }
-            let value =
+            let labels = if field.label.is_empty() {
+                Vec::new()
+            } else {
                 self.fonts
-                    .truncate(Style::Regular, BODY, &field.value, x + width - value_x);
-            self.text(value_x, baseline, Style::Regular, BODY, value);
+                    .wrap(Style::Regular, BODY, field.label, LABEL_WIDTH - 6.0)
+            };
+            let values = self
+                .fonts
+                .wrap(Style::Regular, BODY, &field.value, width - offset);
+            for index in 0..labels.len().max(values.len()) {
+                let pieces = [(0.0, labels.get(index)), (offset, values.get(index))]
+                    .into_iter()
+                    .filter_map(|(x, text)| text.map(|t| (x, t.clone())))
+                    .collect();
+                lines.push(pieces);
+            }
         }
+        lines
     }
 
     /// Starts a table: draws its header, and repeats it on every page until `end_table`.
@@ -199,34 +244,37 @@ impl<'f> Composer<'f> {
     }
 
     fn table_header(&mut self, columns: &[Column]) {
+        let cells: Vec<String> = columns.iter().map(|c| c.title.clone()).collect();
+        let lines = self.cell_lines(columns, &cells, Style::Bold);
+        let height = row_height(&lines);
         let top = self.y;
         self.ops().push(Op::Band {
             x: MARGIN,
             y: top,
             width: CONTENT_WIDTH,
-            height: ROW + 2.0,
+            height: height + 2.0,
             grey: 225,
         });
-        let cells: Vec<String> = columns.iter().map(|c| c.title.to_owned()).collect();
-        self.cells(columns, &cells, Style::Bold, top + 1.0);
-        self.y = top + ROW + 2.0;
+        self.cells(columns, lines, Style::Bold, top + 1.0);
+        self.y = top + height + 2.0;
     }
 
-    /// One table row; a row that does not fit goes to the next page, under a repeated header.
-    /// Stops here when the document is no longer wanted.
+    /// One table row, its cells wrapped to their columns; a row that does not fit goes to the
+    /// next page, under a repeated header. Stops here when the document is no longer wanted.
     pub(super) fn row(&mut self, cells: &[String], style: Style) -> Result<(), DocumentError> {
         self.cancel.check()?;
-        self.reserve(ROW);
+        let Some(columns) = self.table.as_ref() else {
+            return Ok(());
+        };
+        let lines = self.cell_lines(columns, cells, style);
+        let height = row_height(&lines);
+        self.reserve(height);
         let Some(columns) = self.table.take() else {
             return Ok(());
         };
-        if style == Style::Bold {
-            // A bold row closes the table (a total): set it off from the rows it sums.
-            self.rule(self.y, 0.8, 0);
-        }
-        self.cells(&columns, cells, style, self.y);
+        self.cells(&columns, lines, style, self.y);
         self.table = Some(columns);
-        self.y += ROW;
+        self.y += height;
         self.rule(self.y, 0.4, 210);
         Ok(())
     }
@@ -235,34 +283,60 @@ impl<'f> Composer<'f> {
         self.table = None;
     }
 
-    fn cells(&mut self, columns: &[Column], cells: &[String], style: Style, top: f32) {
+    /// Each cell's text broken into the lines that fit its column.
+    fn cell_lines(&self, columns: &[Column], cells: &[String], style: Style) -> Vec<Vec<String>> {
+        columns
+            .iter()
+            .zip(cells)
+            .map(|(column, cell)| {
+                let room = column.share * CONTENT_WIDTH - 2.0 * CELL_PADDING;
+                self.fonts.wrap(style, BODY, cell, room)
+            })
+            .collect()
+    }
+
+    fn cells(&mut self, columns: &[Column], lines: Vec<Vec<String>>, style: Style, top: f32) {
         let mut x = MARGIN;
-        for (column, cell) in columns.iter().zip(cells) {
+        for (column, cell) in columns.iter().zip(lines) {
             let width = column.share * CONTENT_WIDTH;
-            let room = width - 2.0 * CELL_PADDING;
-            let baseline = top + 10.5;
-            match column.align {
-                Align::Left => {
-                    let text = self.fonts.truncate(style, BODY, cell, room);
-                    self.text(x + CELL_PADDING, baseline, style, BODY, text);
-                }
-                Align::Right => {
-                    let mut size = BODY;
-                    while size > SMALLEST && self.fonts.width(style, size, cell) > room {
-                        size -= 0.5;
-                    }
-                    let text_width = self.fonts.width(style, size, cell);
-                    self.text(
-                        x + width - CELL_PADDING - text_width,
-                        baseline,
-                        style,
-                        size,
-                        cell.clone(),
-                    );
-                }
+            for (index, line) in cell.into_iter().enumerate() {
+                let baseline = top + 10.5 + index as f32 * CELL_LINE;
+                let left = match column.align {
+                    Align::Left => x + CELL_PADDING,
+                    Align::Right => x + width - CELL_PADDING - self.fonts.width(style, BODY, &line),
+                };
+                self.text(left, baseline, style, BODY, line);
             }
             x += width;
         }
+    }
+
+    /// A line under a table, such as its total: `label` from the middle of the page, `value`
+    /// right-aligned, both wrapped rather than shrunk or cut.
+    pub(super) fn sum(&mut self, label: &str, value: &str, style: Style) {
+        let label_x = MARGIN + CONTENT_WIDTH * 0.4;
+        let labels = self
+            .fonts
+            .wrap(style, BODY, label, CONTENT_WIDTH * 0.25 - CELL_PADDING);
+        let values = self
+            .fonts
+            .wrap(style, BODY, value, CONTENT_WIDTH * 0.35 - CELL_PADDING);
+        let height = row_height(&[labels.clone(), values.clone()]);
+        self.reserve(height);
+        if style == Style::Bold {
+            self.rule(self.y, 0.8, 0);
+        }
+        let top = self.y;
+        for (index, line) in labels.into_iter().enumerate() {
+            let baseline = top + 10.5 + index as f32 * CELL_LINE;
+            self.text(label_x, baseline, style, BODY, line);
+        }
+        for (index, line) in values.into_iter().enumerate() {
+            let baseline = top + 10.5 + index as f32 * CELL_LINE;
+            let x = MARGIN + CONTENT_WIDTH - CELL_PADDING - self.fonts.width(style, BODY, &line);
+            self.text(x, baseline, style, BODY, line);
+        }
+        self.y += height;
     }
 
     /// The pages, each with its footer: `footer` on the left and "Page N of M" on the right.
@@ -270,11 +344,11 @@ impl<'f> Composer<'f> {
         let count = self.pages.len();
         let footer = self
             .fonts
-            .truncate(Style::Regular, 8.0, footer, CONTENT_WIDTH * 0.7);
+            .wrap(Style::Regular, FOOTER, footer, CONTENT_WIDTH * 0.7);
         let baseline = PAGE_HEIGHT - 28.0;
         for (index, ops) in self.pages.iter_mut().enumerate() {
             let number = format!("Page {} of {count}", index + 1);
-            let x = MARGIN + CONTENT_WIDTH - self.fonts.width(Style::Regular, 8.0, &number);
+            let x = MARGIN + CONTENT_WIDTH - self.fonts.width(Style::Regular, FOOTER, &number);
             ops.push(Op::Rule {
                 x1: MARGIN,
                 x2: MARGIN + CONTENT_WIDTH,
@@ -282,21 +356,54 @@ impl<'f> Composer<'f> {
                 width: 0.5,
                 grey: 150,
             });
-            ops.push(Op::Text {
-                x: MARGIN,
-                y: baseline,
-                style: Style::Regular,
-                size: 8.0,
-                text: footer.clone(),
-            });
+            for (line_index, line) in footer.iter().enumerate() {
+                ops.push(Op::Text {
+                    x: MARGIN,
+                    y: baseline + line_index as f32 * 10.0,
+                    style: Style::Regular,
+                    size: FOOTER,
+                    text: line.clone(),
+                });
+            }
             ops.push(Op::Text {
                 x,
                 y: baseline,
                 style: Style::Regular,
-                size: 8.0,
+                size: FOOTER,
                 text: number,
             });
         }
         self.pages
+    }
+}
+
+/// The height of a table row whose cells wrapped into `lines`.
+fn row_height(lines: &[Vec<String>]) -> f32 {
+    let most = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    ROW + (most - 1) as f32 * CELL_LINE
+}
+
+/// (left, top, right, bottom) in points.
+#[cfg(test)]
+pub(super) type TextBox = (f32, f32, f32, f32);
+
+/// Where a piece of text sits on its page: what the tests compare to see that nothing runs off the
+/// page or over something else.
+#[cfg(test)]
+pub(super) fn text_box(fonts: &Fonts, op: &Op) -> Option<TextBox> {
+    match op {
+        Op::Text {
+            x,
+            y,
+            style,
+            size,
+            text,
+        } => Some((
+            *x,
+            y - size * 0.76,
+            x + fonts.width(*style, *size, text),
+            y + size * 0.24,
+        )),
+        _ => None,
     }
 }

@@ -15,8 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Timelike, Utc};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::domain::address::{AccountProfile, Address};
+use crate::domain::money::CurrencyCode;
 use crate::domain::purchase_order::PurchaseOrder;
 use crate::domain::receipt::Receipt;
 use crate::domain::supplier::Supplier;
@@ -29,9 +31,13 @@ pub use slots::{DEFAULT_WAIT, RenderSlot, RenderSlots};
 /// Everything a document of one purchase order prints.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderDocument<'a> {
+    /// The buying company; its block says so when the account has no profile yet.
+    pub buyer: &'a AccountProfile,
     pub order: &'a PurchaseOrder,
     pub supplier: &'a Supplier,
     pub warehouse: &'a Warehouse,
+    /// The warehouse's address, where the goods are delivered.
+    pub ship_to: Option<&'a Address>,
     /// Oldest first, as they were recorded: all of them, or the most recent ones when the ledger
     /// is too long to print (see [`RECEIPT_LINES_SHOWN`]).
     pub receipts: &'a [Receipt],
@@ -85,13 +91,60 @@ pub enum DocumentError {
     Cancelled,
 }
 
-/// An amount with at least two decimals and every digit it has: `9.99`, `0.125`, `10.00`.
-fn amount(value: Decimal) -> String {
+/// A total as a supplier reads it: rounded to the currency's minor units, thousands grouped:
+/// `152,416,048.12` in EUR, `1,235` in JPY, `0.125` in BHD.
+fn money(value: Decimal, currency: CurrencyCode) -> String {
+    let value = match currency.minor_units() {
+        Some(units) => {
+            let mut value =
+                value.round_dp_with_strategy(units, RoundingStrategy::MidpointAwayFromZero);
+            value.rescale(units);
+            value
+        }
+        None => value.normalize(),
+    };
+    grouped(value)
+}
+
+/// A unit cost: at least the currency's minor units, and every further digit it was agreed with
+/// (`0.125` stays `0.125` in EUR), since rounding it would misstate the price.
+fn unit_cost(value: Decimal, currency: CurrencyCode) -> String {
     let mut value = value.normalize();
-    if value.scale() < 2 {
-        value.rescale(2);
+    let units = currency.minor_units().unwrap_or(0);
+    if value.scale() < units {
+        value.rescale(units);
     }
-    value.to_string()
+    grouped(value)
+}
+
+/// A quantity, grouped like money: `1,000,000`.
+fn count(value: i64) -> String {
+    grouped(Decimal::from(value))
+}
+
+/// `1234567.5` as `1,234,567.5`.
+fn grouped(value: Decimal) -> String {
+    let text = value.to_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
+    };
+    let mut out = String::from(sign);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
 }
 
 /// A date, with its time of day only when it has one.
@@ -111,14 +164,14 @@ fn optional_date(value: Option<DateTime<Utc>>) -> String {
     value.map(date).unwrap_or_else(|| "—".to_owned())
 }
 
-/// A wire value as a person reads it: `net_30` becomes `Net 30`.
-fn humanize(wire: &str) -> String {
-    let spaced = wire.replace('_', " ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => spaced,
-    }
+/// A party's name over its address lines, each a full-width line of a block.
+fn party_fields(name: Option<&str>, address: &Address) -> Vec<layout::Field> {
+    name.filter(|n| !n.trim().is_empty())
+        .map(str::to_owned)
+        .into_iter()
+        .chain(address.lines())
+        .map(|line| layout::Field::new("", line))
+        .collect()
 }
 
 fn or_dash(value: Option<&str>) -> String {

@@ -22,6 +22,9 @@ use super::{Cancel, DocumentError};
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+/// Chinese, Japanese and Korean, which DejaVu lacks; used per run of characters DejaVu has no
+/// glyph for (docs/documents.md says what it adds to the binary).
+static FALLBACK: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttc");
 
 /// A4 in points.
 pub(super) const PAGE_WIDTH: f32 = 595.28;
@@ -60,6 +63,14 @@ pub(super) enum Op {
     },
 }
 
+/// The font a run of text is set in: the style's own, or the fallback for what it lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Which {
+    Regular,
+    Bold,
+    Fallback,
+}
+
 pub(super) struct Face {
     pub(super) pdf: krilla::text::Font,
     pub(super) bytes: &'static [u8],
@@ -75,7 +86,8 @@ impl Face {
     fn load(bytes: &'static [u8]) -> Result<Self, DocumentError> {
         let data: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(bytes);
         let pdf = krilla::text::Font::new(data.into(), 0).ok_or(DocumentError::Font)?;
-        let metrics = FontRef::new(bytes).map_err(|_| DocumentError::Font)?;
+        // Index 0 of a collection (the fallback is one), or the font itself.
+        let metrics = FontRef::from_index(bytes, 0).map_err(|_| DocumentError::Font)?;
         let units_per_em = f32::from(
             metrics
                 .metrics(Size::unscaled(), LocationRef::default())
@@ -94,6 +106,7 @@ impl Face {
 pub(super) struct Fonts {
     regular: Face,
     bold: Face,
+    fallback: Face,
 }
 
 impl Fonts {
@@ -101,54 +114,72 @@ impl Fonts {
         Ok(Self {
             regular: Face::load(REGULAR)?,
             bold: Face::load(BOLD)?,
+            fallback: Face::load(FALLBACK)?,
         })
     }
 
-    pub(super) fn face(&self, style: Style) -> &Face {
-        match style {
-            Style::Regular => &self.regular,
-            Style::Bold => &self.bold,
+    pub(super) fn face(&self, which: Which) -> &Face {
+        match which {
+            Which::Regular => &self.regular,
+            Which::Bold => &self.bold,
+            Which::Fallback => &self.fallback,
         }
+    }
+
+    /// The font `c` is drawn with in `style`: the style's own when it has the character.
+    fn which(&self, style: Style, c: char) -> Which {
+        let own = match style {
+            Style::Regular => Which::Regular,
+            Style::Bold => Which::Bold,
+        };
+        let has = |face: &Face| face.charmap.map(c).is_some_and(|g| g.to_u32() != 0);
+        if has(self.face(own)) || !has(&self.fallback) {
+            own
+        } else {
+            Which::Fallback
+        }
+    }
+
+    /// `text` split into runs that one font draws, in order; spaces stay with the run they are in.
+    pub(super) fn runs<'t>(&self, style: Style, text: &'t str) -> Vec<(Which, &'t str)> {
+        let mut runs: Vec<(Which, &'t str)> = Vec::new();
+        let mut start = 0;
+        let mut current: Option<Which> = None;
+        for (index, c) in text.char_indices() {
+            let which = match current {
+                Some(current) if c == ' ' => current,
+                _ => self.which(style, c),
+            };
+            if let Some(previous) = current.filter(|p| *p != which) {
+                runs.push((previous, &text[start..index]));
+                start = index;
+            }
+            current = Some(which);
+        }
+        if let Some(which) = current {
+            runs.push((which, &text[start..]));
+        }
+        runs
+    }
+
+    fn char_width(&self, style: Style, size: f32, c: char) -> f32 {
+        let face = self.face(self.which(style, c));
+        let units = face
+            .advances
+            .advance_width(face.charmap.map(c).unwrap_or_default())
+            .unwrap_or_default();
+        units * size / face.units_per_em
     }
 
     /// The advance width of `text` set in one line, in points.
     pub(super) fn width(&self, style: Style, size: f32, text: &str) -> f32 {
-        let face = self.face(style);
-        let units: f32 = text
-            .chars()
-            .filter_map(|c| {
-                face.advances
-                    .advance_width(face.charmap.map(c).unwrap_or_default())
-            })
-            .sum();
-        units * size / face.units_per_em
-    }
-
-    /// `text` on one line, cut with an ellipsis where it would pass `max` points.
-    pub(super) fn truncate(&self, style: Style, size: f32, text: &str, max: f32) -> String {
-        let text = one_line(text);
-        if self.width(style, size, &text) <= max {
-            return text;
-        }
-        let budget = max - self.width(style, size, "…");
-        let mut out = String::new();
-        let mut used = 0.0;
-        for c in text.chars() {
-            let w = self.width(style, size, c.encode_utf8(&mut [0; 4]));
-            if used + w > budget {
-                break;
-            }
-            used += w;
-            out.push(c);
-        }
-        out.truncate(out.trim_end().len());
-        out.push('…');
-        out
+        text.chars().map(|c| self.char_width(style, size, c)).sum()
     }
 
     /// `text` broken into lines no wider than `max`: at spaces where possible, inside a word only
     /// when the word alone is too wide. Line breaks in the text are kept.
     pub(super) fn wrap(&self, style: Style, size: f32, text: &str, max: f32) -> Vec<String> {
+        let text = text.replace('\t', " ");
         let mut lines = Vec::new();
         for paragraph in text.lines() {
             let mut line = String::new();
@@ -165,11 +196,31 @@ impl Fonts {
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                 }
-                for c in word.chars() {
-                    line.push(c);
-                    if self.width(style, size, &line) > max && line.chars().count() > 1 {
-                        line.pop();
-                        lines.push(std::mem::replace(&mut line, c.to_string()));
+                for piece in pieces(word) {
+                    let candidate = format!("{line}{piece}");
+                    if line.is_empty() || self.width(style, size, &candidate) <= max {
+                        line = candidate;
+                    } else {
+                        lines.push(std::mem::replace(&mut line, piece.to_owned()));
+                    }
+                    // A piece wider than a whole line is broken between characters.
+                    while self.width(style, size, &line) > max && line.chars().count() > 1 {
+                        let mut head = String::new();
+                        for c in line.chars() {
+                            head.push(c);
+                            if self.width(style, size, &head) > max {
+                                head.pop();
+                                break;
+                            }
+                        }
+                        let head = if head.is_empty() {
+                            line.chars().next().map(String::from).unwrap_or_default()
+                        } else {
+                            head
+                        };
+                        let rest = line[head.len()..].to_owned();
+                        lines.push(head);
+                        line = rest;
                     }
                 }
             }
@@ -179,11 +230,22 @@ impl Fonts {
     }
 }
 
-/// Control characters (tabs, line breaks) would print as boxes in a one-line value.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+/// A word cut after each hyphen, comma, slash or underscore: where a word too wide for its line
+/// breaks first, so that `1,000,000` and `BOLT-M8-A4` break between their parts.
+fn pieces(word: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (index, c) in word.char_indices() {
+        if matches!(c, '-' | ',' | '/' | '_') {
+            let end = index + c.len_utf8();
+            pieces.push(&word[start..end]);
+            start = end;
+        }
+    }
+    if start < word.len() {
+        pieces.push(&word[start..]);
+    }
+    pieces
 }
 
 /// Writes the pages as a PDF, checking `cancel` before each page.
@@ -216,9 +278,13 @@ pub(super) fn render(
                 } => {
                     surface.set_fill(Some(Fill::default()));
                     surface.set_stroke(None);
-                    let font = fonts.face(*style).pdf.clone();
-                    let glyphs = shaper.shape(*style, text);
-                    surface.draw_glyphs(Point::from_xy(*x, *y), glyphs, font, text, *size, false);
+                    let mut x = *x;
+                    for (which, run) in fonts.runs(*style, text) {
+                        let font = fonts.face(which).pdf.clone();
+                        let glyphs = shaper.shape(which, run);
+                        surface.draw_glyphs(Point::from_xy(x, *y), glyphs, font, run, *size, false);
+                        x += fonts.width(*style, *size, run);
+                    }
                 }
                 Op::Rule {
                     x1,

@@ -1,76 +1,68 @@
 //! The received summary: per product what arrived, was refused and is still expected, then each
 //! receipt with where the units were put away, their lots and expiration dates.
 
-use super::layout::{Align, Block, Column, Composer, Field};
-use super::pdf::{self, Fonts, Style};
-use super::{Cancel, DocumentError, OrderDocument, date_time, humanize, optional_date, or_dash};
+use super::layout::{Block, Column, Composer, Field};
+use super::pdf::{self, Fonts, Op, Style};
+use super::{Cancel, DocumentError, OrderDocument, count, date_time, optional_date, or_dash};
 
 pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>, DocumentError> {
-    let order = doc.order;
     let fonts = Fonts::load()?;
-    let mut page = Composer::new(&fonts, cancel, "Received Summary", &order.order_number);
+    let (title, pages) = received_summary_pages(doc, &fonts, cancel)?;
+    pdf::render(&fonts, &title, &pages, cancel)
+}
+
+/// The laid-out pages and the document's title, before they are written as PDF.
+pub(super) fn received_summary_pages(
+    doc: &OrderDocument,
+    fonts: &Fonts,
+    cancel: &Cancel,
+) -> Result<(String, Vec<Vec<Op>>), DocumentError> {
+    let order = doc.order;
+    let mut page = Composer::new(fonts, cancel, "Received Summary", &order.order_number);
 
     let supplier = &doc.supplier.fields;
+    let mut order_fields = vec![Field::new("Order number", order.order_number.clone())];
+    if let Some(reference) = order
+        .details
+        .reference_number
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    {
+        order_fields.push(Field::new("Our reference", reference));
+    }
+    order_fields.push(Field::new("Warehouse", doc.warehouse.name.clone()));
+    let mut supplier_fields = vec![Field::new("", supplier.supplier_name.clone())];
+    if let Some(email) = supplier.supplier_email.as_deref() {
+        supplier_fields.push(Field::new("Email", email));
+    }
     page.blocks(
         &Block {
             heading: "Order",
-            fields: vec![
-                Field::new("Order number", order.order_number.clone()),
-                Field::new("Status", humanize(order.status.as_str())),
-                Field::new("Warehouse", doc.warehouse.name.clone()),
-                Field::new("Warehouse id", doc.warehouse.id.to_string()),
-            ],
+            fields: order_fields,
         },
         &Block {
             heading: "Supplier",
-            fields: vec![
-                Field::new("", supplier.supplier_name.clone()),
-                Field::new("Email", or_dash(supplier.supplier_email.as_deref())),
-                Field::new(
-                    "Reference",
-                    or_dash(order.details.reference_number.as_deref()),
-                ),
-            ],
+            fields: supplier_fields,
         },
     );
 
     page.gap(14.0);
     page.heading("Products", 40.0);
     page.begin_table(vec![
-        Column {
-            title: "SKU",
-            share: 0.40,
-            align: Align::Left,
-        },
-        Column {
-            title: "Ordered",
-            share: 0.15,
-            align: Align::Right,
-        },
-        Column {
-            title: "Received",
-            share: 0.15,
-            align: Align::Right,
-        },
-        Column {
-            title: "Rejected",
-            share: 0.15,
-            align: Align::Right,
-        },
-        Column {
-            title: "Outstanding",
-            share: 0.15,
-            align: Align::Right,
-        },
+        Column::left("SKU", 0.40),
+        Column::right("Ordered", 0.15),
+        Column::right("Received", 0.15),
+        Column::right("Rejected", 0.15),
+        Column::right("Outstanding", 0.15),
     ]);
     for line in &order.products {
         page.row(
             &[
                 line.sku.as_str().to_owned(),
-                line.quantity.to_string(),
-                line.received_quantity.to_string(),
-                line.rejected_quantity.to_string(),
-                line.outstanding().to_string(),
+                count(line.quantity),
+                count(line.received_quantity),
+                count(line.rejected_quantity),
+                count(line.outstanding()),
             ],
             Style::Regular,
         )?;
@@ -90,51 +82,26 @@ pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>,
         };
         page.paragraph(&format!(
             "{left_out} left out ({} lines) to keep this document to a readable length; the \
-             {shown} lines of the latest receipts follow. GET /v2/purchase_orders/{}/receives \
-             has the full ledger.",
-            doc.earlier_lines, order.id
+             {shown} lines of the latest receipts follow.",
+            doc.earlier_lines
         ));
     }
     for (index, receipt) in (1..).zip(doc.receipts) {
         page.gap(6.0);
+        // Who recorded a receipt is not stored yet, so only its time is named.
         let heading = format!(
-            "Receipt {} · {} · request {}",
+            "Receipt {} · {}",
             doc.earlier_receipts + index,
             date_time(receipt.received_at),
-            receipt.request_id
         );
         page.heading(&heading, 50.0);
         page.begin_table(vec![
-            Column {
-                title: "SKU",
-                share: 0.24,
-                align: Align::Left,
-            },
-            Column {
-                title: "Location",
-                share: 0.20,
-                align: Align::Left,
-            },
-            Column {
-                title: "Lot",
-                share: 0.16,
-                align: Align::Left,
-            },
-            Column {
-                title: "Expires",
-                share: 0.14,
-                align: Align::Left,
-            },
-            Column {
-                title: "Received",
-                share: 0.13,
-                align: Align::Right,
-            },
-            Column {
-                title: "Rejected",
-                share: 0.13,
-                align: Align::Right,
-            },
+            Column::left("SKU", 0.24),
+            Column::left("Location", 0.20),
+            Column::left("Lot", 0.16),
+            Column::left("Expires", 0.14),
+            Column::right("Received", 0.13),
+            Column::right("Rejected", 0.13),
         ]);
         for line in &receipt.lines {
             page.row(
@@ -143,8 +110,8 @@ pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>,
                     line.location_name.clone(),
                     or_dash(line.lot.as_deref()),
                     optional_date(line.expiration_date),
-                    line.received_quantity.to_string(),
-                    line.rejected_quantity.to_string(),
+                    count(line.received_quantity),
+                    count(line.rejected_quantity),
                 ],
                 Style::Regular,
             )?;
@@ -153,6 +120,6 @@ pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>,
     }
 
     let title = format!("Received summary {}", order.order_number);
-    let pages = page.finish(&format!("{title} · {}", supplier.supplier_name));
-    pdf::render(&fonts, &title, &pages, cancel)
+    let pages = page.finish(&title);
+    Ok((title, pages))
 }

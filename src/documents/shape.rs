@@ -11,32 +11,34 @@ use krilla::text::{GlyphId, KrillaGlyph};
 use rustybuzz::{Direction, Face, Script, ShapePlan, UnicodeBuffer};
 
 use super::DocumentError;
-use super::pdf::{Fonts, Style};
+use super::pdf::{Fonts, Which};
 
 pub(super) struct Shaper {
     regular: Face<'static>,
     bold: Face<'static>,
-    plans: HashMap<(Style, Direction, Script), ShapePlan>,
-    /// Regular, then bold.
-    shaped: [HashMap<String, Vec<KrillaGlyph>>; 2],
+    fallback: Face<'static>,
+    plans: HashMap<(Which, Direction, Script), ShapePlan>,
+    /// Per font, in the order of `Which`.
+    shaped: [HashMap<String, Vec<KrillaGlyph>>; 3],
 }
 
 impl Shaper {
     pub(super) fn new(fonts: &Fonts) -> Result<Self, DocumentError> {
-        let face = |style| Face::from_slice(fonts.face(style).bytes, 0).ok_or(DocumentError::Font);
+        let face = |which| Face::from_slice(fonts.face(which).bytes, 0).ok_or(DocumentError::Font);
         Ok(Self {
-            regular: face(Style::Regular)?,
-            bold: face(Style::Bold)?,
+            regular: face(Which::Regular)?,
+            bold: face(Which::Bold)?,
+            fallback: face(Which::Fallback)?,
             plans: HashMap::new(),
-            shaped: [HashMap::new(), HashMap::new()],
+            shaped: [HashMap::new(), HashMap::new(), HashMap::new()],
         })
     }
 
-    /// The glyphs of `text` in `style`, advances in units of the font size.
-    pub(super) fn shape(&mut self, style: Style, text: &str) -> &[KrillaGlyph] {
-        let index = usize::from(style == Style::Bold);
+    /// The glyphs of `text` in the font `which`, advances in units of the font size.
+    pub(super) fn shape(&mut self, which: Which, text: &str) -> &[KrillaGlyph] {
+        let index = which as usize;
         if !self.shaped[index].contains_key(text) {
-            let glyphs = self.shape_uncached(style, text);
+            let glyphs = self.shape_uncached(which, text);
             self.shaped[index].insert(text.to_owned(), glyphs);
         }
         self.shaped[index]
@@ -45,10 +47,11 @@ impl Shaper {
             .unwrap_or_default()
     }
 
-    fn shape_uncached(&mut self, style: Style, text: &str) -> Vec<KrillaGlyph> {
-        let face = match style {
-            Style::Regular => &self.regular,
-            Style::Bold => &self.bold,
+    fn shape_uncached(&mut self, which: Which, text: &str) -> Vec<KrillaGlyph> {
+        let face = match which {
+            Which::Regular => &self.regular,
+            Which::Bold => &self.bold,
+            Which::Fallback => &self.fallback,
         };
         let mut buffer = UnicodeBuffer::new();
         buffer.push_str(text);
@@ -56,7 +59,7 @@ impl Shaper {
         let (direction, script) = (buffer.direction(), buffer.script());
         let plan = self
             .plans
-            .entry((style, direction, script))
+            .entry((which, direction, script))
             .or_insert_with(|| ShapePlan::new(face, direction, Some(script), None, &[]));
         let output = rustybuzz::shape_with_plan(face, plan, buffer);
         let units = face.units_per_em() as f32;

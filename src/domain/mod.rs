@@ -4,6 +4,7 @@
 //! these types is valid by construction past the edge of the program.
 
 pub mod account;
+pub mod address;
 pub mod event;
 pub mod ids;
 pub mod invalid;

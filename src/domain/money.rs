@@ -93,6 +93,12 @@ impl CurrencyCode {
     pub fn as_str(&self) -> &'static str {
         self.0.code()
     }
+
+    /// Digits after the decimal point in amounts of this currency (ISO 4217): 2 for EUR, 0 for
+    /// JPY, 3 for BHD; none for codes without minor units, such as gold (XAU).
+    pub fn minor_units(&self) -> Option<u32> {
+        self.0.exponent().map(u32::from)
+    }
 }
 
 impl Default for CurrencyCode {

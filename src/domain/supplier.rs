@@ -1,6 +1,7 @@
 //! Suppliers: who a purchase order buys from.
 
 use super::Invalid;
+use super::address::Address;
 use super::ids::SupplierId;
 use super::text;
 use super::version::{Tag, Version};
@@ -18,6 +19,19 @@ pub struct SupplierInput {
     pub country_code: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+}
+
+impl SupplierInput {
+    pub fn address(&self) -> Address {
+        Address {
+            address_line_1: self.address_line_1.clone(),
+            address_line_2: self.address_line_2.clone(),
+            city: self.city.clone(),
+            state: self.state.clone(),
+            postal_code: self.postal_code.clone(),
+            country_code: self.country_code.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

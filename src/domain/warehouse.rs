@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Invalid;
+use super::address::Address;
 use super::ids::{LocationId, WarehouseId};
 use super::text;
 use super::version::{Tag, Version};
@@ -11,6 +12,8 @@ use super::version::{Tag, Version};
 pub struct Warehouse {
     pub id: WarehouseId,
     pub name: String,
+    /// Where orders for this warehouse are delivered: the ship-to of their documents.
+    pub address: Option<Address>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: Version,
@@ -19,6 +22,24 @@ pub struct Warehouse {
 impl Warehouse {
     pub fn tag(&self) -> Tag {
         Tag::of(self.version)
+    }
+}
+
+/// The writable fields of a warehouse (create and full replacement).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarehouseInput {
+    pub name: String,
+    /// `None` when no address field is set.
+    pub address: Option<Address>,
+}
+
+impl From<&str> for WarehouseInput {
+    /// A warehouse with a name and no address.
+    fn from(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            address: None,
+        }
     }
 }
 

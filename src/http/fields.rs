@@ -107,6 +107,26 @@ impl Fields {
         }
     }
 
+    /// An optional nested object (`address`): missing or `null` reads as `None`, anything but an
+    /// object is refused at its path.
+    pub fn object<'a>(&mut self, obj: &Obj<'a>, key: &str) -> Option<Obj<'a>> {
+        match obj.map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(Obj {
+                map,
+                path: obj.field_path(key),
+            }),
+            Some(other) => {
+                self.push(
+                    &obj.field_path(key),
+                    Some(render(other)),
+                    &Invalid::value("must be an object"),
+                );
+                None
+            }
+        }
+    }
+
     /// A required array of objects, each read by `item` with its own path (`key[i]`).
     pub fn objects<'a, T>(
         &mut self,

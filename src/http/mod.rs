@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::store::Store;
 use error::{ApiError, Enveloped, REQUEST_ID};
 
+mod account;
 mod conditions;
 mod declared;
 mod docs;
@@ -76,6 +77,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         api = api.route("/metrics", get(metrics::serve));
     }
     let api = api
+        .merge(account::routes())
         .merge(suppliers::routes())
         .merge(warehouses::routes())
         .merge(purchase_orders::routes())

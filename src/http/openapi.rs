@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorCode, ErrorDetail, ErrorResponse, ErrorSource, ErrorType};
 use super::pagination::{Link, Links};
-use super::{events, health, inventory, purchase_orders, suppliers, warehouses, webhooks};
+use super::{account, events, health, inventory, purchase_orders, suppliers, warehouses, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use super::{events, health, inventory, purchase_orders, suppliers, warehouses, w
         purchase_orders::receives::list,
         purchase_orders::documents::order_summary,
         purchase_orders::documents::received_summary,
+        account::show,
+        account::update,
         suppliers::list,
         suppliers::create,
         suppliers::show,
@@ -62,6 +64,7 @@ use super::{events, health, inventory, purchase_orders, suppliers, warehouses, w
     security(("api_keys" = [])),
     tags(
         (name = "purchase_orders", description = "Purchase orders: draft, open, receive, close or cancel"),
+        (name = "account", description = "The buying company, as its documents name it"),
         (name = "suppliers", description = "Who purchase orders buy from"),
         (name = "inventory", description = "Inventory warehouses and locations"),
         (name = "events", description = "What happened to purchase orders: the feed and each order's history"),

@@ -12,6 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::account::{AddressBody, parse_address};
 use super::conditions::{ConditionalRead, read_answer};
 use super::declared::declared;
 use super::error::{ApiError, ApiResult, ErrorResponse};
@@ -28,7 +29,9 @@ use super::timestamp::Timestamp;
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, WarehouseId};
 use crate::domain::version::Tag;
-use crate::domain::warehouse::{self, Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::warehouse::{
+    self, Location, LocationChange, NewLocation, Warehouse, WarehouseInput,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -66,6 +69,11 @@ pub struct WarehouseBody {
     #[schema(format = DateTime)]
     #[schema(value_type = String)]
     pub updated_at: Timestamp,
+    /// Where its orders are delivered (an addition to ShipStation's warehouse); omitted when
+    /// none is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub address: Option<AddressBody>,
 }
 
 impl From<Warehouse> for WarehouseBody {
@@ -73,6 +81,7 @@ impl From<Warehouse> for WarehouseBody {
         Self {
             inventory_warehouse_id: w.id,
             name: w.name,
+            address: w.address.map(AddressBody::from),
             created_at: Timestamp(w.created_at),
             updated_at: Timestamp(w.updated_at),
         }
@@ -119,6 +128,9 @@ impl From<Location> for LocationBody {
 pub struct WarehouseRequest {
     /// 1 to 200 characters.
     name: String,
+    /// The ship-to of its orders; a full replacement on update (omitted clears it).
+    #[schema(nullable = false)]
+    address: Option<AddressBody>,
 }
 
 #[derive(Debug, ToSchema)]
@@ -185,15 +197,22 @@ declared!(
     UpdateLocationRequest
 );
 
-fn read_name(body: &Value) -> ApiResult<String> {
+fn read_input(body: &Value) -> ApiResult<WarehouseInput> {
     let mut f = Fields::default();
-    let name = f.root(body).and_then(|o| {
+    let input = f.root(body).map(|o| {
         let name = f.required(&o, "name", |v| warehouse::parse_name(string(v)?));
+        let address = f
+            .object(&o, "address")
+            .map(|a| parse_address(&mut f, &a))
+            .filter(|a| !a.is_empty());
         f.deny_undeclared(&o, &WAREHOUSE);
-        name
+        WarehouseInput {
+            name: name.unwrap_or_default(),
+            address,
+        }
     });
     f.finish()?;
-    Ok(name.unwrap_or_default())
+    Ok(input.unwrap_or_default())
 }
 
 fn read_new_location(body: &Value) -> ApiResult<NewLocation> {
@@ -296,7 +315,7 @@ pub async fn create_warehouse(
     write: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let name = read_name(&body)?;
+    let input = read_input(&body)?;
     let rid = write.request_id();
     let render: Render<Warehouse> = Arc::new(move |outcome| match outcome {
         Ok(warehouse) => success(
@@ -308,7 +327,7 @@ pub async fn create_warehouse(
     });
     let written = write
         .run(account, &body, render, |w| {
-            state.store.create_warehouse(w, name)
+            state.store.create_warehouse(w, input)
         })
         .await;
     Ok(written.response)
@@ -336,7 +355,7 @@ pub async fn show_warehouse(
 /// [updateInventoryWarehouse](https://docs.shipstation.com/openapi/inventory)
 #[utoipa::path(put, path = "/v2/inventory_warehouses/{inventory_warehouse_id}", operation_id = "updateInventoryWarehouse",
     tag = "inventory", params(("inventory_warehouse_id" = String, Path), KeyedChange), request_body = WarehouseRequest,
-    responses((status = 204, description = "Renamed", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+    responses((status = 204, description = "Renamed and readdressed", headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
               (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn update_warehouse(
     State(state): State<AppState>,
@@ -345,10 +364,10 @@ pub async fn update_warehouse(
     write: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let name = read_name(&body)?;
+    let input = read_input(&body)?;
     let written = write
         .run(account, &body, tagged_render(id, write.request_id()), |w| {
-            state.store.rename_warehouse(w, id, name)
+            state.store.rename_warehouse(w, id, input)
         })
         .await;
     Ok(written.response)
@@ -536,8 +555,13 @@ mod tests {
 
     #[test]
     fn every_field_the_document_declares_is_read() {
-        let refused = read_name(&every_field_wrong(&WAREHOUSE)).expect_err("all wrong");
-        assert_eq!(named(refused, ""), sorted(&WAREHOUSE));
+        let refused = read_input(&every_field_wrong(&WAREHOUSE)).expect_err("all wrong");
+        // `address` is an object, so the wrong value is refused inside it.
+        let fields: Vec<String> = named(refused, "")
+            .into_iter()
+            .map(|name| name.replace("address.wrong", "address"))
+            .collect();
+        assert_eq!(fields, sorted(&WAREHOUSE));
         let refused = read_new_location(&every_field_wrong(&NEW_LOCATION)).expect_err("all wrong");
         assert_eq!(named(refused, ""), sorted(&NEW_LOCATION));
         let body = every_field_wrong(&LOCATION_CHANGE);

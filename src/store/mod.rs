@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::address::AccountProfile;
 use crate::domain::event::Event;
 use crate::domain::ids::{
     AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
@@ -26,7 +27,7 @@ use crate::domain::status::Status;
 use crate::domain::supplier::{Supplier, SupplierInput};
 use crate::domain::user::{Credentials, Email, Role, SessionUser, User};
 use crate::domain::version::Tag;
-use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse, WarehouseInput};
 use crate::domain::webhook::{Webhook, WebhookInput, WebhookPatch};
 pub use delivery::{Attempt, Delivery, DueDelivery};
 
@@ -185,6 +186,10 @@ pub trait Accounts {
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
     async fn has_accounts(&self) -> StoreResult<bool>;
+    /// The buying company's profile; empty until it is first set.
+    async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile>;
+    /// Replaces the whole profile. Keyed like any write; a profile has no version to match.
+    async fn put_account_profile(&self, w: Write<()>, profile: AccountProfile) -> StoreResult<()>;
     /// Creates an account with `key` only if there is no account at all, atomically: of several
     /// servers starting at once on an empty database, exactly one creates it.
     async fn create_first_account(
@@ -279,18 +284,23 @@ pub trait Suppliers {
 /// Inventory warehouses and their locations; each backend implements it in its `warehouses.rs`.
 #[async_trait]
 pub trait Warehouses {
-    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse>;
+    async fn create_warehouse(
+        &self,
+        w: Write<Warehouse>,
+        input: WarehouseInput,
+    ) -> StoreResult<Warehouse>;
     async fn get_warehouse(
         &self,
         account: AccountId,
         id: WarehouseId,
     ) -> StoreResult<Option<Warehouse>>;
     /// Returns the warehouse's new tag.
+    /// Replaces the name and the address.
     async fn rename_warehouse(
         &self,
         w: Write<Tag>,
         id: WarehouseId,
-        name: String,
+        input: WarehouseInput,
     ) -> StoreResult<Tag>;
     async fn delete_warehouse(
         &self,

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{StoreError, StoreResult};
+use crate::domain::address::Address;
 use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
@@ -89,6 +90,12 @@ select_list!(
     warehouse => {
         id = "id",
         name = "name",
+        address_line_1 = "address_line_1",
+        address_line_2 = "address_line_2",
+        city = "city",
+        state = "state",
+        postal_code = "postal_code",
+        country_code = "country_code",
         created_at = "created_at",
         updated_at = "updated_at",
         version = "version",
@@ -131,6 +138,15 @@ pub(crate) fn read_warehouse(r: &impl Columns) -> StoreResult<Warehouse> {
     Ok(Warehouse {
         id: WarehouseId(r.int(warehouse::id)?),
         name: r.text(warehouse::name)?,
+        address: Some(Address {
+            address_line_1: r.opt_text(warehouse::address_line_1)?,
+            address_line_2: r.opt_text(warehouse::address_line_2)?,
+            city: r.opt_text(warehouse::city)?,
+            state: r.opt_text(warehouse::state)?,
+            postal_code: r.opt_text(warehouse::postal_code)?,
+            country_code: r.opt_text(warehouse::country_code)?,
+        })
+        .filter(|a| *a != Address::default()),
         created_at: r.time(warehouse::created_at)?,
         updated_at: r.time(warehouse::updated_at)?,
         version: Version(r.int(warehouse::version)?),

@@ -14,7 +14,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::receipt::InventoryFilter;
 use crate::domain::supplier::{self, SupplierInput};
 use crate::domain::user::Role;
-use crate::domain::warehouse::{self, NewLocation};
+use crate::domain::warehouse::{self, NewLocation, WarehouseInput};
 use crate::http::refusals;
 use crate::store::{StoreError, Write};
 
@@ -211,7 +211,13 @@ async fn create_warehouse(
     };
     match state
         .store()
-        .create_warehouse(Write::from(signed.user.account), name)
+        .create_warehouse(
+            Write::from(signed.user.account),
+            WarehouseInput {
+                name,
+                address: None,
+            },
+        )
         .await
     {
         Ok(_) => Ok(page::see("/app/warehouses")),

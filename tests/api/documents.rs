@@ -25,7 +25,7 @@ async fn document(client: &ApiClient, po: &str, kind: &str) -> reqwest::Response
         .await
 }
 
-async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
+pub async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
     let response = document(client, po, kind).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/pdf");
@@ -39,7 +39,7 @@ async fn pdf(client: &ApiClient, po: &str, kind: &str) -> Vec<String> {
 }
 
 /// An order from a supplier with a full address, with two locations to receive into.
-async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) {
+pub async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) {
     let supplier = json!({
         "supplier_name": "Acme Widgets Inc", "supplier_email": "orders@acme.example", "address_line_1": "123 Main St",
         "city": "Austin", "state": "TX", "postal_code": "78701", "country_code": "US",
@@ -72,6 +72,13 @@ async fn order(app: &TestApp, lines: usize) -> (String, String, String, String) 
         locations[0].clone(),
         locations[1].clone(),
     )
+}
+
+/// The text of the order summary of a new two-line order, once it is open.
+pub async fn open_order_summary(app: &TestApp) -> String {
+    let (po, _, _, _) = order(app, 2).await;
+    ok_json(app.set_status(&po, "open").await).await;
+    pdf(app, &po, "order_summary").await.join("\n")
 }
 
 #[tokio::test]
@@ -161,7 +168,7 @@ async fn a_two_hundred_line_order_renders_on_several_pages() {
     for i in 0..200 {
         assert!(text.contains(&format!("SKU-{i:03}")), "SKU-{i:03} missing");
     }
-    assert!(text.contains("5000.00 EUR"));
+    assert!(text.contains("5,000.00 EUR"), "{text}");
 }
 
 #[tokio::test]

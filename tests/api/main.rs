@@ -10,6 +10,7 @@ const DATABASE: helpers::Database = helpers::Database::Sqlite;
 #[path = "../support/fresh_database.rs"]
 mod fresh_database;
 
+mod account;
 mod answers;
 mod auth;
 mod cli;

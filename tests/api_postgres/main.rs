@@ -18,6 +18,8 @@ mod answers;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[path = "../api/account.rs"]
+mod account;
 #[path = "../api/auth.rs"]
 mod auth;
 #[path = "../api/cli.rs"]

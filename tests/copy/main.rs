@@ -16,6 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use procura::copy::{CopyError, copy};
 use procura::domain::account::{NewApiKey, hash_key};
+use procura::domain::address::{AccountProfile, Address};
 use procura::domain::ids::{AccountId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
 use procura::domain::money::{CurrencyCode, Money};
 use procura::domain::page::{Page, PageRequest};
@@ -26,7 +27,7 @@ use procura::domain::purchase_order::{
 use procura::domain::receipt::{GroupBy, InventoryFilter, InventoryLevel, Receipt, ReceiveLine};
 use procura::domain::status::Status;
 use procura::domain::supplier::{Supplier, SupplierInput};
-use procura::domain::warehouse::{Location, NewLocation, Warehouse};
+use procura::domain::warehouse::{Location, NewLocation, Warehouse, WarehouseInput};
 use procura::store::Store;
 use procura::store::postgres::{DbOptions, PgStore};
 use procura::store::prelude::*;

@@ -4,6 +4,7 @@ use super::*;
 
 #[derive(Debug, PartialEq)]
 pub(super) struct Snapshot {
+    pub(super) profile: AccountProfile,
     pub(super) suppliers: Vec<Supplier>,
     pub(super) supplier_list: Page<Supplier>,
     pub(super) warehouses: Vec<Warehouse>,
@@ -104,6 +105,7 @@ pub(super) async fn snapshot(store: &dyn Store, a: &Built) -> Snapshot {
         inventory.push(store.list_inventory(a.id, filter, page()).await.unwrap());
     }
     let snapshot = Snapshot {
+        profile: store.account_profile(a.id).await.unwrap(),
         suppliers,
         supplier_list: store.list_suppliers(a.id, None, page()).await.unwrap(),
         warehouses,

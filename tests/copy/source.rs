@@ -67,6 +67,23 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         )
         .await
         .unwrap();
+    store
+        .put_account_profile(
+            id.into(),
+            AccountProfile {
+                company_name: Some(format!("Northwind {n} 株式会社")),
+                email: Some("purchasing@northwind.example".into()),
+                tax_id: Some("NL123456789B01".into()),
+                address: Address {
+                    city: Some("Amsterdam".into()),
+                    country_code: Some("NL".into()),
+                    ..Address::default()
+                },
+                ..AccountProfile::default()
+            },
+        )
+        .await
+        .unwrap();
 
     let acme = store
         .create_supplier(
@@ -122,7 +139,18 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .unwrap()
         .id;
     let north = store
-        .create_warehouse(id.into(), "North".into())
+        .create_warehouse(
+            id.into(),
+            WarehouseInput {
+                name: "North".into(),
+                address: Some(Address {
+                    address_line_1: Some("1 Harbour Rd".into()),
+                    city: Some("Oslo".into()),
+                    country_code: Some("NO".into()),
+                    ..Address::default()
+                }),
+            },
+        )
         .await
         .unwrap()
         .id;

@@ -5,6 +5,7 @@ use crate::domain::version::Version;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::super::OrderDocument;
+use crate::domain::address::{AccountProfile, Address};
 use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
@@ -85,6 +86,7 @@ fn warehouse() -> Warehouse {
     Warehouse {
         id: WarehouseId(3),
         name: "Main Warehouse".into(),
+        address: None,
         created_at: at(2026, 1, 1, 0, 0),
         updated_at: at(2026, 1, 1, 0, 0),
         version: Version::FIRST,
@@ -152,7 +154,37 @@ pub(super) fn sample_order() -> PurchaseOrder {
     order(products)
 }
 
+pub(super) fn buyer() -> AccountProfile {
+    AccountProfile {
+        company_name: Some("Northwind Trading B.V.".into()),
+        email: Some("purchasing@northwind.example".into()),
+        phone: Some("+31 20 555 0199".into()),
+        tax_id: Some("NL123456789B01".into()),
+        address: Address {
+            address_line_1: Some("Keizersgracht 100".into()),
+            address_line_2: None,
+            city: Some("Amsterdam".into()),
+            state: None,
+            postal_code: Some("1015 AA".into()),
+            country_code: Some("NL".into()),
+        },
+    }
+}
+
+pub(super) fn ship_to() -> Address {
+    Address {
+        address_line_1: Some("Havenstraat 7".into()),
+        address_line_2: Some("Dock 4".into()),
+        city: Some("Utrecht".into()),
+        state: None,
+        postal_code: Some("3511 AB".into()),
+        country_code: Some("NL".into()),
+    }
+}
+
 pub(super) struct Fixture {
+    pub buyer: AccountProfile,
+    pub ship_to: Option<Address>,
     pub order: PurchaseOrder,
     pub supplier: Supplier,
     pub warehouse: Warehouse,
@@ -162,6 +194,8 @@ pub(super) struct Fixture {
 impl Fixture {
     pub fn new(order: PurchaseOrder, supplier_name: &str) -> Self {
         Self {
+            buyer: buyer(),
+            ship_to: Some(ship_to()),
             order,
             supplier: supplier(supplier_name),
             warehouse: warehouse(),
@@ -175,9 +209,11 @@ impl Fixture {
 
     pub fn doc(&self) -> OrderDocument<'_> {
         OrderDocument {
+            buyer: &self.buyer,
             order: &self.order,
             supplier: &self.supplier,
             warehouse: &self.warehouse,
+            ship_to: self.ship_to.as_ref(),
             receipts: &self.receipts,
             earlier_receipts: 0,
             earlier_lines: 0,

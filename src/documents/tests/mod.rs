@@ -3,12 +3,12 @@
 //! subsets, so what a viewer would show is what these tests read.
 
 mod fixtures;
+mod geometry;
+mod money;
+mod render;
 
-use rust_decimal::Decimal;
-
-use super::pdf::{Fonts, Style};
-use super::{Cancel, DocumentError, OrderDocument, amount, order_summary, received_summary};
-use fixtures::{Fixture, line, order, sample_order};
+use super::{Cancel, DocumentError, OrderDocument, order_summary, received_summary};
+use fixtures::{Fixture, line, order};
 
 /// The text of each page, as lopdf extracts it: one line per piece of text drawn.
 fn pages_of(pdf: &[u8]) -> Vec<String> {
@@ -38,7 +38,7 @@ fn assert_rows(text: &str, rows: &[&[&str]]) {
 }
 
 #[test]
-fn order_summary_prints_the_order_supplier_and_delivery_details() {
+fn order_summary_names_the_buyer_supplier_ship_to_and_terms_a_supplier_acts_on() {
     let fixture = Fixture::sample();
     let pages = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap());
     assert_eq!(pages.len(), 1);
@@ -46,32 +46,51 @@ fn order_summary_prints_the_order_supplier_and_delivery_details() {
         &pages[0],
         &[
             &["Purchase Order", "02162026-07"],
-            &["Order number", "02162026-07"],
-            &["Status", "Receiving"],
-            &["Created", "2026-02-16 09:41 UTC"],
-            &["Order date", "2026-02-16"],
-            &["Expected delivery", "2026-03-02"],
-            &["Payment terms", "Net 30"],
-            &["Payment status", "Partially paid"],
-            &["Currency", "EUR"],
+            &["Buyer", "Northwind Trading B.V.", "Keizersgracht 100"],
+            &["Amsterdam, 1015 AA, NL"],
+            &["Email", "purchasing@northwind.example"],
+            &["Phone", "+31 20 555 0199"],
+            &["Tax id", "NL123456789B01"],
             &[
+                "Supplier",
                 "Acme Industrial Supply",
                 "12 Foundry Road",
                 "Unit 3",
                 "Rotterdam, ZH, 3011 AA, NL",
             ],
-            &["Email", "orders@acme.example"],
             &["Contact", "Jane Roe"],
+            &["Email", "orders@acme.example"],
             &["Phone", "+31 10 555 0100"],
-            &["Warehouse", "Main Warehouse"],
-            &["Warehouse id", "se-3"],
+            &[
+                "Ship to",
+                "Northwind Trading B.V.",
+                "Main Warehouse",
+                "Havenstraat 7",
+                "Dock 4",
+                "Utrecht, 3511 AB, NL",
+            ],
+            &["Order number", "02162026-07"],
+            &["Order date", "2026-02-16"],
+            &["Deliver by", "2026-03-02"],
+            &["Payment terms", "Net 30 days from invoice"],
+            &["Currency", "EUR"],
+            &["Our reference", "REF-8841"],
             &["Carrier", "DHL Freight"],
             &["Tracking number", "JD014600003828"],
-            &["Reference", "REF-8841"],
             &["Note to supplier"],
             &["Page 1 of 1"],
         ],
     );
+    // Nothing internal: no status, payment bookkeeping or ids.
+    for internal in [
+        "Status",
+        "Receiving",
+        "Payment status",
+        "se-",
+        "Warehouse id",
+    ] {
+        assert!(!pages[0].contains(internal), "{internal} in:\n{}", pages[0]);
+    }
     let note: String = pages[0]
         .split("Note to supplier")
         .nth(1)
@@ -85,19 +104,47 @@ fn order_summary_prints_the_order_supplier_and_delivery_details() {
 }
 
 #[test]
-fn order_summary_lists_every_line_with_exact_costs_and_the_total_in_its_currency() {
+fn order_summary_lists_every_line_in_the_currencys_minor_units_and_the_total() {
     let fixture = Fixture::sample();
     let text = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
     assert_rows(
         &text,
         &[
-            &["SKU", "Supplier SKU", "Quantity", "Unit cost", "Line total"],
+            &[
+                "SKU",
+                "Supplier SKU",
+                "Quantity",
+                "Unit cost (EUR)",
+                "Line total (EUR)",
+            ],
             &["WIDGET-RED", "ACME-100", "12", "9.99", "119.88"],
-            &["BOLT-M8", "—", "1000", "0.125", "125.00"],
+            &["BOLT-M8", "—", "1,000", "0.125", "125.00"],
             &["GASKET-XL", "G-7", "3", "10.00", "30.00"],
-            &["SHIM-001", "S-1", "7", "0.001", "0.007"],
-            &["Order total", "274.887 EUR"],
+            &["SHIM-001", "S-1", "7", "0.001", "0.01"],
+            &["Total", "274.89 EUR"],
         ],
+    );
+}
+
+#[test]
+fn a_total_over_lines_without_a_cost_says_which_it_leaves_out() {
+    let mut fixture = Fixture::sample();
+    fixture.order.products.push(line("QUOTE-ME", None, 5, None));
+    let text = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
+    assert_rows(
+        &text,
+        &[
+            &["QUOTE-ME", "—", "5", "no cost", "—"],
+            &["Subtotal of costed lines", "274.89 EUR"],
+        ],
+    );
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "1 line has no unit cost and is not included in this total: please quote its price \
+             with your confirmation."
+        ),
+        "{words}"
     );
 }
 
@@ -109,14 +156,14 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
         &text,
         &[
             &["Received Summary", "02162026-07"],
-            &["Status", "Receiving"],
+            &["Our reference", "REF-8841"],
             &["Warehouse", "Main Warehouse"],
             &["Supplier", "Acme Industrial Supply"],
             &["SKU", "Ordered", "Received", "Rejected", "Outstanding"],
             &["WIDGET-RED", "12", "10", "2", "0"],
-            &["BOLT-M8", "1000", "993", "7", "0"],
+            &["BOLT-M8", "1,000", "993", "7", "0"],
             &["GASKET-XL", "3", "0", "0", "3"],
-            &["Receipt 1 · 2026-02-20 14:30 UTC · request req-5f1c2a"],
+            &["Receipt 1 · 2026-02-20 14:30 UTC"],
             &["SKU", "Location", "Lot", "Expires", "Received", "Rejected"],
             &[
                 "WIDGET-RED",
@@ -127,7 +174,7 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
                 "2",
             ],
             &["BOLT-M8", "Bulk Bay 1", "—", "—", "600", "0"],
-            &["Receipt 2 · 2026-02-22 08:05 UTC · request req-77e0b9"],
+            &["Receipt 2 · 2026-02-22 08:05 UTC"],
             &[
                 "BOLT-M8",
                 "Overflow Cage",
@@ -183,8 +230,7 @@ fn a_ledger_longer_than_the_document_lists_says_what_is_left_out_and_numbers_on(
     assert!(
         words.contains(
             "Receipts 1 to 1500 are left out (4000 lines) to keep this document to a readable \
-             length; the 3 lines of the latest receipts follow. GET \
-             /v2/purchase_orders/se-41/receives has the full ledger."
+             length; the 3 lines of the latest receipts follow."
         ),
         "{words}"
     );
@@ -192,12 +238,13 @@ fn a_ledger_longer_than_the_document_lists_says_what_is_left_out_and_numbers_on(
         &text,
         &[
             // The per-product figures still cover the whole ledger.
-            &["BOLT-M8", "1000", "993", "7", "0"],
-            &["Receipt 1501 · 2026-02-20 14:30 UTC · request req-5f1c2a"],
-            &["Receipt 1502 · 2026-02-22 08:05 UTC · request req-77e0b9"],
+            &["BOLT-M8", "1,000", "993", "7", "0"],
+            &["Receipt 1501 · 2026-02-20 14:30 UTC"],
+            &["Receipt 1502 · 2026-02-22 08:05 UTC"],
         ],
     );
     assert!(!words.contains("Nothing has been received yet."), "{words}");
+    assert!(!words.contains("req-"), "request ids are internal: {words}");
 }
 
 #[test]
@@ -223,7 +270,13 @@ fn a_two_hundred_line_order_continues_its_table_over_numbered_pages() {
             page,
             &[
                 &["Purchase Order", "02162026-07"],
-                &["SKU", "Supplier SKU", "Quantity", "Unit cost", "Line total"],
+                &[
+                    "SKU",
+                    "Supplier SKU",
+                    "Quantity",
+                    "Unit cost (EUR)",
+                    "Line total (EUR)",
+                ],
                 &[&number],
             ],
         );
@@ -233,88 +286,12 @@ fn a_two_hundred_line_order_continues_its_table_over_numbered_pages() {
         let (sku, quantity, total) = (
             format!("PART-{n:04}"),
             n.to_string(),
-            amount(Decimal::from(n) * Decimal::new(15, 1)),
+            format!("{}.{}0", n * 3 / 2, if n % 2 == 1 { "5" } else { "0" }),
         );
         assert_rows(&text, &[&[&sku, "—", &quantity, "1.50", &total]]);
     }
     // 1.5 x (1 + 2 + ... + 200) = 30150
-    assert_rows(&text, &[&["Order total", "30150.00 EUR"]]);
-}
-
-#[test]
-fn huge_amounts_shrink_to_fit_instead_of_losing_digits() {
-    let products = vec![line("BIG", None, 1_000_000_000, Some("999999999.999999"))];
-    let fixture = Fixture::new(order(products), "Acme");
-    let text = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap()).concat();
-    assert_rows(
-        &text,
-        &[
-            &[
-                "BIG",
-                "—",
-                "1000000000",
-                "999999999.999999",
-                "999999999999999000.00",
-            ],
-            &["Order total", "999999999999999000.00 EUR"],
-        ],
-    );
-}
-
-#[test]
-fn long_values_are_cut_and_long_notes_wrapped_without_losing_words() {
-    let mut fixture = Fixture::new(sample_order(), &"Acme ".repeat(80));
-    let note: String = (1..=400).map(|n| format!("word{n} ")).collect();
-    fixture.order.details.note_to_supplier = Some(note.clone());
-    let pages = pages_of(&order_summary(&fixture.doc(), &Cancel::default()).unwrap());
-    let text = pages.concat();
-    let printed: Vec<&str> = text
-        .split_whitespace()
-        .filter(|w| w.starts_with("word"))
-        .collect();
-    assert_eq!(printed, note.split_whitespace().collect::<Vec<_>>());
-    let supplier_line = text
-        .lines()
-        .find(|l| l.starts_with("Acme Acme"))
-        .unwrap()
-        .trim();
-    assert!(
-        supplier_line.ends_with('…') && supplier_line.len() < 200,
-        "{supplier_line}"
-    );
-}
-
-#[test]
-fn wrapped_and_truncated_text_stays_within_its_width() {
-    let fonts = Fonts::load().unwrap();
-    let text =
-        "A supplier note with averyveryveryveryveryverylongwordthatcannotfitonaline and more words";
-    let lines = fonts.wrap(Style::Regular, 9.0, text, 80.0);
-    assert!(lines.len() > 3);
-    for line in &lines {
-        assert!(fonts.width(Style::Regular, 9.0, line) <= 80.0, "{line}");
-    }
-    assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
-    let cut = fonts.truncate(Style::Bold, 9.0, text, 60.0);
-    assert!(
-        cut.ends_with('…') && fonts.width(Style::Bold, 9.0, &cut) <= 60.0,
-        "{cut}"
-    );
-    assert_eq!(fonts.truncate(Style::Bold, 9.0, "short", 60.0), "short");
-}
-
-#[test]
-fn amounts_keep_every_digit_and_show_at_least_two_decimals() {
-    let cases = [
-        ("9.99", "9.99"),
-        ("0.125", "0.125"),
-        ("10", "10.00"),
-        ("1.50", "1.50"),
-        ("0.000001", "0.000001"),
-    ];
-    for (raw, shown) in cases {
-        assert_eq!(amount(raw.parse::<Decimal>().unwrap()), shown);
-    }
+    assert_rows(&text, &[&["Total", "30,150.00 EUR"]]);
 }
 
 /// The received summary of a large order: 1000 lines and 2000 receipts of five lines each.

@@ -96,6 +96,7 @@ async fn render(
         .get_warehouse(account, order.warehouse_id)
         .await?
         .ok_or_else(|| ApiError::internal(&format!("the warehouse of {id} is gone")))?;
+    let buyer = state.store.account_profile(account).await?;
     let ledger = match kind {
         Kind::OrderSummary => LatestReceipts::default(),
         Kind::ReceivedSummary => state
@@ -107,9 +108,11 @@ async fn render(
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
         let doc = OrderDocument {
+            buyer: &buyer,
             order: &order,
             supplier: &supplier,
             warehouse: &warehouse,
+            ship_to: warehouse.address.as_ref(),
             receipts: &ledger.receipts,
             earlier_receipts: ledger.earlier_receipts,
             earlier_lines: ledger.earlier_lines,

@@ -3,8 +3,10 @@ use sqlx::{PgConnection, Row};
 use super::PgStore;
 use super::db;
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::address::AccountProfile;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::store::Accounts;
+use crate::store::Write;
 use crate::store::{StoreError, StoreResult, now};
 use async_trait::async_trait;
 
@@ -161,6 +163,20 @@ impl Accounts for PgStore {
     #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]
     async fn has_accounts(&self) -> StoreResult<bool> {
         read!(self, |conn| has_accounts(&mut conn).await)
+    }
+
+    #[tracing::instrument(name = "store.account_profile", level = "debug", skip_all, fields(account = %account))]
+    async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile> {
+        read!(self, |conn| super::profile::get(&mut conn, account).await)
+    }
+
+    #[tracing::instrument(name = "store.put_account_profile", level = "debug", skip_all, fields(account = %w.account))]
+    async fn put_account_profile(&self, w: Write<()>, profile: AccountProfile) -> StoreResult<()> {
+        let Write { account, once, .. } = w;
+        write_once!(self, account, once, |tx| super::profile::put(
+            &mut tx, account, &profile
+        )
+        .await)
     }
 
     #[tracing::instrument(name = "store.create_first_account", level = "debug", skip_all)]

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0007_events_and_webhooks.sql"),
     ),
     (
+        8,
+        "account_profile_and_warehouse_address",
+        include_str!("../../../migrations/postgres/0008_account_profile_and_warehouse_address.sql"),
+    ),
+    (
         9,
         "users_and_sessions",
         include_str!("../../../migrations/postgres/0009_users_and_sessions.sql"),

@@ -49,6 +49,7 @@ mod ledger;
 pub mod migrate;
 mod order_counts;
 mod order_rows;
+mod profile;
 mod purchase_orders;
 mod receiving;
 mod rows;

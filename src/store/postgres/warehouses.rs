@@ -6,7 +6,7 @@ use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::version::{Precondition, Tag, Version};
-use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse, WarehouseInput};
 use crate::store::Write;
 use crate::store::write::check;
 use crate::store::{StoreError, StoreResult, found, now};
@@ -19,15 +19,24 @@ const LOCATION_COLUMNS: &str = rows::location::SQL;
 pub async fn create(
     conn: &mut PgConnection,
     account: AccountId,
-    name: &str,
+    input: &WarehouseInput,
 ) -> StoreResult<Warehouse> {
+    let a = input.address.clone().unwrap_or_default();
     let row = sqlx::query(&format!(
-        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at,
+             address_line_1, address_line_2, city, state, postal_code, country_code)
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)
          RETURNING {WAREHOUSE_COLUMNS}"
     ))
     .bind(account.0)
-    .bind(name)
+    .bind(&input.name)
     .bind(now())
+    .bind(a.address_line_1)
+    .bind(a.address_line_2)
+    .bind(a.city)
+    .bind(a.state)
+    .bind(a.postal_code)
+    .bind(a.country_code)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
@@ -79,22 +88,31 @@ pub async fn rename(
     conn: &mut PgConnection,
     account: AccountId,
     id: WarehouseId,
-    name: &str,
+    input: &WarehouseInput,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tag> {
     if precondition.is_some() {
         let current = find(conn, account, id, "FOR UPDATE").await?;
         check(precondition, current.tag())?;
     }
+    let a = input.address.clone().unwrap_or_default();
     let version: i64 = sqlx::query_scalar(
-        "UPDATE inventory_warehouses SET name = $3, updated_at = $4, version = version + 1
+        "UPDATE inventory_warehouses SET name = $3, updated_at = $4, version = version + 1,
+             address_line_1 = $5, address_line_2 = $6, city = $7, state = $8, postal_code = $9,
+             country_code = $10
          WHERE account_id = $1 AND id = $2
          RETURNING version",
     )
     .bind(account.0)
     .bind(id.0)
-    .bind(name)
+    .bind(&input.name)
     .bind(now())
+    .bind(a.address_line_1)
+    .bind(a.address_line_2)
+    .bind(a.city)
+    .bind(a.state)
+    .bind(a.postal_code)
+    .bind(a.country_code)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?
@@ -326,9 +344,13 @@ pub async fn list_locations(
 #[async_trait]
 impl Warehouses for PgStore {
     #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %w.account))]
-    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse> {
+    async fn create_warehouse(
+        &self,
+        w: Write<Warehouse>,
+        input: WarehouseInput,
+    ) -> StoreResult<Warehouse> {
         let account = w.account;
-        write_once!(self, account, w.once, |tx| create(&mut tx, account, &name)
+        write_once!(self, account, w.once, |tx| create(&mut tx, account, &input)
             .await)
     }
 
@@ -346,7 +368,7 @@ impl Warehouses for PgStore {
         &self,
         w: Write<Tag>,
         id: WarehouseId,
-        name: String,
+        input: WarehouseInput,
     ) -> StoreResult<Tag> {
         let Write {
             account,
@@ -358,7 +380,7 @@ impl Warehouses for PgStore {
             &mut tx,
             account,
             id,
-            &name,
+            &input,
             precondition.as_ref()
         )
         .await)

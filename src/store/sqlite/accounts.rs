@@ -3,8 +3,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::SqliteStore;
 use super::{db, opt_time, time};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
+use crate::domain::address::AccountProfile;
 use crate::domain::ids::{AccountId, ApiKeyId};
 use crate::store::Accounts;
+use crate::store::Write;
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 
@@ -146,6 +148,22 @@ impl Accounts for SqliteStore {
     #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]
     async fn has_accounts(&self) -> StoreResult<bool> {
         self.engine.read(has_accounts).await
+    }
+
+    #[tracing::instrument(name = "store.account_profile", level = "debug", skip_all, fields(account = %account))]
+    async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile> {
+        self.engine
+            .read(move |c| super::profile::get(c, account))
+            .await
+    }
+
+    #[tracing::instrument(name = "store.put_account_profile", level = "debug", skip_all, fields(account = %w.account))]
+    async fn put_account_profile(&self, w: Write<()>, profile: AccountProfile) -> StoreResult<()> {
+        let Write { account, once, .. } = w;
+        self.write_once(account, once, move |c| {
+            super::profile::put(c, account, &profile)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.create_first_account", level = "debug", skip_all)]

@@ -47,6 +47,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0007_events_and_webhooks.sql"),
     },
     Migration {
+        version: 8,
+        name: "account_profile_and_warehouse_address",
+        sql: include_str!(
+            "../../../migrations/sqlite/0008_account_profile_and_warehouse_address.sql"
+        ),
+    },
+    Migration {
         version: 9,
         name: "users_and_sessions",
         sql: include_str!("../../../migrations/sqlite/0009_users_and_sessions.sql"),

@@ -24,6 +24,7 @@ pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
 mod once;
 mod order_counts;
+mod profile;
 mod purchase_orders;
 mod receiving;
 mod rows;

@@ -7,7 +7,7 @@ use crate::domain::ids::{AccountId, LocationId, WarehouseId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::refusal::Refusal;
 use crate::domain::version::{Precondition, Tag};
-use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse};
+use crate::domain::warehouse::{Location, LocationChange, NewLocation, Warehouse, WarehouseInput};
 use crate::store::Write;
 use crate::store::rows::statement;
 use crate::store::write::check;
@@ -15,12 +15,31 @@ use crate::store::{StoreError, StoreResult, found};
 use crate::store::{Warehouses, rows};
 use async_trait::async_trait;
 
-pub fn create(conn: &Connection, account: AccountId, name: &str) -> StoreResult<Warehouse> {
+pub fn create(
+    conn: &Connection,
+    account: AccountId,
+    input: &WarehouseInput,
+) -> StoreResult<Warehouse> {
     let now = crate::store::now().timestamp_micros();
+    let a = input.address.clone().unwrap_or_default();
     conn.prepare_cached(
-        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+        "INSERT INTO inventory_warehouses (account_id, name, created_at, updated_at,
+             address_line_1, address_line_2, city, state, postal_code, country_code)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
-    .and_then(|mut s| s.execute(params![account.0, name, now]))
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            input.name,
+            now,
+            a.address_line_1,
+            a.address_line_2,
+            a.city,
+            a.state,
+            a.postal_code,
+            a.country_code
+        ])
+    })
     .map_err(db)?;
     get(conn, account, WarehouseId(conn.last_insert_rowid()))
 }
@@ -41,16 +60,32 @@ pub fn rename(
     conn: &Connection,
     account: AccountId,
     id: WarehouseId,
-    name: &str,
+    input: &WarehouseInput,
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tag> {
     let current = version_of(conn, "inventory_warehouses", account, id.0)?;
     check(precondition, Tag::of(current))?;
+    let a = input.address.clone().unwrap_or_default();
     conn.prepare_cached(
-        "UPDATE inventory_warehouses SET name = ?3, updated_at = ?4, version = ?5 WHERE account_id = ?1 AND id = ?2",
+        "UPDATE inventory_warehouses SET name = ?3, updated_at = ?4, version = ?5,
+             address_line_1 = ?6, address_line_2 = ?7, city = ?8, state = ?9, postal_code = ?10,
+             country_code = ?11
+         WHERE account_id = ?1 AND id = ?2",
     )
     .and_then(|mut s| {
-        s.execute(params![account.0, id.0, name, crate::store::now().timestamp_micros(), current.next().0])
+        s.execute(params![
+            account.0,
+            id.0,
+            input.name,
+            crate::store::now().timestamp_micros(),
+            current.next().0,
+            a.address_line_1,
+            a.address_line_2,
+            a.city,
+            a.state,
+            a.postal_code,
+            a.country_code
+        ])
     })
     .map_err(db)?;
     Ok(Tag::of(current.next()))
@@ -232,9 +267,13 @@ pub fn list_locations(
 #[async_trait]
 impl Warehouses for SqliteStore {
     #[tracing::instrument(name = "store.create_warehouse", level = "debug", skip_all, fields(account = %w.account))]
-    async fn create_warehouse(&self, w: Write<Warehouse>, name: String) -> StoreResult<Warehouse> {
+    async fn create_warehouse(
+        &self,
+        w: Write<Warehouse>,
+        input: WarehouseInput,
+    ) -> StoreResult<Warehouse> {
         let account = w.account;
-        self.write_once(account, w.once, move |c| create(c, account, &name))
+        self.write_once(account, w.once, move |c| create(c, account, &input))
             .await
     }
 
@@ -252,7 +291,7 @@ impl Warehouses for SqliteStore {
         &self,
         w: Write<Tag>,
         id: WarehouseId,
-        name: String,
+        input: WarehouseInput,
     ) -> StoreResult<Tag> {
         let Write {
             account,
@@ -261,7 +300,7 @@ impl Warehouses for SqliteStore {
             ..
         } = w;
         self.write_once(account, once, move |c| {
-            rename(c, account, id, &name, precondition.as_ref())
+            rename(c, account, id, &input, precondition.as_ref())
         })
         .await
     }

@@ -1,0 +1,72 @@
+//! The buying company's profile (`account_profiles`), one row per account once set.
+
+use sqlx::{PgConnection, Row};
+
+use super::db;
+use crate::domain::address::{AccountProfile, Address};
+use crate::domain::ids::AccountId;
+use crate::store::{StoreResult, now};
+
+pub async fn get(conn: &mut PgConnection, account: AccountId) -> StoreResult<AccountProfile> {
+    let row = sqlx::query(
+        "SELECT company_name, email, phone, tax_id, address_line_1, address_line_2, city, state,
+                postal_code, country_code
+         FROM account_profiles WHERE account_id = $1",
+    )
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(r) = row else {
+        return Ok(AccountProfile::default());
+    };
+    let text = |index: usize| r.try_get::<Option<String>, _>(index).map_err(db);
+    Ok(AccountProfile {
+        company_name: text(0)?,
+        email: text(1)?,
+        phone: text(2)?,
+        tax_id: text(3)?,
+        address: Address {
+            address_line_1: text(4)?,
+            address_line_2: text(5)?,
+            city: text(6)?,
+            state: text(7)?,
+            postal_code: text(8)?,
+            country_code: text(9)?,
+        },
+    })
+}
+
+pub async fn put(
+    conn: &mut PgConnection,
+    account: AccountId,
+    p: &AccountProfile,
+) -> StoreResult<()> {
+    let a = &p.address;
+    sqlx::query(
+        "INSERT INTO account_profiles (account_id, company_name, email, phone, tax_id,
+             address_line_1, address_line_2, city, state, postal_code, country_code, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (account_id) DO UPDATE SET company_name = excluded.company_name,
+             email = excluded.email, phone = excluded.phone, tax_id = excluded.tax_id,
+             address_line_1 = excluded.address_line_1, address_line_2 = excluded.address_line_2,
+             city = excluded.city, state = excluded.state, postal_code = excluded.postal_code,
+             country_code = excluded.country_code, updated_at = excluded.updated_at",
+    )
+    .bind(account.0)
+    .bind(&p.company_name)
+    .bind(&p.email)
+    .bind(&p.phone)
+    .bind(&p.tax_id)
+    .bind(&a.address_line_1)
+    .bind(&a.address_line_2)
+    .bind(&a.city)
+    .bind(&a.state)
+    .bind(&a.postal_code)
+    .bind(&a.country_code)
+    .bind(now())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
