@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::ids::{ApiKeyId, PurchaseOrderId};
+use super::ids::{ApiKeyId, PurchaseOrderId, UserId};
 use super::purchase_order::{Details, PurchaseOrder};
 use super::receipt::ReceiveLine;
 use super::status::Status;
@@ -13,15 +13,18 @@ use super::status::Status;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     ApiKey(ApiKeyId),
+    /// A person signed in to the web app.
+    User(UserId),
     /// A change made without a request: a command, a test.
     System,
 }
 
 impl Actor {
-    /// The stored and answered form: `api_key:se-3` or `system`.
+    /// The stored and answered form: `api_key:se-3`, `user:se-2` or `system`.
     pub fn as_text(&self) -> String {
         match self {
             Self::ApiKey(key) => format!("api_key:{key}"),
+            Self::User(user) => format!("user:{user}"),
             Self::System => "system".to_owned(),
         }
     }

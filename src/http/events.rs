@@ -46,7 +46,8 @@ pub struct EventBody {
     pub occurred_at: Timestamp,
     /// The `X-Request-Id` of the request that made the change.
     pub request_id: Option<String>,
-    /// Who made the change: `api_key:se-<id>`, or `system` for a command.
+    /// Who made the change: `api_key:se-<id>`, `user:se-<id>` (a person in the web app), or
+    /// `system` for a command.
     #[schema(example = "api_key:se-1")]
     pub actor: String,
     /// What changed: the fields before and after for edits, `from` and `status` for a status

@@ -23,7 +23,7 @@ use crate::domain::purchase_order::{
 use crate::domain::status::Status;
 use crate::domain::user::Role;
 use crate::http::refusals;
-use crate::store::{StoreError, Write};
+use crate::store::StoreError;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -337,7 +337,7 @@ async fn save_new(State(state): State<WebState>, signed: Signed, fields: Fields)
     };
     match state
         .store()
-        .create_purchase_order(Write::from(signed.user.account), input)
+        .create_purchase_order(signed.write(), input)
         .await
     {
         Ok(order) => Ok(page::see(&format!("/app/orders/{}", order.id))),
@@ -363,7 +363,7 @@ async fn save_edit(
     };
     match state
         .store()
-        .replace_purchase_order(Write::from(signed.user.account), order.id, input)
+        .replace_purchase_order(signed.write(), order.id, input)
         .await
     {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),

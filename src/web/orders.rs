@@ -20,7 +20,7 @@ use crate::domain::receipt::Receipt;
 use crate::domain::status::Status;
 use crate::domain::user::Role;
 use crate::http::refusals;
-use crate::store::{StoreError, Write};
+use crate::store::StoreError;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -493,7 +493,7 @@ async fn change_status(
         .map_err(|_| PageError::BadForm("no such status".into()))?;
     match state
         .store()
-        .change_status(Write::from(signed.user.account), order.id, to)
+        .change_status(signed.write(), order.id, to)
         .await
     {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
@@ -538,7 +538,7 @@ async fn shipping(
     };
     match state
         .store()
-        .update_shipping_details(Write::from(signed.user.account), order.id, patch)
+        .update_shipping_details(signed.write(), order.id, patch)
         .await
     {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),

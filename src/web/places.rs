@@ -16,7 +16,7 @@ use crate::domain::supplier::{self, SupplierInput};
 use crate::domain::user::Role;
 use crate::domain::warehouse::{self, NewLocation, WarehouseInput};
 use crate::http::refusals;
-use crate::store::{StoreError, Write};
+use crate::store::StoreError;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -134,11 +134,7 @@ async fn create_supplier(
         supplier_email: email,
         ..SupplierInput::default()
     };
-    match state
-        .store()
-        .create_supplier(Write::from(signed.user.account), input)
-        .await
-    {
+    match state.store().create_supplier(signed.write(), input).await {
         Ok(_) => Ok(page::see("/app/suppliers")),
         Err(err) => {
             let error = fail("supplier_name", refusal_message(err)?);
@@ -212,7 +208,7 @@ async fn create_warehouse(
     match state
         .store()
         .create_warehouse(
-            Write::from(signed.user.account),
+            signed.write(),
             WarehouseInput {
                 name,
                 address: None,
@@ -248,7 +244,7 @@ async fn create_location(
     };
     match state
         .store()
-        .create_location(Write::from(signed.user.account), location)
+        .create_location(signed.write(), location)
         .await
     {
         Ok(_) => Ok(page::see("/app/warehouses")),

@@ -21,7 +21,7 @@ use crate::domain::status::Status;
 use crate::domain::user::Role;
 use crate::http::RequestId;
 use crate::http::refusals;
-use crate::store::{StoreError, Write};
+use crate::store::StoreError;
 
 pub fn routes() -> Router<WebState> {
     Router::new().route("/app/orders/{id}/receive", get(page).post(submit))
@@ -181,7 +181,7 @@ async fn submit(
     let received = state
         .store()
         .receive(
-            Write::from(signed.user.account),
+            signed.write(),
             order.id,
             lines,
             RequestId::generate().to_string(),

@@ -9,7 +9,10 @@ use super::cookies;
 use super::csrf;
 use super::form::Fields;
 use super::page::{Nav, PageError};
+use crate::domain::event::Actor;
 use crate::domain::user::{SessionUser, hash_secret};
+use crate::http::error::current_request_id;
+use crate::store::Write;
 
 /// A request of a live session: its user, and the token its cookie carries (the seed of its
 /// forms' CSRF tokens).
@@ -52,6 +55,15 @@ impl FromRequestParts<WebState> for Signed {
 }
 
 impl Signed {
+    /// A write made by this user: their account, and them as the actor its history records.
+    pub fn write<T>(&self) -> Write<T> {
+        Write {
+            actor: Actor::User(self.user.user),
+            request_id: Some(current_request_id().to_string()),
+            ..Write::from(self.user.account)
+        }
+    }
+
     /// The CSRF token of this session's forms.
     pub fn csrf(&self, state: &WebState) -> String {
         state.csrf.token(&self.token)

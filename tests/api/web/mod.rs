@@ -3,6 +3,7 @@
 //! in a browser by `tests/browser/`.
 
 mod client;
+mod history;
 mod pages;
 mod sign_in;
 
