@@ -73,6 +73,15 @@ pub struct Once<T> {
     pub keep: Keep<T>,
 }
 
+impl<T> Clone for Once<T> {
+    fn clone(&self) -> Self {
+        Self {
+            claim: self.claim.clone(),
+            keep: Arc::clone(&self.keep),
+        }
+    }
+}
+
 /// An `Idempotency-Key` and what it is claimed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
@@ -136,8 +145,11 @@ pub(crate) fn verdict(claim: &Claim, stored_fingerprint: &[u8], answer: KeptAnsw
 /// The answer `once` keeps for `outcome`, unless the outcome must not be kept.
 pub(crate) fn kept<T>(once: &Once<T>, outcome: &StoreResult<T>) -> Option<KeptAnswer> {
     match outcome {
-        Err(StoreError::Unavailable(_) | StoreError::Internal(_)) => None,
-        _ => (once.keep)(outcome),
+        Ok(_) | Err(StoreError::Rejected(_) | StoreError::NotFound | StoreError::Stale(_)) => {
+            (once.keep)(outcome)
+        }
+        // The database failed (a retry must run the write again), or the key's own verdicts.
+        Err(_) => None,
     }
 }
 

@@ -1,16 +1,23 @@
-//! Keyed writes on SQLite: the key's row is read and written in the write's own job, so it
-//! commits (or not) with the change, in the same group commit.
+//! Keyed writes on SQLite: the key's row is written in the write's own job, so it commits (or
+//! not) with the change, in the same group commit.
 //!
 //! Every write runs on the one writer thread, so a retry can never find its key in flight: it
 //! runs after the first request's job, in the same transaction or a later one, and finds the
 //! key's row.
+//!
+//! The key's row is written after the job, with no savepoint: a savepoint makes SQLite copy every
+//! page the job changes into a statement journal, which cost a keyed create about a fifth more
+//! work. A job that does not go ahead (refused, or its key already used) fails instead, and the
+//! writer undoes it as it undoes any failed job; a refusal is then kept by a second, small job.
+//! That one commits a little later than the refusal was decided, which is safe: a refusal
+//! changed nothing, so a crash in between only means that a retry is judged again.
 
 use rusqlite::{Connection, params};
 
 use super::{SqliteStore, db, micros};
 use crate::domain::ids::AccountId;
-use crate::store::StoreResult;
-use crate::store::write::{KeptAnswer, Once, kept, verdict};
+use crate::store::write::{Claim, KeptAnswer, Once, kept, verdict};
+use crate::store::{StoreError, StoreResult};
 
 impl SqliteStore {
     /// Runs `job` as one write; with `once`, under its idempotency key.
@@ -24,43 +31,61 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        match once {
-            None => self.engine.write(job).await,
-            // The job answers `Ok` whenever the key's row is to be committed, even with a
-            // refusal inside: the writer undoes a job that fails.
-            Some(once) => {
-                self.engine
-                    .write(move |c| keyed(c, account, &once, &mut job))
-                    .await?
-            }
-        }
+        let Some(once) = once else {
+            return self.engine.write(job).await;
+        };
+        let written = {
+            let once = once.clone();
+            self.engine
+                .write(move |c| keyed(c, account, &once, &mut job))
+                .await
+        };
+        let refused = match written {
+            Err(refused) => Err(refused),
+            done => return done,
+        };
+        let Some(answer) = kept(&once, &refused) else {
+            return refused;
+        };
+        let claim = once.claim;
+        self.engine
+            .write(move |c| match claim_key(c, account, &claim, &answer)? {
+                true => Ok(()),
+                false => Err(stored_verdict(c, account, &claim)?),
+            })
+            .await
+            .and(refused)
     }
 }
 
+/// The job, then the key's row with its answer; fails (so that the writer undoes the job) with
+/// the key's verdict when the key was used before.
 fn keyed<T>(
     conn: &Connection,
     account: AccountId,
     once: &Once<T>,
     job: &mut impl FnMut(&Connection) -> StoreResult<T>,
-) -> StoreResult<StoreResult<T>> {
-    let claim = &once.claim;
-    let now = micros(crate::store::now());
-    // The job runs first and the key's row is written after it: for a new key, the usual case,
-    // that is one statement where a look-up before would be two. A key already used makes the
-    // insert change nothing; the job's writes are then undone and the kept answer judged.
-    // Cached, as every statement of a write: parsing them anew would cost more than running them.
-    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
-    run("SAVEPOINT keyed").map_err(db)?;
-    let outcome = job(conn);
-    // A refusal's writes are undone, and the refusal is kept.
-    if outcome.is_err() {
-        run("ROLLBACK TO keyed").map_err(db)?;
-    }
+) -> StoreResult<T> {
+    let outcome = Ok(job(conn)?);
     let Some(answer) = kept(once, &outcome) else {
-        run("RELEASE keyed").map_err(db)?;
-        return outcome.map(Ok);
+        return outcome;
     };
-    let claimed = conn
+    if claim_key(conn, account, &once.claim, &answer)? {
+        return outcome;
+    }
+    Err(stored_verdict(conn, account, &once.claim)?)
+}
+
+/// Writes the key's row with `answer`, unless the key is taken and has not expired; whether it
+/// was written.
+fn claim_key(
+    conn: &Connection,
+    account: AccountId,
+    claim: &Claim,
+    answer: &KeptAnswer,
+) -> StoreResult<bool> {
+    let now = micros(crate::store::now());
+    let written = conn
         .prepare_cached(
             "INSERT INTO idempotency_keys
                  (account_id, idempotency_key, fingerprint, status, headers, body, created_at, expires_at)
@@ -84,13 +109,11 @@ fn keyed<T>(
             ])
         })
         .map_err(db)?;
-    if claimed == 1 {
-        run("RELEASE keyed").map_err(db)?;
-        return Ok(outcome);
-    }
-    run("ROLLBACK TO keyed")
-        .and_then(|_| run("RELEASE keyed"))
-        .map_err(db)?;
+    Ok(written == 1)
+}
+
+/// What the key's kept row says about a request with `claim`.
+fn stored_verdict(conn: &Connection, account: AccountId, claim: &Claim) -> StoreResult<StoreError> {
     let (fingerprint, status, headers, body) = conn
         .prepare_cached(
             "SELECT fingerprint, status, headers, body FROM idempotency_keys
@@ -108,7 +131,7 @@ fn keyed<T>(
         })
         .map_err(db)?;
     let answer = KeptAnswer::from_stored(status, &headers, body)?;
-    Ok(Err(verdict(claim, &fingerprint, answer)))
+    Ok(verdict(claim, &fingerprint, answer))
 }
 
 /// Deletes up to `limit` keys that expired before `now`. Keys are appended in the order they
