@@ -303,7 +303,16 @@ async fn serve_on_an_empty_database_prints_a_key_once() {
     let db = database.url.as_str();
 
     let first = Server::start(db);
-    assert_eq!(first.banner.len(), 2, "{:?}", first.banner);
+    assert_eq!(first.banner.len(), 4, "{:?}", first.banner);
+    assert_eq!(
+        first.banner[2],
+        "Its first web user, admin@localhost (admin), sets a password at (valid 7 days):"
+    );
+    let link = first.banner[3].trim();
+    assert!(
+        link.starts_with(&format!("{}/app/password/", first.address)) && link.len() > 64,
+        "{link}"
+    );
     assert!(first.banner[0].contains("API key"), "{:?}", first.banner);
     let secret = first.banner[1].trim().to_owned();
     assert!(

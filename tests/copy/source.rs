@@ -85,6 +85,23 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .await
         .unwrap();
 
+    // A web user with a session, so that people are copied too.
+    let user = store
+        .create_user(
+            id,
+            procura::domain::user::Email::parse(&format!("buyer{n}@northwind.example")).unwrap(),
+            procura::domain::user::Role::Buyer,
+            [n as u8; 32],
+            chrono::Utc::now() + chrono::Duration::days(7),
+        )
+        .await
+        .unwrap()
+        .expect("a new email");
+    store
+        .create_session(user, [100 + n as u8; 32], chrono::Utc::now())
+        .await
+        .unwrap();
+
     let acme = store
         .create_supplier(
             id.into(),
