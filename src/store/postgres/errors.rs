@@ -51,6 +51,19 @@ fn transient_sqlstate(code: &str) -> bool {
         )
 }
 
+/// Whether the store error is a transaction PostgreSQL aborted so that it may be run again: a
+/// deadlock it broke, or a serialization failure.
+pub fn is_aborted_to_retry(err: &StoreError) -> bool {
+    let StoreError::Unavailable(fault) = err else {
+        return false;
+    };
+    let cause = fault.cause.as_deref();
+    match cause.and_then(|cause| cause.downcast_ref::<sqlx::Error>()) {
+        Some(sqlx::Error::Database(e)) => matches!(e.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
 /// Whether `err` is a unique violation (SQLSTATE 23505) of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     match err {

@@ -18,13 +18,30 @@ use super::key_cache::KeyCache;
 use super::{Fault, Store, StoreError, StoreResult};
 use crate::domain::page::PageRequest;
 
+/// Runs `$body` in a transaction and commits it. A transaction that PostgreSQL aborted to break a
+/// deadlock (or a serialization failure) is run again, up to [`ATTEMPTS`] times in all: its
+/// changes were all rolled back, and PostgreSQL's documentation asks clients to retry.
 macro_rules! write_tx {
     ($self:ident, |$tx:ident| $body:expr) => {{
-        let mut $tx = $self.begin().await?;
-        let result = $body;
-        $crate::store::postgres::finish($tx, result).await
+        let mut attempt = 1;
+        loop {
+            let mut $tx = $self.begin().await?;
+            let result = $body;
+            match $crate::store::postgres::finish($tx, result).await {
+                Err(err)
+                    if attempt < $crate::store::postgres::ATTEMPTS
+                        && $crate::store::postgres::errors::is_aborted_to_retry(&err) =>
+                {
+                    attempt += 1;
+                }
+                done => break done,
+            }
+        }
     }};
 }
+
+/// How many times a transaction aborted by a deadlock is run at most.
+pub(crate) const ATTEMPTS: u32 = 3;
 
 macro_rules! read {
     ($self:ident, |$conn:ident| $body:expr) => {{
@@ -42,7 +59,7 @@ macro_rules! read {
 mod once;
 
 mod accounts;
-mod errors;
+pub(crate) mod errors;
 mod events;
 mod inventory;
 mod ledger;

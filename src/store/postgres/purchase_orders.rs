@@ -293,10 +293,17 @@ pub async fn change_status(
         .bind(deltas)
         .bind(precondition.map(|_| tag.version().0));
         let event = NewEvent::status_changed(id, from, to);
-        let moved: Option<i64> = bind_append!(query, Append::new(origin, &event, now))
+        let moved = bind_append!(query, Append::new(origin, &event, now))
             .fetch_one(&mut *conn)
             .await
-            .map_err(db)?;
+            .map_err(db);
+        // The statement locks count rows and the account's event position in an order of
+        // PostgreSQL's choosing, so two of them can deadlock; the one aborted changed nothing and
+        // is judged again from the status it reads next.
+        let moved: Option<i64> = match moved {
+            Err(err) if super::errors::is_aborted_to_retry(&err) => continue,
+            moved => moved?,
+        };
         if let Some(version) = moved {
             return Ok(Tagged {
                 value: to,
@@ -482,7 +489,20 @@ impl PurchaseOrders for PgStore {
         let Some(once) = w.once else {
             // Two statements, each a transaction of its own: see `allocate_order_number`.
             let number = allocate_order_number(&mut conn, account, &input, now).await?;
-            return create(&mut conn, &origin, &input, now, number).await;
+            // One statement that can deadlock with another order write (see `change_status`);
+            // aborted, it wrote nothing, and runs again with the same number.
+            let mut attempt = 1;
+            loop {
+                match create(&mut conn, &origin, &input, now, number.clone()).await {
+                    Err(err)
+                        if attempt < super::ATTEMPTS
+                            && super::errors::is_aborted_to_retry(&err) =>
+                    {
+                        attempt += 1;
+                    }
+                    done => return done,
+                }
+            }
         };
         // A sequential retry is answered before a number is allocated, so it skips none.
         if let Some(verdict) = super::once::replayed(&mut conn, account, &once.claim).await? {
