@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
-use super::fields::{Fields, Obj, string};
+use super::fields::{Fields, Obj, integer, string};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path};
@@ -205,7 +205,8 @@ pub async fn create(
     let url = f.required(&obj, "url", |v| check_url(string(v)?, allow));
     let event = f.required(&obj, "event", |v| parse_event(string(v)?));
     let headers = headers(&mut f, &obj, &body);
-    f.optional(&obj, "store_id", |_| Ok(()));
+    // Accepted and ignored, but only as what the document declares: a 64-bit integer.
+    f.optional(&obj, "store_id", |v| integer(v).map(drop));
     f.deny_unknown(&obj, &["name", "url", "event", "headers", "store_id"]);
     f.finish()?;
     let (Some(name), Some(url), Some(event), Some(headers)) = (name, url, event, headers) else {
@@ -266,6 +267,7 @@ pub async fn update(
             None
         },
     };
+    f.optional(&obj, "store_id", |v| integer(v).map(drop));
     f.deny_unknown(&obj, &["name", "url", "headers", "store_id"]);
     f.finish()?;
     state
