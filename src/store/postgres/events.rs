@@ -152,17 +152,7 @@ async fn order_history(
     id: PurchaseOrderId,
     page: &PageRequest,
 ) -> StoreResult<Page<Event>> {
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    if !exists {
-        return Err(StoreError::NotFound);
-    }
+    super::ledger::order_exists(conn, account, id).await?;
     let total = match page.known_total() {
         Some(total) => total,
         None => {

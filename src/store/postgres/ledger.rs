@@ -16,17 +16,7 @@ pub async fn list_receipts(
     id: PurchaseOrderId,
     page: &PageRequest,
 ) -> StoreResult<Page<Receipt>> {
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    if !exists {
-        return Err(StoreError::NotFound);
-    }
+    order_exists(conn, account, id).await?;
     let total = match page.known_total() {
         Some(total) => total,
         None => sqlx::query_scalar::<_, i64>(
@@ -154,4 +144,25 @@ pub async fn latest_receipts(
         earlier_receipts: u64::try_from(earlier_receipts).unwrap_or_default(),
         earlier_lines: u64::try_from(earlier_lines).unwrap_or_default(),
     })
+}
+
+/// `NotFound` unless the order is in the account: a list of an order's records (its receipts,
+/// its history) is a 404 for an order the caller cannot see, not an empty page.
+pub(super) async fn order_exists(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<()> {
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchase_orders WHERE account_id = $1 AND id = $2)",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
