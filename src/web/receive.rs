@@ -38,6 +38,9 @@ struct Row {
     expiry: String,
     rejected: String,
     error: Option<String>,
+    /// Whether this row's quantity takes the focus: the first row refused does. Otherwise the
+    /// SKU field has it, ready for the next scan.
+    focus: bool,
 }
 
 struct Place {
@@ -57,6 +60,8 @@ struct ReceivePage {
     scan_error: Option<String>,
     error: Option<String>,
     skus: Vec<(String, i64)>,
+    /// Whether the SKU field takes the focus: unless a row was refused.
+    scan_focus: bool,
 }
 
 async fn receivable(state: &WebState, signed: &Signed, id: &str) -> PageResult<PurchaseOrder> {
@@ -73,7 +78,7 @@ async fn render(
     state: &WebState,
     signed: &Signed,
     order: &PurchaseOrder,
-    rows: Vec<Row>,
+    mut rows: Vec<Row>,
     scan_error: Option<String>,
     error: Option<String>,
 ) -> PageResult {
@@ -92,7 +97,12 @@ async fn render(
             name: l.name,
         })
         .collect();
-    let failed = scan_error.is_some() || error.is_some() || rows.iter().any(|r| r.error.is_some());
+    let refused = rows.iter_mut().find(|r| r.error.is_some());
+    let failed = scan_error.is_some() || error.is_some() || refused.is_some();
+    let scan_focus = refused.is_none();
+    if let Some(row) = refused {
+        row.focus = true;
+    }
     let page = ReceivePage {
         nav: Some(signed.nav(state)),
         id: order.id.to_string(),
@@ -107,6 +117,7 @@ async fn render(
             .iter()
             .map(|l| (l.sku.as_str().to_owned(), l.outstanding()))
             .collect(),
+        scan_focus,
     };
     let status = if failed {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -138,6 +149,7 @@ fn rows_of(fields: &Fields, order: &PurchaseOrder) -> Vec<Row> {
             expiry: at(&expiries, i),
             rejected: at(&rejected, i),
             error: None,
+            focus: false,
         })
         .collect()
 }

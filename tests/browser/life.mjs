@@ -40,6 +40,13 @@ async function step(name, body) {
   } catch (err) {
     failures += 1;
     console.log(`FAIL ${name}: ${err.stack ?? err}`);
+    // Where each open page stood, to tell a slow page from a wrong one.
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) {
+        const main = await page.locator('main').innerText().catch((e) => `(no main: ${e.message})`);
+        console.log(`---- ${page.url()}\n${main}`);
+      }
+    }
     throw err;
   }
 }
@@ -72,6 +79,13 @@ async function signIn(page, email) {
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL(/\/app\/orders$/), page.click('form button[type=submit] >> text=Sign in')]);
+}
+
+/// Waits until htmx has settled the page it swapped in: only then has it wired the new form and
+/// moved the focus to the `autofocus` field, which would otherwise land in the middle of the
+/// next `fill` and take its keystrokes.
+async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'));
 }
 
 async function statusOf(page) {
@@ -188,19 +202,23 @@ try {
       await clerk.locator('#order-status').waitFor();
       await clerk.getByRole('link', { name: 'Receive', exact: true }).click();
       await clerk.locator('#scan').waitFor();
+      await settled(clerk);
       assert.equal(await clerk.evaluate(() => document.activeElement?.id), 'scan');
       await clerk.locator('#scan').press('B');
       await clerk.locator('#scan').fill('BOLT-1');
       await clerk.locator('#scan').press('Enter');
       await clerk.getByLabel('Quantity of BOLT-1').waitFor();
+      await settled(clerk);
       await clerk.locator('#scan').fill('BOLT-1');
       await clerk.locator('#scan').press('Enter');
       await clerk.locator('input[aria-label="Quantity of BOLT-1"][value="2"]').waitFor();
+      await settled(clerk);
       await clerk.getByLabel('Quantity of BOLT-1').fill('11');
       await clerk.getByLabel('Location of BOLT-1').selectOption({ label: 'A-01' });
       await clerk.locator('#scan').fill('NUT-2');
       await clerk.locator('#scan').press('Enter');
       await clerk.getByLabel('Quantity of NUT-2').waitFor();
+      await settled(clerk);
       // A new row starts at the location used last.
       assert.equal(await clerk.getByLabel('Location of NUT-2').locator('option:checked').textContent(), 'A-01');
       await clerk.getByLabel('Location of NUT-2').selectOption({ label: 'A-02' });
@@ -211,6 +229,9 @@ try {
       const refused = clerk.locator('#row-0-error');
       await refused.waitFor();
       assert.match(await refused.textContent(), /has 10 unit\(s\) remaining of the 10 ordered/);
+      await settled(clerk);
+      // The focus goes to the refused quantity, not back to the scan field.
+      assert.equal(await clerk.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Quantity of BOLT-1');
       await clerk.getByLabel('Quantity of BOLT-1').fill('10');
       await clerk.getByRole('button', { name: 'Record receipt' }).click();
       await clerk.locator('#order-status', { hasText: 'receiving' }).waitFor();
@@ -219,11 +240,13 @@ try {
     await step('the receiver scans the second delivery: received', async () => {
       await clerk.getByRole('link', { name: 'Receive', exact: true }).click();
       await clerk.locator('#scan').waitFor();
+      await settled(clerk);
       await axeScan(clerk, 'receive');
       for (const sku of ['NUT-2', 'WASHER-3']) {
         await clerk.locator('#scan').fill(sku);
         await clerk.locator('#scan').press('Enter');
         await clerk.getByLabel(`Quantity of ${sku}`).waitFor();
+        await settled(clerk);
       }
       await clerk.getByLabel('Quantity of NUT-2').fill('4');
       await clerk.getByLabel('Location of NUT-2').selectOption({ label: 'A-02' });

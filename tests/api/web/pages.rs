@@ -163,6 +163,14 @@ async fn a_buyer_orders_through_the_pages_and_a_receiver_receives_it_in_two_deli
         "id=\"row-0-error\">SKU &#39;BOLT-1&#39; has 10 unit(s) remaining of the 10 ordered; \
          this request receives or rejects 11 more</span>"
     ));
+    // The refused row's quantity takes the focus; the scan field gives it up.
+    assert!(over.body.contains(
+        "value=\"11\" aria-label=\"Quantity of BOLT-1\" autofocus aria-invalid=\"true\""
+    ));
+    assert!(
+        over.body
+            .contains("<input id=\"scan\" name=\"scan\" autocomplete")
+    );
     let first = clerk
         .post(
             &receive,
