@@ -193,8 +193,12 @@ pub enum KeysCommand {
         /// The account the key is for, e.g. `se-1`.
         #[arg(long)]
         account: Option<String>,
+        /// What the key is for, e.g. `shop sync` (at most 100 characters).
+        #[arg(long, default_value = "")]
+        label: String,
     },
-    /// List every key: id, account, first characters, creation and revocation times.
+    /// List every key: id, account, first characters, creation and revocation times, when it was
+    /// last used (to the minute) and its label.
     List,
     /// Revoke a key by its id (from `keys list`); requests with it are refused from then on.
     Revoke {
@@ -290,9 +294,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => Ok(()),
         Command::Keys {
-            command: KeysCommand::Create { account },
+            command: KeysCommand::Create { account, label },
         } => {
-            let key = NewApiKey::generate();
+            let label = crate::domain::account::parse_key_label(&label)
+                .map_err(|e| anyhow::anyhow!("the label {e}"))?;
+            let key = NewApiKey::generate().labelled(label);
             let secret = key.secret.clone();
             let (account, id) = match account {
                 Some(raw) => {
@@ -320,20 +326,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .list_keys()
                 .await
                 .map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
+            let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or("-".to_owned(), |t| {
+                    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                })
+            };
             println!(
-                "{:<12} {:<12} {:<12} {:<22} REVOKED",
-                "ID", "ACCOUNT", "KEY", "CREATED"
+                "{:<12} {:<12} {:<12} {:<22} {:<22} {:<22} LABEL",
+                "ID", "ACCOUNT", "KEY", "CREATED", "REVOKED", "LAST USED"
             );
             for key in keys {
                 println!(
-                    "{:<12} {:<12} {:<12} {:<22} {}",
+                    "{:<12} {:<12} {:<12} {:<22} {:<22} {:<22} {}",
                     key.id.to_string(),
                     key.account_id.to_string(),
                     format!("{}...", key.hint),
-                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
-                    key.revoked_at.map_or("-".to_owned(), |t| t
-                        .format("%Y-%m-%dT%H:%M:%SZ")
-                        .to_string()),
+                    when(Some(key.created_at)),
+                    when(key.revoked_at),
+                    when(key.last_used_at),
+                    key.label,
                 );
             }
             Ok(())

@@ -175,6 +175,7 @@ impl Application {
             renders: Arc::new(crate::documents::RenderSlots::for_this_machine()),
             idempotency_key_ttl: settings.idempotency_key_ttl,
             webhook_allow_private: settings.webhook_allow_private,
+            key_uses: Arc::default(),
         };
         let csrf = store
             .secret(crate::web::CSRF_KEY, CursorKey::fresh_secret())

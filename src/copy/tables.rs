@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 /// The schema version (both databases) these tables describe. A new migration must update the
 /// tables below and this number; the tests below fail until it does.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// How a column is stored in SQLite and what it becomes in PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub const TABLES: &[Table] = &[
             ("hint", Text),
             ("created_at", Time),
             ("revoked_at", OptTime),
+            ("label", Text),
+            ("last_used_at", OptTime),
         ],
         key: "id",
         identity: true,

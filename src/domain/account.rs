@@ -14,6 +14,8 @@ pub struct NewApiKey {
     pub hash: [u8; 32],
     /// The first characters, stored in clear so that `keys list` can tell keys apart.
     pub hint: String,
+    /// What the key is for, as its creator put it (see [`parse_key_label`]); may be empty.
+    pub label: String,
 }
 
 impl NewApiKey {
@@ -23,8 +25,33 @@ impl NewApiKey {
         let secret = format!("{PREFIX}{}", hex(&bytes));
         let hash = hash_key(&secret);
         let hint = secret[..PREFIX.len() + 6].to_owned();
-        Self { secret, hash, hint }
+        Self {
+            secret,
+            hash,
+            hint,
+            label: String::new(),
+        }
     }
+
+    /// The same key with a label, already checked by [`parse_key_label`].
+    pub fn labelled(self, label: String) -> Self {
+        Self { label, ..self }
+    }
+}
+
+/// The longest key label, in characters.
+pub const MAX_LABEL: usize = 100;
+
+/// A key label: trimmed, at most [`MAX_LABEL`] characters, no control characters.
+pub fn parse_key_label(raw: &str) -> Result<String, String> {
+    let label = raw.trim();
+    if label.chars().count() > MAX_LABEL {
+        return Err(format!("must be at most {MAX_LABEL} characters"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(label.to_owned())
 }
 
 /// The stored form of a presented key.
@@ -43,6 +70,9 @@ pub struct ApiKeyInfo {
     pub hint: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub label: String,
+    /// When a request last presented the key, to the minute (see `http::key_uses`).
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -57,5 +87,23 @@ mod tests {
         assert_eq!(a.secret.len(), PREFIX.len() + 64);
         assert_eq!(hash_key(&a.secret), a.hash);
         assert!(a.secret.starts_with(&a.hint));
+    }
+
+    #[test]
+    fn labels_are_trimmed_and_bounded() {
+        assert_eq!(parse_key_label("  shop sync "), Ok("shop sync".to_owned()));
+        assert_eq!(parse_key_label(""), Ok(String::new()));
+        assert_eq!(
+            parse_key_label(&"é".repeat(MAX_LABEL)).map(|l| l.chars().count()),
+            Ok(MAX_LABEL)
+        );
+        assert_eq!(
+            parse_key_label(&"x".repeat(MAX_LABEL + 1)),
+            Err("must be at most 100 characters".to_owned())
+        );
+        assert_eq!(
+            parse_key_label("a\u{0}b"),
+            Err("must not contain control characters".to_owned())
+        );
     }
 }

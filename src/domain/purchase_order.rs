@@ -308,6 +308,8 @@ pub struct PurchaseOrderFilter {
     pub create_date_start: Option<DateTime<Utc>>,
     pub create_date_end: Option<DateTime<Utc>>,
     pub modify_date_start: Option<DateTime<Utc>>,
+    /// Orders with a line of this SKU (the web app's search; the API has no such filter).
+    pub sku: Option<String>,
 }
 
 /// `MMDDYYYY-NN`: the UTC creation date and the account's sequence for that day, at least two

@@ -191,6 +191,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Account, ApiKe
     if let Some(limiter) = &state.limiter {
         limiter.check(account)?;
     }
+    state.key_uses.note(&state.store, key);
     tracing::Span::current().record("account.id", account.0);
     Ok((Account(account), key))
 }

@@ -31,6 +31,7 @@ mod health;
 pub mod idempotency;
 mod inventory;
 pub mod json;
+pub mod key_uses;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub idempotency_key_ttl: Duration,
     /// Whether webhooks may target loopback and private addresses.
     pub webhook_allow_private: bool,
+    /// When each API key was last recorded as used.
+    pub key_uses: Arc<key_uses::KeyUses>,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.

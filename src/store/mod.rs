@@ -185,6 +185,8 @@ pub trait Accounts {
     async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
+    /// Records that the key was presented at `at`; a later time already recorded is kept.
+    async fn note_key_use(&self, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn has_accounts(&self) -> StoreResult<bool>;
     /// The buying company's profile; empty until it is first set.
     async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile>;

@@ -181,23 +181,43 @@ async fn list(
         },
         _ => PageRequest::first(size),
     };
-    let filter = |by_reference: bool| PurchaseOrderFilter {
+    let filter = PurchaseOrderFilter {
         status,
         supplier_id: supplier,
         warehouse_id: warehouse,
-        order_number: (!q.is_empty() && !by_reference).then(|| q.clone()),
-        reference_number: (!q.is_empty() && by_reference).then(|| q.clone()),
         ..PurchaseOrderFilter::default()
     };
     let store = state.store();
-    let mut found = store
-        .list_purchase_orders(account, filter(false), request)
-        .await?;
-    if found.items.is_empty() && !q.is_empty() {
-        found = store
-            .list_purchase_orders(account, filter(true), request)
-            .await?;
+    // The search box takes an order number, a reference or a SKU: each is tried in turn, and
+    // the first that finds orders is the answer (an order number rarely looks like a SKU).
+    let searches = if q.is_empty() {
+        vec![filter]
+    } else {
+        vec![
+            PurchaseOrderFilter {
+                order_number: Some(q.clone()),
+                ..filter.clone()
+            },
+            PurchaseOrderFilter {
+                reference_number: Some(q.clone()),
+                ..filter.clone()
+            },
+            PurchaseOrderFilter {
+                sku: Some(q.clone()),
+                ..filter
+            },
+        ]
+    };
+    let mut found = None;
+    for search in searches {
+        let page = store.list_purchase_orders(account, search, request).await?;
+        let hit = !page.items.is_empty();
+        found = Some(page);
+        if hit {
+            break;
+        }
     }
+    let found = found.expect("at least one search");
     let suppliers = store
         .list_suppliers(account, None, PageRequest::first(PageRequest::MAX_SIZE))
         .await?;

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
-use crate::domain::account::NewApiKey;
+use crate::domain::account::{NewApiKey, parse_key_label};
 use crate::domain::ids::{ApiKeyId, UserId};
 use crate::domain::user::{Email, Role};
 
@@ -147,7 +147,9 @@ async fn disable_user(
 struct KeyRow {
     id: String,
     hint: String,
+    label: String,
     created: String,
+    last_used: String,
     revoked: String,
 }
 
@@ -157,9 +159,18 @@ struct KeysPage {
     nav: Option<Nav>,
     rows: Vec<KeyRow>,
     created: Option<String>,
+    /// The label as typed, and what is wrong with it.
+    label: String,
+    label_error: Option<String>,
 }
 
-async fn keys_page(state: &WebState, signed: &Signed, created: Option<String>) -> PageResult {
+async fn keys_page(
+    state: &WebState,
+    signed: &Signed,
+    created: Option<String>,
+    label: (String, Option<String>),
+) -> PageResult {
+    let minute = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let keys = state.store().list_keys().await?;
     let rows = keys
         .into_iter()
@@ -167,33 +178,50 @@ async fn keys_page(state: &WebState, signed: &Signed, created: Option<String>) -
         .map(|k| KeyRow {
             id: k.id.to_string(),
             hint: format!("{}…", k.hint),
-            created: k.created_at.format("%Y-%m-%d %H:%M").to_string(),
-            revoked: k
-                .revoked_at
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
+            label: k.label,
+            created: minute(k.created_at),
+            last_used: k.last_used_at.map(minute).unwrap_or_default(),
+            revoked: k.revoked_at.map(minute).unwrap_or_default(),
         })
         .collect();
+    let (label, label_error) = label;
+    let status = if label_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = KeysPage {
         nav: Some(signed.nav(state)),
         rows,
         created,
+        label,
+        label_error,
     };
-    Ok(page::ok(&page))
+    Ok(page::render(status, &page))
 }
 
 async fn keys(State(state): State<WebState>, signed: Signed) -> PageResult {
     signed.may(Role::administers)?;
-    keys_page(&state, &signed, None).await
+    keys_page(&state, &signed, None, (String::new(), None)).await
 }
 
 async fn create_key(State(state): State<WebState>, signed: Signed, fields: Fields) -> PageResult {
     signed.check(&state, &fields)?;
     signed.may(Role::administers)?;
-    let key = NewApiKey::generate();
+    let typed = fields.get("label").to_owned();
+    let label = match parse_key_label(&typed) {
+        Ok(label) if label.is_empty() => Err("Give the key a label: what is it for?".to_owned()),
+        Ok(label) => Ok(label),
+        Err(e) => Err(format!("The label {e}.")),
+    };
+    let label = match label {
+        Ok(label) => label,
+        Err(message) => return keys_page(&state, &signed, None, (typed, Some(message))).await,
+    };
+    let key = NewApiKey::generate().labelled(label);
     let secret = key.secret.clone();
     state.store().create_key(signed.user.account, key).await?;
-    keys_page(&state, &signed, Some(secret)).await
+    keys_page(&state, &signed, Some(secret), (String::new(), None)).await
 }
 
 async fn revoke_key(

@@ -181,7 +181,7 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
         return;
     };
     let db = migrated(database.url.as_str());
-    let (key_id, account, secret) = created_key(&keys(db, &["create"]));
+    let (key_id, account, secret) = created_key(&keys(db, &["create", "--label", " shop sync "]));
     let server = Server::start(db);
     assert_eq!(
         server.banner,
@@ -196,21 +196,37 @@ async fn a_created_key_works_is_listed_and_stops_working_once_revoked() {
         json!([])
     );
 
-    let list = keys(db, &["list"]);
-    let row = list
-        .lines()
-        .find(|l| l.starts_with(&format!("{key_id} ")))
-        .unwrap_or_else(|| panic!("{key_id} not in {list}"));
+    // The key's use is recorded off the request's path: wait for it, within bounds.
+    let row_of = |list: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{key_id} ")))
+            .unwrap_or_else(|| panic!("{key_id} not in {list}"))
+            .to_owned()
+    };
+    let mut list = keys(db, &["list"]);
+    for _ in 0..50 {
+        if row_of(&list).split_whitespace().nth(5) != Some("-") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        list = keys(db, &["list"]);
+    }
+    let row = row_of(&list);
     let columns: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(
-        (columns[1], columns[2], columns[4]),
+        (columns[1], columns[2], columns[4], &columns[6..]),
         (
             account.as_str(),
             format!("{}...", &secret[..9]).as_str(),
-            "-"
+            "-",
+            &["shop", "sync"][..]
         ),
         "{row}"
     );
+    let used = chrono::DateTime::parse_from_rfc3339(columns[5])
+        .unwrap_or_else(|e| panic!("last used {:?}: {e}", columns[5]));
+    let created = chrono::DateTime::parse_from_rfc3339(columns[3]).unwrap();
+    assert!(used >= created, "{row}");
     assert!(!list.contains(&secret), "keys list shows a whole key");
 
     assert_eq!(

@@ -119,6 +119,7 @@ pub async fn list(
         create_date_start: f.optional(&q, "create_date_start", date),
         create_date_end: f.optional(&q, "create_date_end", date),
         modify_date_start: f.optional(&q, "modify_date_start", date),
+        sku: None,
     };
     let page = url.read_page(&mut f, &q);
     f.deny_unknown(&q, &[&FILTERS[..], &PAGE_PARAMS[..]].concat());

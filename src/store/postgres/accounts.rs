@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use super::PgStore;
@@ -57,12 +58,14 @@ pub async fn create_key(
         return Err(StoreError::NotFound);
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO api_keys (account_id, key_hash, hint, created_at, label)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(account.0)
     .bind(&key.hash[..])
     .bind(&key.hint)
     .bind(now())
+    .bind(&key.label)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
@@ -71,7 +74,8 @@ pub async fn create_key(
 
 pub async fn list_keys(conn: &mut PgConnection) -> StoreResult<Vec<ApiKeyInfo>> {
     let rows = sqlx::query(
-        "SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id",
+        "SELECT id, account_id, hint, created_at, revoked_at, label, last_used_at
+         FROM api_keys ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await
@@ -84,6 +88,8 @@ pub async fn list_keys(conn: &mut PgConnection) -> StoreResult<Vec<ApiKeyInfo>> 
                 hint: r.try_get(2)?,
                 created_at: r.try_get(3)?,
                 revoked_at: r.try_get(4)?,
+                label: r.try_get(5)?,
+                last_used_at: r.try_get(6)?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -104,6 +110,23 @@ pub async fn revoke_key(conn: &mut PgConnection, id: ApiKeyId) -> StoreResult<()
     } else {
         Ok(())
     }
+}
+
+pub async fn note_key_use(
+    conn: &mut PgConnection,
+    id: ApiKeyId,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $2
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+    )
+    .bind(id.0)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 pub async fn account_for_key(
@@ -158,6 +181,12 @@ impl Accounts for PgStore {
                 read!(self, |conn| account_for_key(&mut conn, &hash).await)
             })
             .await
+    }
+
+    #[tracing::instrument(name = "store.note_key_use", level = "debug", skip_all, fields(id = %id))]
+    async fn note_key_use(&self, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
+        // One statement, committed on its own: no transaction to open.
+        read!(self, |conn| note_key_use(&mut conn, id, at).await)
     }
 
     #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]

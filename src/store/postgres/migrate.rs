@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "users_and_sessions",
         include_str!("../../../migrations/postgres/0009_users_and_sessions.sql"),
     ),
+    (
+        10,
+        "key_labels_and_line_skus",
+        include_str!("../../../migrations/postgres/0010_key_labels_and_line_skus.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

@@ -192,6 +192,12 @@ fn push_filter(
     if let Some(start) = filter.modify_date_start {
         query.push(" AND po.updated_at >= ").push_bind(start);
     }
+    if let Some(sku) = &filter.sku {
+        query
+            .push(" AND po.id IN (SELECT purchase_order_id FROM purchase_order_lines WHERE sku = ")
+            .push_bind(sku.clone())
+            .push(")");
+    }
 }
 
 pub async fn replace(

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
@@ -31,14 +32,16 @@ pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> Sto
         return Err(StoreError::NotFound);
     }
     conn.prepare_cached(
-        "INSERT INTO api_keys (account_id, key_hash, hint, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO api_keys (account_id, key_hash, hint, created_at, label)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut s| {
         s.execute(params![
             account.0,
             &key.hash[..],
             key.hint,
-            crate::store::now().timestamp_micros()
+            crate::store::now().timestamp_micros(),
+            key.label,
         ])
     })
     .map_err(db)?;
@@ -48,7 +51,8 @@ pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> Sto
 pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, account_id, hint, created_at, revoked_at FROM api_keys ORDER BY id",
+            "SELECT id, account_id, hint, created_at, revoked_at, label, last_used_at
+             FROM api_keys ORDER BY id",
         )
         .map_err(db)?;
     let rows = stmt
@@ -59,17 +63,21 @@ pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
                 r.get::<_, String>(2)?,
                 r.get(3)?,
                 r.get(4)?,
+                r.get::<_, String>(5)?,
+                r.get(6)?,
             ))
         })
         .map_err(db)?;
     rows.map(|row| {
-        let (id, account, hint, created, revoked) = row.map_err(db)?;
+        let (id, account, hint, created, revoked, label, used) = row.map_err(db)?;
         Ok(ApiKeyInfo {
             id: ApiKeyId(id),
             account_id: AccountId(account),
             hint,
             created_at: time(created)?,
             revoked_at: opt_time(revoked)?,
+            label,
+            last_used_at: opt_time(used)?,
         })
     })
     .collect()
@@ -87,6 +95,16 @@ pub fn revoke_key(conn: &Connection, id: ApiKeyId) -> StoreResult<()> {
     } else {
         Ok(())
     }
+}
+
+pub fn note_key_use(conn: &Connection, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE api_keys SET last_used_at = ?2
+         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+    )
+    .and_then(|mut s| s.execute(params![id.0, at.timestamp_micros()]))
+    .map_err(db)?;
+    Ok(())
 }
 
 pub fn account_for_key(
@@ -143,6 +161,11 @@ impl Accounts for SqliteStore {
                 self.engine.read_now(move |c| account_for_key(c, &hash))
             })
             .await
+    }
+
+    #[tracing::instrument(name = "store.note_key_use", level = "debug", skip_all, fields(id = %id))]
+    async fn note_key_use(&self, id: ApiKeyId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.engine.write(move |c| note_key_use(c, id, at)).await
     }
 
     #[tracing::instrument(name = "store.has_accounts", level = "debug", skip_all)]

@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "users_and_sessions",
         sql: include_str!("../../../migrations/sqlite/0009_users_and_sessions.sql"),
     },
+    Migration {
+        version: 10,
+        name: "key_labels_and_line_skus",
+        sql: include_str!("../../../migrations/sqlite/0010_key_labels_and_line_skus.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

@@ -134,6 +134,12 @@ pub fn list(
     if let Some(start) = filter.modify_date_start {
         add("po.updated_at >= ?", Value::Integer(micros(start)));
     }
+    if let Some(sku) = &filter.sku {
+        add(
+            "po.id IN (SELECT purchase_order_id FROM purchase_order_lines WHERE sku = ?)",
+            Value::Text(sku.clone()),
+        );
+    }
     let filter_sql = clauses.join(" AND ");
 
     let total = match page.known_total() {

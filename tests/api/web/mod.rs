@@ -4,6 +4,7 @@
 
 mod client;
 mod history;
+mod keys;
 mod pages;
 mod sign_in;
 

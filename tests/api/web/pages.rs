@@ -330,3 +330,46 @@ async fn a_role_that_may_not_act_is_answered_403_and_another_accounts_order_404(
             .contains("id=\"order-status\">draft<")
     );
 }
+
+#[tokio::test]
+async fn the_orders_search_finds_by_order_number_reference_or_sku() {
+    let Some(app) = spawn_app().await else { return };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let order = |reference: &str, sku: &str| {
+        serde_json::json!({
+            "supplier_id": supplier,
+            "warehouse_id": warehouse,
+            "reference_number": reference,
+            "products": [
+                { "sku": sku, "quantity": 1 },
+                { "sku": "SHARED-1", "quantity": 2 },
+            ],
+        })
+    };
+    let first = app.po(&order("REF-A", "ANVIL-9")).await;
+    let second = app.po(&order("REF-B", "BELLOWS-4")).await;
+    let number = |o: &serde_json::Value| o["order_number"].as_str().unwrap().to_owned();
+    let mut buyer = signed_in(&app, "buyer@example.com", Role::Buyer).await;
+    let shown = |html: &str| {
+        [&first, &second]
+            .into_iter()
+            .filter(|o| html.contains(&format!(">{}</a>", number(o))))
+            .map(number)
+            .collect::<Vec<_>>()
+    };
+    for (q, expected) in [
+        (number(&second), vec![number(&second)]),
+        ("REF-A".to_owned(), vec![number(&first)]),
+        ("BELLOWS-4".to_owned(), vec![number(&second)]),
+        ("SHARED-1".to_owned(), vec![number(&first), number(&second)]),
+        ("NO-SUCH-SKU".to_owned(), vec![]),
+    ] {
+        let page = buyer.get(&format!("/app/orders?q={q}")).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(shown(&page.body), expected, "q={q}");
+        assert!(
+            page.body.contains(&format!("name=\"q\" value=\"{q}\"")),
+            "q={q}"
+        );
+    }
+}
