@@ -19,6 +19,7 @@ mod assets;
 pub mod cookies;
 pub mod csrf;
 mod form;
+mod history;
 mod login;
 mod order_form;
 mod orders;

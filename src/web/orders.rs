@@ -365,6 +365,7 @@ struct OrderPage {
     total: String,
     lines: Vec<LineRow>,
     ledger: Vec<LedgerRow>,
+    history: Vec<super::history::HistoryRow>,
     transitions: Vec<Transition>,
     may_edit: bool,
     may_receive: bool,
@@ -411,6 +412,7 @@ async fn order_page(
         .list_receipts(account, order.id, PageRequest::first(PageRequest::MAX_SIZE))
         .await?;
     let ledger = receipts.items.iter().flat_map(ledger_rows).collect();
+    let history = super::history::rows(state, signed, order.id).await?;
     let status = order.status;
     let d = &order.details;
     Ok(OrderPage {
@@ -442,6 +444,7 @@ async fn order_page(
             })
             .collect(),
         ledger,
+        history,
         transitions: transitions(role, status),
         may_edit: role.buys() && status == Status::Draft,
         may_receive: role.receives() && matches!(status, Status::Open | Status::Receiving),

@@ -55,4 +55,47 @@ async fn a_change_made_in_the_pages_names_its_user_in_the_history() {
         api_events["events"][0]["actor"],
         format!("api_key:{}", app.key_id).as_str()
     );
+
+    // The order page says the same in words, oldest first, naming the user by email.
+    let page = buyer.get(&order_path).await;
+    let number = page
+        .body
+        .split("<h1>Order ")
+        .nth(1)
+        .and_then(|rest| rest.split([' ', '<']).next())
+        .expect("the order number in the heading");
+    let history_table = page.body.split("<table id=\"history\">").nth(1).unwrap();
+    let whats: Vec<&str> = history_table
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<&str> = row.split("</td><td>").collect();
+            assert_eq!(cells[1], "buyer@example.com", "{row}");
+            cells[2].split("</td>").next().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            format!("Created {number} as a draft"),
+            "Status draft → open".to_owned()
+        ]
+    );
+    // An API key is named by its label, or its first characters.
+    let api_page = buyer.get(&format!("/app/orders/{api_order}")).await;
+    let key = app
+        .store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.id == app.key_id)
+        .unwrap();
+    assert!(
+        api_page
+            .body
+            .contains(&format!("<td>API key {}…</td><td>Created ", key.hint)),
+        "{}",
+        api_page.body
+    );
 }
