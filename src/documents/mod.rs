@@ -93,7 +93,7 @@ pub enum DocumentError {
 
 /// A total as a supplier reads it: rounded to the currency's minor units, thousands grouped:
 /// `152,416,048.12` in EUR, `1,235` in JPY, `0.125` in BHD.
-fn money(value: Decimal, currency: CurrencyCode) -> String {
+pub fn money(value: Decimal, currency: CurrencyCode) -> String {
     let value = match currency.minor_units() {
         Some(units) => {
             let mut value =
@@ -108,7 +108,7 @@ fn money(value: Decimal, currency: CurrencyCode) -> String {
 
 /// A unit cost: at least the currency's minor units, and every further digit it was agreed with
 /// (`0.125` stays `0.125` in EUR), since rounding it would misstate the price.
-fn unit_cost(value: Decimal, currency: CurrencyCode) -> String {
+pub fn unit_cost(value: Decimal, currency: CurrencyCode) -> String {
     let mut value = value.normalize();
     let units = currency.minor_units().unwrap_or(0);
     if value.scale() < units {

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
+use crate::documents::{money, unit_cost};
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{PageRequest, Position};
 use crate::domain::purchase_order::{
@@ -429,7 +430,14 @@ async fn order_page(
         carrier: d.shipping_carrier.clone().unwrap_or_default(),
         tracking: d.tracking_number.clone().unwrap_or_default(),
         currency: d.currency_code.to_string(),
-        total: order.total().to_string(),
+        total: {
+            let total = money(order.total(), d.currency_code);
+            match order.products.iter().filter(|l| l.cost.is_none()).count() {
+                0 => total,
+                1 => format!("{total} (1 line has no cost)"),
+                n => format!("{total} ({n} lines have no cost)"),
+            }
+        },
         lines: order
             .products
             .iter()
@@ -439,8 +447,14 @@ async fn order_page(
                 received: l.received_quantity,
                 rejected: l.rejected_quantity,
                 outstanding: l.outstanding(),
-                cost: l.cost.map(|c| c.to_string()).unwrap_or_default(),
-                value: l.total().map(|t| t.to_string()).unwrap_or_default(),
+                cost: l
+                    .cost
+                    .map(|c| unit_cost(c.decimal(), d.currency_code))
+                    .unwrap_or_default(),
+                value: l
+                    .total()
+                    .map(|t| money(t, d.currency_code))
+                    .unwrap_or_default(),
             })
             .collect(),
         ledger,

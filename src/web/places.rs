@@ -296,7 +296,10 @@ async fn stock(State(state): State<WebState>, signed: Signed) -> PageResult {
             on_hand: level.on_hand,
             value: level
                 .average_cost
-                .map(|(cost, currency)| format!("{} {currency}", cost.times(level.on_hand)))
+                .map(|(cost, currency)| {
+                    let value = crate::documents::money(cost.times(level.on_hand), currency);
+                    format!("{currency} {value}")
+                })
                 .unwrap_or_default(),
         })
         .collect();

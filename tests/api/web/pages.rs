@@ -101,6 +101,17 @@ async fn a_buyer_orders_through_the_pages_and_a_receiver_receives_it_in_two_deli
     assert_eq!(opened.status, 303);
     let page = buyer.get(&order_path).await;
     assert!(page.body.contains("id=\"order-status\">open<"));
+    // Money in the currency's minor units; the total says which lines it leaves out.
+    assert!(
+        page.body
+            .contains("<dt>Total</dt><dd>USD 3.10 (1 line has no cost)</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<td class=\"num\">0.10</td><td class=\"num\">0.60</td>")
+    );
     let pdf = buyer.get(&format!("{order_path}/order_summary.pdf")).await;
     assert_eq!(pdf.status, 200);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
@@ -235,7 +246,7 @@ async fn a_buyer_orders_through_the_pages_and_a_receiver_receives_it_in_two_deli
     assert_eq!(closed.status, 303);
     let stock = buyer.get("/app/stock").await;
     assert!(
-        stock.body.contains("BOLT-1") && stock.body.contains("2.50 USD"),
+        stock.body.contains("BOLT-1") && stock.body.contains("USD 2.50"),
         "{}",
         stock.body
     );
