@@ -148,6 +148,11 @@ pub enum Command {
         /// webhook cannot reach into the network the server runs in).
         #[arg(long, env = "PROCURA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
         webhook_allow_private: bool,
+        /// The SMTP server orders are emailed through: `smtp://USER:PASSWORD@HOST:587`
+        /// (STARTTLS), `smtps://USER:PASSWORD@HOST:465` (TLS), or `smtp://HOST:25?tls=none` for
+        /// a relay on the same machine. Without it, `POST .../send` is refused.
+        #[arg(long, env = "PROCURA_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -270,6 +275,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         session_idle_secs,
         session_max_hours,
         webhook_allow_private,
+        smtp_url,
         connections,
     } = cli.command
     {
@@ -281,6 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             idempotency_key_ttl: Duration::from_secs(u64::from(idempotency_key_ttl_hours) * 3600),
             webhook_allow_private,
+            smtp_url,
             server: connections.limits(),
             admin_email,
             sessions: crate::domain::user::SessionLimits {

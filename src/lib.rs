@@ -6,6 +6,7 @@ pub mod copy;
 pub mod documents;
 pub mod domain;
 pub mod http;
+pub mod mail;
 pub mod serve;
 pub mod startup;
 pub mod store;

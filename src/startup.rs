@@ -33,6 +33,9 @@ pub struct Settings {
     pub idempotency_key_ttl: std::time::Duration,
     /// Whether webhooks may target loopback and private addresses.
     pub webhook_allow_private: bool,
+    /// Where orders are emailed through (`smtp://`, `smtps://`; see `mail::transport`); without
+    /// it, sending an order is refused.
+    pub smtp_url: Option<String>,
     /// Timeouts, the connection limit and the shutdown deadline.
     pub server: ServerLimits,
     /// The email of the first web user, made with the first account.
@@ -119,6 +122,7 @@ pub struct Application {
     limits: ServerLimits,
     webhook_allow_private: bool,
     public_url: Option<String>,
+    mail: Option<crate::mail::Transport>,
 }
 
 /// The bound sockets of a server, bound before anything else is done so that a wrong address or
@@ -176,7 +180,14 @@ impl Application {
             idempotency_key_ttl: settings.idempotency_key_ttl,
             webhook_allow_private: settings.webhook_allow_private,
             key_uses: Arc::default(),
+            smtp: settings.smtp_url.is_some(),
         };
+        let mail = settings
+            .smtp_url
+            .as_deref()
+            .map(crate::mail::transport)
+            .transpose()
+            .context("--smtp-url")?;
         let csrf = store
             .secret(crate::web::CSRF_KEY, CursorKey::fresh_secret())
             .await
@@ -199,6 +210,7 @@ impl Application {
             limits: settings.server,
             webhook_allow_private: settings.webhook_allow_private,
             public_url: settings.public_url.clone(),
+            mail,
         })
     }
 
@@ -242,6 +254,12 @@ impl Application {
             Deliverer::new(Arc::clone(&self.store), self.webhook_allow_private, origin)?
                 .run(wait(stopped.clone())),
         );
+        let mailing = self.mail.map(|transport| {
+            tokio::spawn(
+                crate::mail::Mailer::new(Arc::clone(&self.store), transport)
+                    .run(wait(stopped.clone())),
+            )
+        });
         let purging = tokio::spawn(purge_expired_keys(self.store, wait(stopped.clone())));
         tokio::spawn(async move {
             stop.await;
@@ -258,6 +276,9 @@ impl Application {
         }
         purging.abort();
         delivering.abort();
+        if let Some(mailing) = mailing {
+            mailing.abort();
+        }
         served
     }
 }

@@ -363,6 +363,30 @@ pub const TABLES: &[Table] = &[
         key: "id",
         identity: true,
     },
+    Table {
+        name: "mails",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("purchase_order_id", Int),
+            ("actor", Text),
+            ("request_id", OptText),
+            ("sender", Text),
+            ("recipients_to", Text),
+            ("recipients_cc", Text),
+            ("subject", Text),
+            ("message", Bytes),
+            ("state", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Time),
+            ("leased_until", OptTime),
+            ("last_error", OptText),
+            ("sent_at", OptTime),
+            ("created_at", Time),
+        ],
+        key: "id",
+        identity: true,
+    },
 ];
 
 /// A figure computed on both databases after the copy; each must be equal.

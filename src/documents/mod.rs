@@ -106,6 +106,18 @@ pub fn money(value: Decimal, currency: CurrencyCode) -> String {
     grouped(value)
 }
 
+/// An order's total with its currency, saying how many lines it leaves out for want of a cost:
+/// `USD 99.90 (1 line has no cost)`.
+pub fn order_total(order: &crate::domain::purchase_order::PurchaseOrder) -> String {
+    let currency = order.details.currency_code;
+    let total = format!("{currency} {}", money(order.total(), currency));
+    match order.products.iter().filter(|l| l.cost.is_none()).count() {
+        0 => total,
+        1 => format!("{total} (1 line has no cost)"),
+        n => format!("{total} ({n} lines have no cost)"),
+    }
+}
+
 /// A unit cost: at least the currency's minor units, and every further digit it was agreed with
 /// (`0.125` stays `0.125` in EUR), since rounding it would misstate the price.
 pub fn unit_cost(value: Decimal, currency: CurrencyCode) -> String {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::ids::{ApiKeyId, PurchaseOrderId, UserId};
+use super::mail::MailSummary;
 use super::purchase_order::{Details, PurchaseOrder};
 use super::receipt::ReceiveLine;
 use super::status::Status;
@@ -20,6 +21,20 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// Reads the stored form back.
+    pub fn parse(text: &str) -> Option<Self> {
+        use super::ids::parse_se_id;
+        if text == "system" {
+            return Some(Self::System);
+        }
+        if let Some(id) = text.strip_prefix("api_key:") {
+            return parse_se_id(id).map(|n| Self::ApiKey(ApiKeyId(n)));
+        }
+        text.strip_prefix("user:")
+            .and_then(parse_se_id)
+            .map(|n| Self::User(UserId(n)))
+    }
+
     /// The stored and answered form: `api_key:se-3`, `user:se-2` or `system`.
     pub fn as_text(&self) -> String {
         match self {
@@ -38,15 +53,24 @@ pub enum EventType {
     ShippingDetailsChanged,
     StatusChanged,
     ProductsReceived,
+    /// Someone asked for the order to be emailed to its supplier; the mail is queued.
+    SendRequested,
+    /// The mail server accepted the order's mail.
+    Sent,
+    /// The order's mail could not be delivered, and will not be tried again.
+    SendFailed,
 }
 
 impl EventType {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::Created,
         Self::Replaced,
         Self::ShippingDetailsChanged,
         Self::StatusChanged,
         Self::ProductsReceived,
+        Self::SendRequested,
+        Self::Sent,
+        Self::SendFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +80,9 @@ impl EventType {
             Self::ShippingDetailsChanged => "purchase_order.shipping_details_changed",
             Self::StatusChanged => "purchase_order.status_changed",
             Self::ProductsReceived => "purchase_order.products_received",
+            Self::SendRequested => "purchase_order.send_requested",
+            Self::Sent => "purchase_order.sent",
+            Self::SendFailed => "purchase_order.send_failed",
         }
     }
 
@@ -63,13 +90,16 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == raw)
     }
 
-    /// The ShipStation webhook event a subscriber to this kind of change listens to.
-    pub fn webhook_event(self) -> &'static str {
+    /// The ShipStation webhook event a subscriber to this kind of change listens to; `None` for
+    /// the steps of a send that only the history records (its webhook event is the send itself).
+    pub fn webhook_event(self) -> Option<&'static str> {
         match self {
-            Self::Created => "purchase_order_created_v2",
-            Self::Replaced | Self::ShippingDetailsChanged => "purchase_order_updated_v2",
-            Self::StatusChanged => "purchase_order_status_changed_v2",
-            Self::ProductsReceived => "purchase_order_products_received_v2",
+            Self::Created => Some("purchase_order_created_v2"),
+            Self::Replaced | Self::ShippingDetailsChanged => Some("purchase_order_updated_v2"),
+            Self::StatusChanged => Some("purchase_order_status_changed_v2"),
+            Self::ProductsReceived => Some("purchase_order_products_received_v2"),
+            Self::Sent => Some("purchase_order_sent_v2"),
+            Self::SendRequested | Self::SendFailed => None,
         }
     }
 }
@@ -147,6 +177,37 @@ impl NewEvent {
                 "status": status.as_str(),
                 "product_receives": lines,
             }),
+        }
+    }
+}
+
+impl NewEvent {
+    /// A send asked for: the mail is in the outbox.
+    pub fn send_requested(order: PurchaseOrderId, mail: &MailSummary) -> Self {
+        Self {
+            order,
+            kind: EventType::SendRequested,
+            data: mail.to_json(),
+        }
+    }
+
+    /// The mail server took the mail.
+    pub fn sent(order: PurchaseOrderId, mail: &MailSummary) -> Self {
+        Self {
+            order,
+            kind: EventType::Sent,
+            data: mail.to_json(),
+        }
+    }
+
+    /// The mail was given up on, with the last reason.
+    pub fn send_failed(order: PurchaseOrderId, mail: &MailSummary, reason: &str) -> Self {
+        let mut data = mail.to_json();
+        data["error"] = reason.into();
+        Self {
+            order,
+            kind: EventType::SendFailed,
+            data,
         }
     }
 }
@@ -234,7 +295,23 @@ mod tests {
             event.data,
             json!({"changes": {"tracking_number": {"before": null, "after": "1Z999"}}})
         );
-        assert_eq!(event.kind.webhook_event(), "purchase_order_updated_v2");
+        assert_eq!(
+            event.kind.webhook_event(),
+            Some("purchase_order_updated_v2")
+        );
+    }
+
+    #[test]
+    fn actors_read_back_from_their_stored_form() {
+        for actor in [
+            Actor::System,
+            Actor::ApiKey(ApiKeyId(3)),
+            Actor::User(UserId(12)),
+        ] {
+            assert_eq!(Actor::parse(&actor.as_text()), Some(actor));
+        }
+        assert_eq!(Actor::parse("api_key:3"), None);
+        assert_eq!(Actor::parse("robot"), None);
     }
 
     #[test]

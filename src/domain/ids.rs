@@ -56,6 +56,10 @@ id_type!(
 );
 id_type!(WebhookId);
 id_type!(DeliveryId);
+id_type!(
+    /// An email in the outbox: an order sent to its supplier.
+    MailId
+);
 
 /// Writes `se-<number>` in one piece. `write!(f, "se-{}", ..)` runs the formatting machinery
 /// and, through `to_string`, grows its string twice: an answer holds several ids, a list page of
@@ -69,7 +73,7 @@ fn wire_form(id: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.pad(std::str::from_utf8(&text[..3 + digits.len()]).expect("se- and ASCII digits"))
 }
 
-fn parse_se_id(raw: &str) -> Option<i64> {
+pub(crate) fn parse_se_id(raw: &str) -> Option<i64> {
     let digits = raw.strip_prefix("se-")?;
     if raw.len() > 25 || digits.is_empty() || digits.starts_with('0') {
         return None;

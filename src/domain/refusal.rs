@@ -75,6 +75,8 @@ pub enum Action {
     ChangeShippingDetails,
     /// Record a receipt.
     Receive,
+    /// Email the order to its supplier.
+    Send,
     /// Render a document, which exists only in the statuses given.
     Document {
         name: &'static str,
@@ -88,7 +90,7 @@ impl Action {
         match self {
             Action::Replace => &[Status::Draft],
             Action::ChangeShippingDetails => &[Status::Open],
-            Action::Receive => &[Status::Open, Status::Receiving],
+            Action::Receive | Action::Send => &[Status::Open, Status::Receiving],
             Action::Document { allowed, .. } => allowed,
         }
     }

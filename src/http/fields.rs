@@ -127,6 +127,43 @@ impl Fields {
         }
     }
 
+    /// An optional array of strings of at most `max` items, each read by `parse` with its own
+    /// path (`key[i]`): missing or `null` reads as `None`.
+    pub fn strings<T>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        max: usize,
+        parse: impl Fn(&str) -> Result<T, Invalid>,
+    ) -> Option<Vec<T>> {
+        let path = obj.field_path(key);
+        let array = match obj.map.get(key) {
+            None | Some(Value::Null) => return None,
+            Some(Value::Array(array)) if array.len() <= max => array,
+            Some(Value::Array(_)) => {
+                let invalid = Invalid::value(format!("must contain at most {max} items"));
+                self.push(&path, None, &invalid);
+                return None;
+            }
+            Some(other) => {
+                let invalid = Invalid::value("must be an array");
+                self.push(&path, Some(render(other)), &invalid);
+                return None;
+            }
+        };
+        let before = self.count();
+        let mut items = Vec::with_capacity(array.len());
+        for (index, value) in array.iter().enumerate() {
+            match string(value).and_then(&parse) {
+                Ok(item) => items.push(item),
+                Err(invalid) => {
+                    self.push(&format!("{path}[{index}]"), Some(render(value)), &invalid);
+                }
+            }
+        }
+        (self.count() == before).then_some(items)
+    }
+
     /// A required array of objects, each read by `item` with its own path (`key[i]`).
     pub fn objects<'a, T>(
         &mut self,

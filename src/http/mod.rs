@@ -69,6 +69,8 @@ pub struct AppState {
     pub webhook_allow_private: bool,
     /// When each API key was last recorded as used.
     pub key_uses: Arc<key_uses::KeyUses>,
+    /// Whether an SMTP server is configured, so that orders can be sent.
+    pub smtp: bool,
 }
 
 /// The API, with `/metrics` beside it unless it has a listener of its own.

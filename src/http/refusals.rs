@@ -188,6 +188,14 @@ fn status_message(order: impl std::fmt::Display, status: Status, action: Action)
         Action::Receive => format!(
             "purchase order {order} is '{status}'; products can be received only while 'open' or 'receiving'"
         ),
+        Action::Send => format!(
+            "purchase order {order} is '{status}'; it can be sent to its supplier only while 'open' or 'receiving'{}",
+            if status == Status::Draft {
+                " (open it first)"
+            } else {
+                ""
+            }
+        ),
         Action::Document { name, allowed } => {
             let allowed: Vec<String> = allowed.iter().map(|s| format!("'{s}'")).collect();
             format!(

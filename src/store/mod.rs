@@ -16,6 +16,7 @@ use crate::domain::ids::{
     AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
     WebhookId,
 };
+use crate::domain::mail::{DueMail, MailAttempt, MailSummary, NewMail};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
     PurchaseOrder, PurchaseOrderFilter, PurchaseOrderInput, PurchaseOrderSummary,
@@ -503,6 +504,30 @@ pub trait Inventory {
 }
 
 /// A database: every aggregate's store, and what concerns the whole database.
+/// The mail outbox: orders emailed to their suppliers; each backend implements it in its
+/// `mails.rs`.
+#[async_trait]
+pub trait Mails {
+    /// Queues `mail` for the order and records the request in its history, in one transaction:
+    /// refused unless the order is `open` or `receiving`.
+    async fn queue_mail(
+        &self,
+        w: Write<MailSummary>,
+        order: PurchaseOrderId,
+        mail: NewMail,
+    ) -> StoreResult<MailSummary>;
+    /// Leases up to `limit` mails that are due, until `until`.
+    async fn lease_mails(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueMail>>;
+    /// Records how an attempt ended; once the mail is sent or given up, the order's history
+    /// says so (and a sent mail is the `purchase_order_sent_v2` webhook event).
+    async fn settle_mail(&self, mail: &DueMail, attempt: MailAttempt) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait Store:
     Accounts
@@ -515,6 +540,7 @@ pub trait Store:
     + Inventory
     + Events
     + Webhooks
+    + Mails
     + Send
     + Sync
     + 'static

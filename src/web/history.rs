@@ -100,7 +100,29 @@ fn describe(event: &Event) -> String {
                 .collect();
             format!("Received {}; status {}", said.join(", "), text("status"))
         }
+        EventType::SendRequested => format!("Sending to {}", recipients(data)),
+        EventType::Sent => format!("Sent to {}", recipients(data)),
+        EventType::SendFailed => {
+            format!("Could not send to {}: {}", recipients(data), text("error"))
+        }
     }
+}
+
+/// A mail's `to` and `cc`, in one list.
+fn recipients(data: &Value) -> String {
+    let addresses = |key: &str| {
+        data.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let to = addresses("to");
+    let cc = addresses("cc");
+    let mut said = to.join(", ");
+    if !cc.is_empty() {
+        said = format!("{said} (cc {})", cc.join(", "));
+    }
+    said
 }
 
 /// The fields a change names, with their new values where they are short enough to show.

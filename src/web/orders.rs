@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
-use crate::documents::{money, unit_cost};
+use crate::documents::{money, order_total, unit_cost};
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{PageRequest, Position};
 use crate::domain::purchase_order::{
@@ -362,7 +362,6 @@ struct OrderPage {
     reference: String,
     carrier: String,
     tracking: String,
-    currency: String,
     total: String,
     lines: Vec<LineRow>,
     ledger: Vec<LedgerRow>,
@@ -429,15 +428,7 @@ async fn order_page(
         reference: d.reference_number.clone().unwrap_or_default(),
         carrier: d.shipping_carrier.clone().unwrap_or_default(),
         tracking: d.tracking_number.clone().unwrap_or_default(),
-        currency: d.currency_code.to_string(),
-        total: {
-            let total = money(order.total(), d.currency_code);
-            match order.products.iter().filter(|l| l.cost.is_none()).count() {
-                0 => total,
-                1 => format!("{total} (1 line has no cost)"),
-                n => format!("{total} ({n} lines have no cost)"),
-            }
-        },
+        total: order_total(&order),
         lines: order
             .products
             .iter()

@@ -183,19 +183,34 @@ pub async fn spawn_app_with_sessions(
     rate_limit_per_minute: u32,
     sessions: SessionLimits,
 ) -> TestApp {
-    let settings = Settings {
+    spawn_app_with_settings(db, store, |settings| {
+        settings.rate_limit_per_minute = rate_limit_per_minute;
+        settings.sessions = sessions;
+    })
+    .await
+}
+
+/// The app over `store`, with the test settings changed by `change`.
+pub async fn spawn_app_with_settings(
+    db: TestDb,
+    store: Arc<dyn Store>,
+    change: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".to_owned(),
         metrics_listen: None,
         database_url: db.url.clone(),
-        rate_limit_per_minute,
+        rate_limit_per_minute: 0,
         public_url: None,
         idempotency_key_ttl: procura::http::idempotency::DEFAULT_KEY_TTL,
         // The tests' webhook receivers listen on 127.0.0.1.
         webhook_allow_private: true,
+        smtp_url: None,
         server: ServerLimits::default(),
         admin_email: "admin@localhost".to_owned(),
-        sessions,
+        sessions: SessionLimits::default(),
     };
+    change(&mut settings);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = {
         let store = store.clone();

@@ -242,6 +242,21 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         )
         .await
         .unwrap();
+    // Sent to the supplier: a mail in the outbox, its whole message in bytes.
+    store
+        .queue_mail(
+            id.into(),
+            open.id,
+            procura::domain::mail::NewMail {
+                sender: "purchasing@northwind.example".into(),
+                to: vec!["orders@acme.example".into()],
+                cc: vec![format!("buyer{n}@northwind.example")],
+                subject: format!("Purchase order {n}"),
+                message: b"Subject: Purchase order\r\n\r\n%PDF-\x00\xff".to_vec(),
+            },
+        )
+        .await
+        .unwrap();
     orders.push(open.id);
     // Cancelled.
     let cancelled = store

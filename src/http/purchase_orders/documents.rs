@@ -12,8 +12,13 @@ use super::super::path::{Found, OrNotFound, Path};
 use crate::documents::{
     self, Cancel, DocumentError, OrderDocument, RECEIPT_LINES_SHOWN, RenderSlot,
 };
+use std::sync::Arc;
+
+use crate::domain::address::AccountProfile;
 use crate::domain::ids::PurchaseOrderId;
+use crate::domain::purchase_order::PurchaseOrder;
 use crate::domain::status::Status;
+use crate::domain::supplier::Supplier;
 use crate::store::{LatestReceipts, StoreError};
 
 /// A PDF, for the OpenAPI document: binary, not the array of numbers `Vec<u8>` would describe.
@@ -58,22 +63,63 @@ impl Kind {
     }
 }
 
+/// A rendered document and what it was rendered from.
+pub(crate) struct Rendered {
+    pub filename: String,
+    pub pdf: Vec<u8>,
+    pub order: PurchaseOrder,
+    pub supplier: Supplier,
+    pub buyer: AccountProfile,
+}
+
 async fn render(
     state: AppState,
     account: crate::domain::ids::AccountId,
     id: PurchaseOrderId,
     kind: Kind,
 ) -> ApiResult<Response> {
+    let Rendered { filename, pdf, .. } = render_pdf(&state, account, id, kind, None).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// The order summary for a mail to the supplier, refused (400 `invalid_status`) unless the order
+/// may be sent.
+pub(crate) async fn order_summary_pdf(
+    state: &AppState,
+    account: crate::domain::ids::AccountId,
+    id: PurchaseOrderId,
+) -> ApiResult<Rendered> {
+    render_pdf(state, account, id, Kind::OrderSummary, Some(Action::Send)).await
+}
+
+/// Renders `kind`, once the order's status allows `action` (by default, the document itself).
+async fn render_pdf(
+    state: &AppState,
+    account: crate::domain::ids::AccountId,
+    id: PurchaseOrderId,
+    kind: Kind,
+    action: Option<Action>,
+) -> ApiResult<Rendered> {
     let cancel = CancelOnDrop(Cancel::default());
     let order = state
         .store
         .get_purchase_order(account, id)
         .await
         .found(id)?;
-    let action = Action::Document {
+    let action = action.unwrap_or(Action::Document {
         name: kind.name(),
         allowed: kind.allowed(),
-    };
+    });
     ensure_allowed(id, order.status, action).map_err(StoreError::from)?;
     // Taken before the ledger is read, so that a refused request has not read it for nothing.
     let slot = state.renders.start().await.ok_or_else(|| {
@@ -106,11 +152,18 @@ async fn render(
             .or_not_found(id)?,
     };
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
+    let (order, supplier, buyer) = (Arc::new(order), Arc::new(supplier), Arc::new(buyer));
+    let (o, s, b) = (
+        Arc::clone(&order),
+        Arc::clone(&supplier),
+        Arc::clone(&buyer),
+    );
     let pdf = off_the_workers(slot, &cancel.0, move |cancel| {
+        let (order, supplier, buyer) = (&*o, &*s, &*b);
         let doc = OrderDocument {
-            buyer: &buyer,
-            order: &order,
-            supplier: &supplier,
+            buyer,
+            order,
+            supplier,
             warehouse: &warehouse,
             ship_to: warehouse.address.as_ref(),
             receipts: &ledger.receipts,
@@ -124,17 +177,18 @@ async fn render(
     })
     .await?
     .map_err(|e: DocumentError| ApiError::internal(&format!("rendering {}: {e}", kind.name())))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{filename}\""),
-            ),
-        ],
+    Ok(Rendered {
+        filename,
         pdf,
-    )
-        .into_response())
+        order: owned(order),
+        supplier: owned(supplier),
+        buyer: owned(buyer),
+    })
+}
+
+/// The value out of its `Arc` once the render has let go of it (a clone if it has not).
+fn owned<T: Clone>(shared: Arc<T>) -> T {
+    Arc::try_unwrap(shared).unwrap_or_else(|still| (*still).clone())
 }
 
 /// Runs `render` on a blocking thread: laying out a long order is CPU work, kept off the async

@@ -30,6 +30,7 @@ mod parse;
 
 // Shared with the other resources that read ShipStation-typed bodies.
 pub mod receives;
+pub mod send;
 pub mod wire;
 
 use wire::{
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/purchase_orders/{purchase_order_id}/receives",
             get(receives::list).post(receives::receive),
+        )
+        .route(
+            "/v2/purchase_orders/{purchase_order_id}/send",
+            post(send::send),
         )
         .route(
             "/v2/purchase_orders/{purchase_order_id}/documents/order_summary",

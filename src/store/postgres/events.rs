@@ -56,7 +56,7 @@ pub(super) struct Append {
     pub request_id: Option<String>,
     pub actor: String,
     pub data: String,
-    pub webhook_event: &'static str,
+    pub webhook_event: Option<&'static str>,
 }
 
 impl Append {

@@ -64,8 +64,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         10,
-        "key_labels_and_line_skus",
-        include_str!("../../../migrations/postgres/0010_key_labels_and_line_skus.sql"),
+        "key_use_and_mail_outbox",
+        include_str!("../../../migrations/postgres/0010_key_use_and_mail_outbox.sql"),
     ),
 ];
 

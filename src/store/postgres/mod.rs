@@ -63,6 +63,7 @@ pub(crate) mod errors;
 mod events;
 mod inventory;
 mod ledger;
+mod mails;
 pub mod migrate;
 mod order_counts;
 mod order_rows;

@@ -60,8 +60,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 10,
-        name: "key_labels_and_line_skus",
-        sql: include_str!("../../../migrations/sqlite/0010_key_labels_and_line_skus.sql"),
+        name: "key_use_and_mail_outbox",
+        sql: include_str!("../../../migrations/sqlite/0010_key_use_and_mail_outbox.sql"),
     },
 ];
 

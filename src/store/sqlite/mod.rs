@@ -19,6 +19,7 @@ mod engine;
 mod events;
 mod inventory;
 mod ledger;
+mod mails;
 
 pub use engine::{keep_read_snapshots, release_read_snapshots};
 pub(crate) mod migrate;
