@@ -159,7 +159,16 @@ impl Deliverer {
     fn payload(&self, due: &DueDelivery) -> Value {
         let event = &due.event;
         let mut data = json!({ "purchase_order_id": event.order.to_string() });
-        for key in ["status", "receipt_id", "product_receives", "changes"] {
+        for key in [
+            "status",
+            "receipt_id",
+            "product_receives",
+            "changes",
+            "mail_id",
+            "to",
+            "cc",
+            "subject",
+        ] {
             if let Some(value) = event.data.get(key) {
                 data[key] = value.clone();
             }

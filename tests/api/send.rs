@@ -15,6 +15,7 @@ use crate::helpers::{
     spawn_app_with_settings, test_database,
 };
 use crate::history::history;
+use crate::webhooks::{Receiver as HookReceiver, subscribe, verify_independently};
 
 /// The SMTP server, stopped when dropped.
 struct SmtpReceiver {
@@ -161,6 +162,8 @@ async fn an_open_order_is_emailed_to_its_supplier_with_its_pdf_and_the_history_s
     let Some(app) = app_sending_to(&receiver).await else {
         return;
     };
+    let hook = HookReceiver::start(0).await;
+    let (_, secret) = subscribe(&app, &hook.url, "purchase_order_sent_v2").await;
     let order = open_order(&app, Some("orders@acme.example")).await;
     let id = order["purchase_order_id"].as_str().unwrap();
     let number = order["order_number"].as_str().unwrap();
@@ -237,6 +240,16 @@ async fn an_open_order_is_emailed_to_its_supplier_with_its_pdf_and_the_history_s
         );
         assert_eq!(event["actor"], format!("api_key:{}", app.key_id).as_str());
     }
+    // Subscribers hear of it once it went, and only then.
+    let delivered = hook.wait_for(1, Duration::from_secs(10)).await;
+    let payloads = verify_independently(&secret, &delivered);
+    assert_eq!(payloads.len(), 1);
+    assert_eq!(payloads[0]["type"], "purchase_order_sent_v2");
+    assert_eq!(
+        payloads[0]["data"],
+        json!({ "purchase_order_id": id, "mail_id": mail_id, "to": ["orders@acme.example"],
+                "cc": ["buyer@northwind.example"], "subject": subject })
+    );
     receiver.nothing_more().await;
 }
 
