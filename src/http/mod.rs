@@ -47,6 +47,7 @@ mod webhooks;
 
 pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 pub(crate) use purchase_orders::documents::for_account as order_document;
+pub(crate) use purchase_orders::send::mail_for;
 
 /// Largest accepted request body (a 1000-line purchase order is about 150 KiB).
 pub const BODY_LIMIT: usize = 1024 * 1024;

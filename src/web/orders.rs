@@ -13,6 +13,7 @@ use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::documents::{money, order_total, unit_cost};
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::mail::{parse_message, parse_recipient};
 use crate::domain::page::{PageRequest, Position};
 use crate::domain::purchase_order::{
     Patch, PurchaseOrder, PurchaseOrderFilter, ShippingDetailsPatch,
@@ -29,6 +30,7 @@ pub fn routes() -> Router<WebState> {
         .route("/app/orders/{id}", get(show))
         .route("/app/orders/{id}/status", post(change_status))
         .route("/app/orders/{id}/shipping", post(shipping))
+        .route("/app/orders/{id}/send", post(send))
         .route("/app/orders/{id}/order_summary.pdf", get(order_summary))
         .route(
             "/app/orders/{id}/received_summary.pdf",
@@ -369,6 +371,10 @@ struct OrderPage {
     transitions: Vec<Transition>,
     may_edit: bool,
     may_receive: bool,
+    /// The send form: a buyer, an order that may go, a server that sends mail.
+    may_send: bool,
+    /// The supplier's email, the send form's default recipient.
+    supplier_email: String,
     shipping_form: bool,
     order_pdf: bool,
     received_pdf: bool,
@@ -413,6 +419,12 @@ async fn order_page(
         .await?;
     let ledger = receipts.items.iter().flat_map(ledger_rows).collect();
     let history = super::history::rows(state, signed, order.id).await?;
+    let supplier_email = state
+        .store()
+        .get_supplier(account, order.supplier_id)
+        .await?
+        .and_then(|s| s.fields.supplier_email)
+        .unwrap_or_default();
     let status = order.status;
     let d = &order.details;
     Ok(OrderPage {
@@ -453,6 +465,10 @@ async fn order_page(
         transitions: transitions(role, status),
         may_edit: role.buys() && status == Status::Draft,
         may_receive: role.receives() && matches!(status, Status::Open | Status::Receiving),
+        may_send: role.buys()
+            && state.api.smtp
+            && matches!(status, Status::Open | Status::Receiving),
+        supplier_email,
         shipping_form: role.buys() && status == Status::Open,
         order_pdf: role.buys() && !matches!(status, Status::Draft | Status::Cancelled),
         received_pdf: role.buys()
@@ -522,6 +538,68 @@ async fn change_status(
     match state
         .store()
         .change_status(signed.write(), order.id, to)
+        .await
+    {
+        Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
+        Err(err) => refused(&state, &signed, order.id, err).await,
+    }
+}
+
+/// Emails the order to its supplier, as `POST /v2/purchase_orders/{id}/send` does: the `to`
+/// and `cc` fields take addresses separated by commas or spaces (`to` empty: the supplier's).
+async fn send(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> PageResult {
+    signed.check(&state, &fields)?;
+    let order = visible_order(&state, &signed, &id).await?;
+    signed.may(Role::buys)?;
+    let addresses = |name: &str| -> Result<Vec<String>, String> {
+        fields
+            .get(name)
+            .split([',', ' ', ';'])
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                parse_recipient(a)
+                    .map(|e| e.to_string())
+                    .map_err(|e| format!("{name}: {e}"))
+            })
+            .collect()
+    };
+    let composed = async {
+        let to = addresses("to")?;
+        let cc = addresses("cc")?;
+        let message = parse_message(fields.get("message")).map_err(|e| format!("message {e}"))?;
+        let to = (!to.is_empty()).then_some(to);
+        crate::http::mail_for(
+            &state.api,
+            signed.user.account,
+            order.id,
+            to,
+            cc,
+            Some(message),
+        )
+        .await
+        .map_err(|e| {
+            e.errors
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
+    let mail = match composed.await {
+        Ok(mail) => mail,
+        Err(message) => {
+            let page = order_page(&state, &signed, order, Some(message)).await?;
+            return Ok(page::render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+    };
+    match state
+        .store()
+        .queue_mail(signed.write(), order.id, mail)
         .await
     {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),

@@ -18,7 +18,7 @@ use crate::history::history;
 use crate::webhooks::{Receiver as HookReceiver, subscribe, verify_independently};
 
 /// The SMTP server, stopped when dropped.
-struct SmtpReceiver {
+pub(crate) struct SmtpReceiver {
     child: Child,
     port: u16,
     messages: Receiver<Value>,
@@ -26,7 +26,7 @@ struct SmtpReceiver {
 
 impl SmtpReceiver {
     /// Starts one that refuses the addresses in `refused` with 550.
-    fn start(refused: &[&str]) -> Self {
+    pub(crate) fn start(refused: &[&str]) -> Self {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/support/smtp_receiver.py"
@@ -62,7 +62,7 @@ impl SmtpReceiver {
 
     /// The next message the server accepted, within a bound. It waits without blocking the
     /// thread: on PostgreSQL the server under test runs on the test's own runtime.
-    async fn next(&self) -> Value {
+    pub(crate) async fn next(&self) -> Value {
         for _ in 0..200 {
             match self.messages.try_recv() {
                 Ok(message) => return message,
@@ -73,7 +73,7 @@ impl SmtpReceiver {
         panic!("no message arrived within 20 s");
     }
 
-    async fn nothing_more(&self) {
+    pub(crate) async fn nothing_more(&self) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         if let Ok(message) = self.messages.try_recv() {
             panic!("an unexpected message: {message}");
@@ -97,7 +97,7 @@ impl Drop for SmtpReceiver {
     }
 }
 
-async fn app_sending_to(receiver: &SmtpReceiver) -> Option<TestApp> {
+pub(crate) async fn app_sending_to(receiver: &SmtpReceiver) -> Option<TestApp> {
     let db = test_database().await?;
     let store = open_test_store(&db).await;
     let url = receiver.url();
@@ -105,7 +105,7 @@ async fn app_sending_to(receiver: &SmtpReceiver) -> Option<TestApp> {
 }
 
 /// The buyer's profile, a supplier (with `email`) and an open order to it; returns the order.
-async fn open_order(app: &TestApp, email: Option<&str>) -> Value {
+pub(crate) async fn open_order(app: &TestApp, email: Option<&str>) -> Value {
     let profile = json!({
         "company_name": "Northwind Trading", "email": "purchasing@northwind.example",
         "phone": "+31 20 555 0199", "address": {},

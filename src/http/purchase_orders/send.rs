@@ -17,8 +17,8 @@ use super::super::idempotency::{KeyedChange, Render, WriteHeaders, refused_at, s
 use super::super::path::Path;
 use super::documents::{Rendered, order_summary_pdf};
 use crate::domain::Invalid;
-use crate::domain::ids::{MailId, PurchaseOrderId};
-use crate::domain::mail::{MAX_RECIPIENTS, MailSummary, parse_message, parse_recipient};
+use crate::domain::ids::{AccountId, MailId, PurchaseOrderId};
+use crate::domain::mail::{MAX_RECIPIENTS, MailSummary, NewMail, parse_message, parse_recipient};
 use crate::mail::{Letter, compose};
 
 #[derive(Debug, ToSchema)]
@@ -107,65 +107,7 @@ pub async fn send(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let parsed = parse(&body)?;
-    if !state.smtp {
-        return Err(ApiError::bad_request(
-            ErrorCode::Unspecified,
-            "this server sends no mail: start it with --smtp-url (PROCURA_SMTP_URL) to send orders",
-        ));
-    }
-    // Renders only an order that may be sent: its status is checked first (400 invalid_status).
-    let Rendered {
-        filename,
-        pdf,
-        order,
-        supplier,
-        buyer,
-    } = order_summary_pdf(&state, account, id).await?;
-    let Some(from) = buyer.email.as_deref() else {
-        return Err(ApiError::bad_request(
-            ErrorCode::FieldValueRequired,
-            "the account has no email to send from: set `email` with PUT /v2/account",
-        ));
-    };
-    let to = match parsed.to {
-        Some(to) => to,
-        None => match supplier
-            .fields
-            .supplier_email
-            .as_deref()
-            .map(parse_recipient)
-        {
-            Some(Ok(email)) => vec![email.to_string()],
-            _ => {
-                return Err(ApiError::field(
-                    "to",
-                    None,
-                    &Invalid::value(format!(
-                        "is required: supplier {} has no supplier_email",
-                        order.supplier_id
-                    )),
-                ));
-            }
-        },
-    };
-    let total = crate::documents::order_total(&order);
-    let mail = compose(Letter {
-        from,
-        company: buyer.company_name.as_deref(),
-        phone: buyer.phone.as_deref(),
-        to: &to,
-        cc: &parsed.cc,
-        order_number: &order.order_number,
-        total,
-        expected: order
-            .details
-            .expected_delivery_date
-            .map(|d| d.format("%Y-%m-%d").to_string()),
-        message: parsed.message.as_deref(),
-        filename: &filename,
-        pdf,
-    })
-    .map_err(|reason| ApiError::field("to", None, &Invalid::value(reason)))?;
+    let mail = mail_for(&state, account, id, parsed.to, parsed.cc, parsed.message).await?;
     let rid = write.request_id();
     let render: Render<MailSummary> = Arc::new(move |outcome| match outcome {
         Ok(summary) => success(
@@ -191,4 +133,76 @@ pub async fn send(
         tracing::info!(po.id = %id, mail = %summary.id, "order queued to send");
     }
     Ok(written.response)
+}
+
+/// The mail that sends order `id` to `to` (the supplier's email when `None`) and `cc`, with
+/// `message` above the standard text; refused, as the API answers, when the server has no SMTP
+/// server, the order may not be sent, the account has no email or there is nobody to send to.
+/// The web app's send goes through here too.
+pub(crate) async fn mail_for(
+    state: &AppState,
+    account: AccountId,
+    id: PurchaseOrderId,
+    to: Option<Vec<String>>,
+    cc: Vec<String>,
+    message: Option<String>,
+) -> ApiResult<NewMail> {
+    if !state.smtp {
+        return Err(ApiError::bad_request(
+            ErrorCode::Unspecified,
+            "this server sends no mail: start it with --smtp-url (PROCURA_SMTP_URL) to send orders",
+        ));
+    }
+    // Renders only an order that may be sent: its status is checked first (400 invalid_status).
+    let Rendered {
+        filename,
+        pdf,
+        order,
+        supplier,
+        buyer,
+    } = order_summary_pdf(state, account, id).await?;
+    let Some(from) = buyer.email.as_deref() else {
+        return Err(ApiError::bad_request(
+            ErrorCode::FieldValueRequired,
+            "the account has no email to send from: set `email` with PUT /v2/account",
+        ));
+    };
+    let to = match to {
+        Some(to) => to,
+        None => match supplier
+            .fields
+            .supplier_email
+            .as_deref()
+            .map(parse_recipient)
+        {
+            Some(Ok(email)) => vec![email.to_string()],
+            _ => {
+                return Err(ApiError::field(
+                    "to",
+                    None,
+                    &Invalid::value(format!(
+                        "is required: supplier {} has no supplier_email",
+                        order.supplier_id
+                    )),
+                ));
+            }
+        },
+    };
+    compose(Letter {
+        from,
+        company: buyer.company_name.as_deref(),
+        phone: buyer.phone.as_deref(),
+        to: &to,
+        cc: &cc,
+        order_number: &order.order_number,
+        total: crate::documents::order_total(&order),
+        expected: order
+            .details
+            .expected_delivery_date
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        message: message.as_deref(),
+        filename: &filename,
+        pdf,
+    })
+    .map_err(|reason| ApiError::field("to", None, &Invalid::value(reason)))
 }

@@ -6,6 +6,7 @@ mod client;
 mod history;
 mod keys;
 mod pages;
+mod send;
 mod sign_in;
 
 pub use client::signed_in;
