@@ -24,3 +24,6 @@ CREATE TABLE mails (
 );
 CREATE INDEX mails_due ON mails (state, next_attempt_at);
 CREATE INDEX mails_by_order ON mails (purchase_order_id, id);
+
+ALTER TABLE receipts ADD COLUMN reversed_at TIMESTAMPTZ;
+ALTER TABLE receipts ADD COLUMN reversal_request_id TEXT;

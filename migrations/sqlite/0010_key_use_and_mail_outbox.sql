@@ -31,3 +31,8 @@ CREATE TABLE mails (
 );
 CREATE INDEX mails_due ON mails (state, next_attempt_at);
 CREATE INDEX mails_by_order ON mails (purchase_order_id, id);
+
+-- A receipt reversed (`POST .../receives/{id}/reversal`): when, and by which request. The receipt
+-- and its lines stay in the ledger; its units are taken back from the lines and the stock.
+ALTER TABLE receipts ADD COLUMN reversed_at INTEGER;
+ALTER TABLE receipts ADD COLUMN reversal_request_id TEXT;

@@ -255,6 +255,8 @@ pub const TABLES: &[Table] = &[
             ("purchase_order_id", Int),
             ("request_id", Text),
             ("received_at", Time),
+            ("reversed_at", OptTime),
+            ("reversal_request_id", OptText),
         ],
         key: "id",
         identity: true,

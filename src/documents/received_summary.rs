@@ -89,11 +89,14 @@ pub(super) fn received_summary_pages(
     for (index, receipt) in (1..).zip(doc.receipts) {
         page.gap(6.0);
         // Who recorded a receipt is not stored yet, so only its time is named.
-        let heading = format!(
+        let mut heading = format!(
             "Receipt {} · {}",
             doc.earlier_receipts + index,
             date_time(receipt.received_at),
         );
+        if let Some(at) = receipt.reversed_at {
+            heading.push_str(&format!(" · reversed {}: not counted", date_time(at)));
+        }
         page.heading(&heading, 50.0);
         page.begin_table(vec![
             Column::left("SKU", 0.24),

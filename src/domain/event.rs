@@ -53,6 +53,8 @@ pub enum EventType {
     ShippingDetailsChanged,
     StatusChanged,
     ProductsReceived,
+    /// A receipt was reversed: its units are taken back from the lines and the stock.
+    ReceiptReversed,
     /// Someone asked for the order to be emailed to its supplier; the mail is queued.
     SendRequested,
     /// The mail server accepted the order's mail.
@@ -62,12 +64,13 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Created,
         Self::Replaced,
         Self::ShippingDetailsChanged,
         Self::StatusChanged,
         Self::ProductsReceived,
+        Self::ReceiptReversed,
         Self::SendRequested,
         Self::Sent,
         Self::SendFailed,
@@ -80,6 +83,7 @@ impl EventType {
             Self::ShippingDetailsChanged => "purchase_order.shipping_details_changed",
             Self::StatusChanged => "purchase_order.status_changed",
             Self::ProductsReceived => "purchase_order.products_received",
+            Self::ReceiptReversed => "purchase_order.receipt_reversed",
             Self::SendRequested => "purchase_order.send_requested",
             Self::Sent => "purchase_order.sent",
             Self::SendFailed => "purchase_order.send_failed",
@@ -95,7 +99,10 @@ impl EventType {
     pub fn webhook_event(self) -> Option<&'static str> {
         match self {
             Self::Created => Some("purchase_order_created_v2"),
-            Self::Replaced | Self::ShippingDetailsChanged => Some("purchase_order_updated_v2"),
+            // A reversal changes the lines' counts: an update, as ShipStation has no event for it.
+            Self::Replaced | Self::ShippingDetailsChanged | Self::ReceiptReversed => {
+                Some("purchase_order_updated_v2")
+            }
             Self::StatusChanged => Some("purchase_order_status_changed_v2"),
             Self::ProductsReceived => Some("purchase_order_products_received_v2"),
             Self::Sent => Some("purchase_order_sent_v2"),
@@ -208,6 +215,22 @@ impl NewEvent {
             order,
             kind: EventType::SendFailed,
             data,
+        }
+    }
+}
+
+impl NewEvent {
+    /// A receipt reversed: the entries it took back, and the status it left the order in.
+    pub fn receipt_reversed(
+        order: PurchaseOrderId,
+        receipt: crate::domain::ids::ReceiptId,
+        lines: &[ReceiveLine],
+        status: Status,
+    ) -> Self {
+        let received = Self::products_received(order, receipt.0, lines, status);
+        Self {
+            kind: EventType::ReceiptReversed,
+            ..received
         }
     }
 }

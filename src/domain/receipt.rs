@@ -60,6 +60,8 @@ pub struct Receipt {
     /// The `X-Request-Id` of the request that recorded it.
     pub request_id: String,
     pub received_at: DateTime<Utc>,
+    /// When the receipt was reversed, if it was: its units no longer count.
+    pub reversed_at: Option<DateTime<Utc>>,
     pub lines: Vec<ReceiptLine>,
 }
 

@@ -134,6 +134,17 @@ pub fn plan(
     })
 }
 
+/// The order's status once a receipt is reversed, from the units still accounted for on all its
+/// lines: `receiving` while some remain, `open` when none do. (A reversal leaves at least that
+/// receipt's units outstanding, so never `received`.)
+pub fn after_reversal(units_done: i64) -> Status {
+    if units_done > 0 {
+        Status::Receiving
+    } else {
+        Status::Open
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

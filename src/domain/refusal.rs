@@ -3,7 +3,7 @@
 //! request, the entry's index. The HTTP layer names the field and words the message
 //! (`http::refusals`), so that neither a store nor a rule knows the wire's field paths.
 
-use super::ids::{LocationId, PurchaseOrderId, SupplierId, WarehouseId};
+use super::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use super::purchase_order::Sku;
 use super::status::{InvalidTransition, Status};
 
@@ -56,6 +56,16 @@ pub enum Refusal {
         ordered: i64,
         units: i64,
     },
+    /// The order has no receipt by this id.
+    UnknownReceipt {
+        order: PurchaseOrderId,
+        receipt: ReceiptId,
+    },
+    /// The receipt was reversed already.
+    ReceiptReversed {
+        receipt: ReceiptId,
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A receive entry takes the SKU's stock in the warehouse past the most it may hold.
     OnHandLimit {
         entry: usize,
@@ -77,6 +87,8 @@ pub enum Action {
     Receive,
     /// Email the order to its supplier.
     Send,
+    /// Reverse one of its receipts.
+    ReverseReceipt,
     /// Render a document, which exists only in the statuses given.
     Document {
         name: &'static str,
@@ -91,6 +103,7 @@ impl Action {
             Action::Replace => &[Status::Draft],
             Action::ChangeShippingDetails => &[Status::Open],
             Action::Receive | Action::Send => &[Status::Open, Status::Receiving],
+            Action::ReverseReceipt => &[Status::Receiving, Status::Received],
             Action::Document { allowed, .. } => allowed,
         }
     }

@@ -81,6 +81,30 @@ impl Stock {
         self.plus(arriving)
     }
 
+    /// The stock after a reversed receipt takes back the `units` it brought at `unit_cost`.
+    /// Fails if the stock holds less than that, which only corrupt data can cause: the units a
+    /// receipt brought stay where it put them until it is reversed.
+    pub fn take_back(self, units: i64, unit_cost: Option<Money>) -> Result<Self, StockOverflow> {
+        let leaving_value = unit_cost.map_or(StockValue::ZERO, |cost| StockValue::of(units, cost));
+        let left = Stock {
+            on_hand: self.on_hand.checked_sub(units).ok_or(StockOverflow)?,
+            cost_units: self
+                .cost_units
+                .checked_sub(unit_cost.map_or(0, |_| units))
+                .ok_or(StockOverflow)?,
+            cost_total: StockValue(
+                self.cost_total
+                    .0
+                    .checked_sub(leaving_value.0)
+                    .ok_or(StockOverflow)?,
+            ),
+        };
+        if left.on_hand < 0 || left.cost_units < 0 || left.cost_total.0 < 0 {
+            return Err(StockOverflow);
+        }
+        Ok(left)
+    }
+
     /// Two stocks together (rows grouped by warehouse, say), checked.
     pub fn plus(self, other: Self) -> Result<Self, StockOverflow> {
         Ok(Stock {

@@ -363,6 +363,7 @@ impl From<&StoreError> for ApiError {
 }
 
 fn rejected(refusals: &[Refusal]) -> ApiError {
+    let missing = refusals.iter().any(|r| problem(r).rule == Rule::Missing);
     let errors = refusals
         .iter()
         .map(|refusal| {
@@ -374,11 +375,16 @@ fn rejected(refusals: &[Refusal]) -> ApiError {
                 Rule::InUse => (ErrorType::BusinessRules, ErrorCode::IdentifierConflict),
                 Rule::WarehouseMismatch => (ErrorType::BusinessRules, ErrorCode::WarehouseConflict),
                 Rule::InvalidValue => (ErrorType::BusinessRules, ErrorCode::InvalidFieldValue),
+                Rule::Missing => (ErrorType::Validation, ErrorCode::InvalidIdentifier),
             };
             detail(error_type, code, p.message, p.field, p.value)
         })
         .collect();
-    ApiError::validation(errors)
+    let mut err = ApiError::validation(errors);
+    if missing {
+        err.status = StatusCode::NOT_FOUND;
+    }
+    err
 }
 
 /// The request id of the task serving the current request; a fresh one outside of a request.

@@ -26,6 +26,7 @@ use super::{account, events, health, inventory, purchase_orders, suppliers, ware
         purchase_orders::update_status,
         purchase_orders::receives::receive,
         purchase_orders::receives::list,
+        purchase_orders::receives::reverse,
         purchase_orders::send::send,
         purchase_orders::documents::order_summary,
         purchase_orders::documents::received_summary,

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 
 use super::error::{ApiError, ApiResult};
 use crate::domain::ids::{
-    DeliveryId, LocationId, PurchaseOrderId, SupplierId, WarehouseId, WebhookId,
+    DeliveryId, LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId, WebhookId,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -38,6 +38,7 @@ path_id!(LocationId, "inventory location", "inventory_location_id");
 path_id!(PurchaseOrderId, "purchase order", "purchase_order_id");
 path_id!(WebhookId, "webhook", "webhook_id");
 path_id!(DeliveryId, "webhook delivery", "delivery_id");
+path_id!(ReceiptId, "receipt", "receipt_id");
 
 /// The one id a route's path holds. An id that cannot name anything is a 404 like an unknown
 /// one: the caller learns the same either way, that no such object is theirs.
@@ -56,6 +57,11 @@ impl<S: Send + Sync, T: PathId> FromRequestParts<S> for Path<T> {
             .map(Path)
             .ok_or_else(|| ApiError::not_found(T::KIND, T::FIELD, &raw))
     }
+}
+
+/// The 404 of a path segment that cannot name any `T`.
+pub(crate) fn not_found_raw<T: PathId>(raw: &str) -> ApiError {
+    ApiError::not_found(T::KIND, T::FIELD, raw)
 }
 
 pub(crate) fn not_found<T: PathId>(id: T) -> ApiError {

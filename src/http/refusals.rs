@@ -20,6 +20,8 @@ pub enum Rule {
     WarehouseMismatch,
     /// A value that the stored state makes wrong (e.g. more units than remain).
     InvalidValue,
+    /// The request's path names an object that does not exist (404).
+    Missing,
 }
 
 /// One refusal as the error envelope reports it.
@@ -92,6 +94,21 @@ pub fn problem(refusal: &Refusal) -> Problem {
             Some(location.to_string()),
             format!(
                 "inventory location {location} cannot be deleted: {receipt_lines} receipt line(s) refer to it"
+            ),
+        ),
+        Refusal::UnknownReceipt { order, receipt } => (
+            Rule::Missing,
+            Some("receipt_id".to_owned()),
+            Some(receipt.to_string()),
+            format!("purchase order {order} has no receipt {receipt}"),
+        ),
+        Refusal::ReceiptReversed { receipt, at } => (
+            Rule::InvalidStatus,
+            Some("receipt_id".to_owned()),
+            Some(receipt.to_string()),
+            format!(
+                "receipt {receipt} was reversed at {}; a receipt is reversed once",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         ),
         Refusal::UnknownLocation { entry: i, location } => (
@@ -195,6 +212,9 @@ fn status_message(order: impl std::fmt::Display, status: Status, action: Action)
             } else {
                 ""
             }
+        ),
+        Action::ReverseReceipt => format!(
+            "purchase order {order} is '{status}'; receipts can be reversed only while 'receiving' or 'received'"
         ),
         Action::Document { name, allowed } => {
             let allowed: Vec<String> = allowed.iter().map(|s| format!("'{s}'")).collect();

@@ -13,8 +13,8 @@ use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::address::AccountProfile;
 use crate::domain::event::Event;
 use crate::domain::ids::{
-    AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, SupplierId, UserId, WarehouseId,
-    WebhookId,
+    AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, ReceiptId, SupplierId, UserId,
+    WarehouseId, WebhookId,
 };
 use crate::domain::mail::{DueMail, MailAttempt, MailSummary, NewMail};
 use crate::domain::page::{Page, PageRequest};
@@ -401,6 +401,17 @@ pub trait Receiving {
         w: Write<Tagged<Status>>,
         id: PurchaseOrderId,
         lines: Vec<ReceiveLine>,
+        request_id: String,
+    ) -> StoreResult<Tagged<Status>>;
+    /// Reverses one receipt of the order atomically: takes its units back from the order's lines
+    /// and from the stock it raised, marks it reversed (it stays in the ledger), and moves the
+    /// order to `receiving`, or `open` when nothing received is left. Only while `receiving` or
+    /// `received`, and once per receipt.
+    async fn reverse_receipt(
+        &self,
+        w: Write<Tagged<Status>>,
+        id: PurchaseOrderId,
+        receipt: ReceiptId,
         request_id: String,
     ) -> StoreResult<Tagged<Status>>;
     /// A page of an order's receipts, oldest first; receipts are only ever appended, so

@@ -293,6 +293,7 @@ select_list!(
         receipt_id = "r.id",
         request_id = "r.request_id",
         received_at = "r.received_at",
+        reversed_at = "r.reversed_at",
         sku = "l.sku",
         location_id = "l.location_id",
         location_name = "loc.name",
@@ -317,13 +318,21 @@ pub(crate) fn ledger_row(r: &impl Columns) -> StoreResult<LedgerRow> {
     Ok((
         ReceiptId(r.int(ledger::receipt_id)?),
         r.text(ledger::request_id)?,
-        r.time(ledger::received_at)?,
+        (
+            r.time(ledger::received_at)?,
+            r.opt_time(ledger::reversed_at)?,
+        ),
         line,
     ))
 }
 
-/// One row of the ledger: the receipt's id, request id and time, and a line.
-pub(crate) type LedgerRow = (ReceiptId, String, DateTime<Utc>, ReceiptLine);
+/// One row of the ledger: the receipt's id, request id, time and reversal time, and a line.
+pub(crate) type LedgerRow = (
+    ReceiptId,
+    String,
+    (DateTime<Utc>, Option<DateTime<Utc>>),
+    ReceiptLine,
+);
 
 /// Both stores read at most `max_lines + 1` rows newest first; this keeps the receipts that are
 /// whole within `max_lines` (a receipt cut in two would read as complete), oldest first, and,
@@ -348,7 +357,7 @@ pub(crate) fn receipts_of(
     oldest_first: impl IntoIterator<Item = LedgerRow>,
 ) -> Vec<Receipt> {
     let mut receipts: Vec<Receipt> = Vec::new();
-    for (receipt, request_id, received_at, line) in oldest_first {
+    for (receipt, request_id, (received_at, reversed_at), line) in oldest_first {
         match receipts.last_mut() {
             Some(last) if last.id == receipt => last.lines.push(line),
             _ => receipts.push(Receipt {
@@ -356,6 +365,7 @@ pub(crate) fn receipts_of(
                 purchase_order_id: order,
                 request_id,
                 received_at,
+                reversed_at,
                 lines: vec![line],
             }),
         }

@@ -100,6 +100,11 @@ fn describe(event: &Event) -> String {
                 .collect();
             format!("Received {}; status {}", said.join(", "), text("status"))
         }
+        EventType::ReceiptReversed => format!(
+            "Receipt {} reversed; status {}",
+            text("receipt_id"),
+            text("status")
+        ),
         EventType::SendRequested => format!("Sending to {}", recipients(data)),
         EventType::Sent => format!("Sent to {}", recipients(data)),
         EventType::SendFailed => {

@@ -33,6 +33,7 @@ mod purchase_orders;
 mod receipt_ledger;
 mod receiving;
 mod receiving_races;
+mod reversal;
 mod send;
 mod status;
 mod storage_faults;

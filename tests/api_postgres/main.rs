@@ -59,6 +59,8 @@ mod receipt_ledger;
 mod receiving;
 #[path = "../api/receiving_races.rs"]
 mod receiving_races;
+#[path = "../api/reversal.rs"]
+mod reversal;
 #[path = "../api/send.rs"]
 mod send;
 #[path = "../api/status.rs"]

@@ -293,6 +293,28 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         .receive(id.into(), receiving.id, vec![lot], format!("req-{n}-1"))
         .await
         .unwrap();
+    // A receipt recorded in error, then reversed: it stays in the ledger, marked.
+    store
+        .receive(
+            id.into(),
+            receiving.id,
+            vec![receive("A", locations[1], 1, 0, None)],
+            format!("req-{n}-mistake"),
+        )
+        .await
+        .unwrap();
+    let mistake = store
+        .list_receipts(id, receiving.id, PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .last()
+        .unwrap()
+        .id;
+    store
+        .reverse_receipt(id.into(), receiving.id, mistake, format!("req-{n}-undo"))
+        .await
+        .unwrap();
     orders.push(receiving.id);
     // Received in two receipts across locations and warehouses' lots, then closed.
     let closed = store

@@ -58,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             get(receives::list).post(receives::receive),
         )
         .route(
+            "/v2/purchase_orders/{purchase_order_id}/receives/{receipt_id}/reversal",
+            post(receives::reverse),
+        )
+        .route(
             "/v2/purchase_orders/{purchase_order_id}/send",
             post(send::send),
         )

@@ -14,7 +14,7 @@ use super::super::fields::{Fields, Obj, date_time, given, integer, string};
 use super::super::idempotency::{KeyedChange, WriteHeaders};
 use super::super::json::Json;
 use super::super::pagination::{Links, ListUrl, PAGE_PARAMS};
-use super::super::path::{OrNotFound, Path};
+use super::super::path::{OrNotFound, Path, not_found_raw};
 use super::super::timestamp::Timestamp;
 use crate::domain::Invalid;
 use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId};
@@ -95,6 +95,11 @@ pub struct ReceiptBody {
     #[schema(format = DateTime)]
     #[schema(value_type = String)]
     pub received_at: Timestamp,
+    /// When the receipt was reversed (`POST .../reversal`); absent while it counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    #[schema(value_type = Option<String>)]
+    pub reversed_at: Option<Timestamp>,
     pub product_receives: Vec<ReceiptLineBody>,
 }
 
@@ -105,6 +110,7 @@ impl From<Receipt> for ReceiptBody {
             purchase_order_id: r.purchase_order_id,
             request_id: r.request_id,
             received_at: Timestamp(r.received_at),
+            reversed_at: r.reversed_at.map(Timestamp),
             product_receives: r
                 .lines
                 .into_iter()
@@ -214,6 +220,41 @@ pub async fn receive(
         .await;
     if let Some(status) = written.value {
         tracing::info!(po.id = %id, status = %status.value, "products received");
+    }
+    Ok(written.response)
+}
+
+/// Reverses a receipt recorded in error (a Procura addition): its units are taken back from the
+/// order's lines and from the stock it raised, and the receipt stays in the ledger marked
+/// `reversed_at`. The order goes back to `receiving`, or to `open` when nothing received is
+/// left. Allowed while `receiving` or `received`, once per receipt; takes `Idempotency-Key` and
+/// `If-Match` like every change.
+#[utoipa::path(post, path = "/v2/purchase_orders/{purchase_order_id}/receives/{receipt_id}/reversal",
+    operation_id = "reverse_purchase_order_receipt", tag = "purchase_orders",
+    params(("purchase_order_id" = String, Path, example = "se-234"), ("receipt_id" = String, Path, example = "se-17"), KeyedChange),
+    responses((status = 200, body = ReceiveBody, headers(("ETag" = String, description = "The object's version, for If-Match and If-None-Match"))), (status = 400, body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 412, body = ErrorResponse, description = "If-Match names a version the object no longer is"), (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
+pub async fn reverse(
+    State(state): State<AppState>,
+    Account(account): Account,
+    axum::extract::Path((order, receipt)): axum::extract::Path<(String, String)>,
+    write: WriteHeaders,
+) -> ApiResult<Response> {
+    let id =
+        PurchaseOrderId::parse(&order).ok_or_else(|| not_found_raw::<PurchaseOrderId>(&order))?;
+    let receipt = ReceiptId::parse(&receipt).ok_or_else(|| not_found_raw::<ReceiptId>(&receipt))?;
+    let rid = write.request_id();
+    let render = super::status_render(id, rid, |purchase_order_id, status| ReceiveBody {
+        purchase_order_id,
+        status: status.as_str(),
+    });
+    let written = write
+        .run(account, &Value::Null, render, |w| {
+            state.store.reverse_receipt(w, id, receipt, rid.to_string())
+        })
+        .await;
+    if let Some(status) = written.value {
+        tracing::info!(po.id = %id, receipt = %receipt, status = %status.value, "receipt reversed");
     }
     Ok(written.response)
 }

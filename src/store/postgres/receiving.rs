@@ -12,10 +12,15 @@ use super::db;
 use super::events::append_event;
 use super::ledger;
 use crate::domain::event::NewEvent;
-use crate::domain::ids::{AccountId, PurchaseOrderId, WarehouseId};
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
+use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{Receipt, ReceiveLine};
 use crate::domain::receiving::{self, Order, OrderLine, Plan, Referenced};
+use crate::domain::refusal::Refusal;
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::StockValue;
@@ -85,6 +90,178 @@ pub async fn receive(
     Ok(Tagged {
         value: next,
         tag: order.tag.with_version(version),
+    })
+}
+
+pub async fn reverse(
+    conn: &mut PgConnection,
+    origin: &Origin,
+    id: PurchaseOrderId,
+    receipt: ReceiptId,
+    request_id: &str,
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
+    // The order first, as a receipt locks it: reversals and receipts of one order queue up.
+    let order = lock_order(conn, account, id).await?;
+    let status = order.status;
+    check(precondition, order.tag)?;
+    ensure_allowed(id, status, Action::ReverseReceipt)?;
+    let reversed: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT reversed_at FROM receipts
+         WHERE id = $1 AND purchase_order_id = $2 AND account_id = $3 FOR UPDATE",
+    )
+    .bind(receipt.0)
+    .bind(id.0)
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(Refusal::UnknownReceipt { order: id, receipt })?;
+    if let Some(at) = reversed {
+        return Err(Refusal::ReceiptReversed { receipt, at }.into());
+    }
+    let rows = sqlx::query(
+        "SELECT rl.sku, rl.location_id, rl.received_quantity, rl.rejected_quantity, rl.lot,
+                rl.expiration_date, pol.cost_micros
+         FROM receipt_lines rl
+         JOIN purchase_order_lines pol ON pol.purchase_order_id = $2 AND pol.sku = rl.sku
+         WHERE rl.receipt_id = $1 ORDER BY rl.line_no",
+    )
+    .bind(receipt.0)
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let sku: String = r.try_get(0).map_err(db)?;
+        lines.push((
+            ReceiveLine {
+                sku: Sku::parse(&sku).map_err(|e| {
+                    StoreError::Internal(format!("bad sku '{sku}' in the database: {e}").into())
+                })?,
+                location_id: LocationId(r.try_get(1).map_err(db)?),
+                received_quantity: r.try_get(2).map_err(db)?,
+                rejected_quantity: r.try_get(3).map_err(db)?,
+                lot: r.try_get(4).map_err(db)?,
+                expiration_date: r.try_get(5).map_err(db)?,
+            },
+            r.try_get::<Option<i64>, _>(6).map_err(db)?,
+        ));
+    }
+    for (line, _) in &lines {
+        sqlx::query(
+            "UPDATE purchase_order_lines
+             SET received_quantity = received_quantity - $3, rejected_quantity = rejected_quantity - $4
+             WHERE purchase_order_id = $1 AND sku = $2",
+        )
+        .bind(id.0)
+        .bind(line.sku.as_str())
+        .bind(line.received_quantity)
+        .bind(line.rejected_quantity)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    // Stock rows in key order, as receipts write them, so that the two never wait in a circle.
+    let mut stocked: Vec<&(ReceiveLine, Option<i64>)> = lines
+        .iter()
+        .filter(|(l, _)| l.received_quantity > 0)
+        .collect();
+    stocked.sort_by(|(a, _), (b, _)| {
+        (
+            a.location_id,
+            a.sku.as_str(),
+            a.lot.as_deref().unwrap_or(""),
+        )
+            .cmp(&(
+                b.location_id,
+                b.sku.as_str(),
+                b.lot.as_deref().unwrap_or(""),
+            ))
+    });
+    for (line, cost) in stocked {
+        let units = line.received_quantity;
+        let (cost_units, value) = match cost {
+            Some(micros) => (
+                units,
+                StockValue::of(units, Money::from_micros(*micros)).to_string(),
+            ),
+            None => (0, "0".to_owned()),
+        };
+        let left: Option<(i64, i64, bool)> = sqlx::query_as(
+            "UPDATE inventory_levels
+             SET on_hand = on_hand - $5, cost_units = cost_units - $6,
+                 cost_total_micros = cost_total_micros - $7::numeric
+             WHERE account_id = $1 AND location_id = $2 AND sku = $3 AND lot = $4
+             RETURNING on_hand, cost_units, cost_total_micros >= 0",
+        )
+        .bind(account.0)
+        .bind(line.location_id.0)
+        .bind(line.sku.as_str())
+        .bind(line.lot.as_deref().unwrap_or(""))
+        .bind(units)
+        .bind(cost_units)
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        if !matches!(left, Some((on_hand, units, true)) if on_hand >= 0 && units >= 0) {
+            return Err(StoreError::Internal(
+                format!(
+                    "stock of '{}' at {} holds less than the receipt brought",
+                    line.sku.as_str(),
+                    line.location_id
+                )
+                .into(),
+            ));
+        }
+    }
+    let done: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(received_quantity + rejected_quantity), 0)::BIGINT
+         FROM purchase_order_lines WHERE purchase_order_id = $1",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let next = receiving::after_reversal(done);
+    let now = now();
+    sqlx::query("UPDATE receipts SET reversed_at = $2, reversal_request_id = $3 WHERE id = $1")
+        .bind(receipt.0)
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let version: i64 = sqlx::query_scalar(
+        "UPDATE purchase_orders SET status = $2, updated_at = $3, version = version + 1
+         WHERE id = $1 RETURNING version",
+    )
+    .bind(id.0)
+    .bind(next.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if next != status {
+        super::order_counts::count_status(conn, account, status, next).await?;
+    }
+    // Last, after every lock of the order's: see `events`.
+    let taken: Vec<ReceiveLine> = lines.into_iter().map(|(line, _)| line).collect();
+    append_event(
+        conn,
+        origin,
+        &NewEvent::receipt_reversed(id, receipt, &taken, next),
+    )
+    .await?;
+    if next != status {
+        append_event(conn, origin, &NewEvent::status_changed(id, status, next)).await?;
+    }
+    Ok(Tagged {
+        value: next,
+        tag: order.tag.with_version(Version(version)),
     })
 }
 
@@ -314,6 +491,32 @@ impl Receiving for PgStore {
             &origin,
             id,
             &lines,
+            &request_id,
+            precondition.as_ref()
+        )
+        .await)
+    }
+
+    #[tracing::instrument(name = "store.reverse_receipt", level = "debug", skip_all, fields(account = %w.account, id = %id))]
+    async fn reverse_receipt(
+        &self,
+        w: Write<Tagged<Status>>,
+        id: PurchaseOrderId,
+        receipt: ReceiptId,
+        request_id: String,
+    ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
+        let Write {
+            account,
+            precondition,
+            once,
+            ..
+        } = w;
+        write_once!(self, account, once, |tx| reverse(
+            &mut tx,
+            &origin,
+            id,
+            receipt,
             &request_id,
             precondition.as_ref()
         )

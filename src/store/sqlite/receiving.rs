@@ -10,11 +10,13 @@ use super::events::append_event;
 use super::ledger;
 use super::{db, micros, parse_text};
 use crate::domain::event::NewEvent;
-use crate::domain::ids::{AccountId, PurchaseOrderId, WarehouseId};
+use crate::domain::ids::{AccountId, LocationId, PurchaseOrderId, ReceiptId, WarehouseId};
 use crate::domain::money::Money;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::purchase_order::Sku;
 use crate::domain::receipt::{Receipt, ReceiveLine};
 use crate::domain::receiving::{self, Order, OrderLine, Referenced};
+use crate::domain::refusal::Refusal;
 use crate::domain::refusal::{Action, ensure_allowed};
 use crate::domain::status::Status;
 use crate::domain::stock::Stock;
@@ -156,6 +158,191 @@ pub fn receive(
     })
 }
 
+pub fn reverse(
+    conn: &Connection,
+    origin: &Origin,
+    id: PurchaseOrderId,
+    receipt: ReceiptId,
+    request_id: &str,
+    precondition: Option<&Precondition>,
+) -> StoreResult<Tagged<Status>> {
+    let account = origin.account;
+    let (status, tag): (Status, Tag) = conn
+        .prepare_cached(
+            "SELECT po.status, po.version, s.version
+             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+             WHERE po.account_id = ?1 AND po.id = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![account.0, id.0], |r| {
+                Ok((
+                    parse_text(r, 0, "status", str::parse)?,
+                    Tag::of_order(Version(r.get(1)?), Version(r.get(2)?)),
+                ))
+            })
+            .optional()
+        })
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    check(precondition, tag)?;
+    ensure_allowed(id, status, Action::ReverseReceipt)?;
+    let reversed: Option<i64> = conn
+        .prepare_cached(
+            "SELECT reversed_at FROM receipts WHERE id = ?1 AND purchase_order_id = ?2 AND account_id = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![receipt.0, id.0, account.0], |r| r.get(0))
+                .optional()
+        })
+        .map_err(db)?
+        .ok_or(Refusal::UnknownReceipt { order: id, receipt })?;
+    if let Some(at) = reversed {
+        return Err(Refusal::ReceiptReversed {
+            receipt,
+            at: super::time(at)?,
+        }
+        .into());
+    }
+    let lines: Vec<(ReceiveLine, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT rl.sku, rl.location_id, rl.received_quantity, rl.rejected_quantity, rl.lot,
+                    rl.expiration_date, pol.cost_micros
+             FROM receipt_lines rl
+             JOIN purchase_order_lines pol ON pol.purchase_order_id = ?2 AND pol.sku = rl.sku
+             WHERE rl.receipt_id = ?1 ORDER BY rl.line_no",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![receipt.0, id.0], |r| {
+                Ok((
+                    ReceiveLine {
+                        sku: parse_text(r, 0, "sku", Sku::parse)?,
+                        location_id: LocationId(r.get(1)?),
+                        received_quantity: r.get(2)?,
+                        rejected_quantity: r.get(3)?,
+                        lot: r.get(4)?,
+                        expiration_date: r
+                            .get::<_, Option<i64>>(5)?
+                            .and_then(|m| super::time(m).ok()),
+                    },
+                    r.get(6)?,
+                ))
+            })?
+            .collect()
+        })
+        .map_err(db)?;
+    for (line, cost) in &lines {
+        conn.prepare_cached(
+            "UPDATE purchase_order_lines
+             SET received_quantity = received_quantity - ?3, rejected_quantity = rejected_quantity - ?4
+             WHERE purchase_order_id = ?1 AND sku = ?2",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id.0,
+                line.sku.as_str(),
+                line.received_quantity,
+                line.rejected_quantity
+            ])
+        })
+        .map_err(db)?;
+        if line.received_quantity > 0 {
+            take_back_stock(conn, account, line, cost.map(Money::from_micros))?;
+        }
+    }
+    let done: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(received_quantity + rejected_quantity), 0)
+             FROM purchase_order_lines WHERE purchase_order_id = ?1",
+        )
+        .and_then(|mut s| s.query_row([id.0], |r| r.get(0)))
+        .map_err(db)?;
+    let next = receiving::after_reversal(done);
+    let now = crate::store::now();
+    conn.prepare_cached(
+        "UPDATE receipts SET reversed_at = ?2, reversal_request_id = ?3 WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![receipt.0, micros(now), request_id]))
+    .map_err(db)?;
+    let version: i64 = conn
+        .prepare_cached(
+            "UPDATE purchase_orders SET status = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1
+             RETURNING version",
+        )
+        .and_then(|mut s| s.query_row(params![id.0, next.as_str(), micros(now)], |r| r.get(0)))
+        .map_err(db)?;
+    let taken: Vec<ReceiveLine> = lines.into_iter().map(|(line, _)| line).collect();
+    append_event(
+        conn,
+        origin,
+        &NewEvent::receipt_reversed(id, receipt, &taken, next),
+    )?;
+    if next != status {
+        super::order_counts::count_status(conn, account, Some(status), next)?;
+        append_event(conn, origin, &NewEvent::status_changed(id, status, next))?;
+    }
+    Ok(Tagged {
+        value: next,
+        tag: tag.with_version(Version(version)),
+    })
+}
+
+/// Takes a reversed entry's received units back from the stock row it raised.
+fn take_back_stock(
+    conn: &Connection,
+    account: AccountId,
+    line: &ReceiveLine,
+    cost: Option<Money>,
+) -> StoreResult<()> {
+    let lot = line.lot.as_deref().unwrap_or("");
+    let held = conn
+        .prepare_cached(
+            "SELECT on_hand, cost_units, cost_total_micros FROM inventory_levels
+             WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![account.0, line.location_id.0, line.sku.as_str(), lot],
+                |r| {
+                    Ok(Stock {
+                        on_hand: r.get(0)?,
+                        cost_units: r.get(1)?,
+                        cost_total: parse_text(r, 2, "stock value", str::parse)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .map_err(db)?
+        .unwrap_or_default();
+    let left = held.take_back(line.received_quantity, cost).map_err(|_| {
+        StoreError::Internal(
+            format!(
+                "stock of '{}' at {} holds less than the receipt brought",
+                line.sku.as_str(),
+                line.location_id
+            )
+            .into(),
+        )
+    })?;
+    conn.prepare_cached(
+        "UPDATE inventory_levels SET on_hand = ?5, cost_units = ?6, cost_total_micros = ?7
+         WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            line.location_id.0,
+            line.sku.as_str(),
+            lot,
+            left.on_hand,
+            left.cost_units,
+            left.cost_total.to_string(),
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
+}
+
 /// The warehouse of each entry's location (`None` when it is not a location of the account).
 fn location_warehouses(
     conn: &Connection,
@@ -294,6 +481,27 @@ impl Receiving for SqliteStore {
         } = w;
         self.write_once(account, once, move |c| {
             receive(c, &origin, id, &lines, &request_id, precondition.as_ref())
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "store.reverse_receipt", level = "debug", skip_all, fields(account = %w.account, id = %id))]
+    async fn reverse_receipt(
+        &self,
+        w: Write<Tagged<Status>>,
+        id: PurchaseOrderId,
+        receipt: ReceiptId,
+        request_id: String,
+    ) -> StoreResult<Tagged<Status>> {
+        let origin = w.origin();
+        let Write {
+            account,
+            precondition,
+            once,
+            ..
+        } = w;
+        self.write_once(account, once, move |c| {
+            reverse(c, &origin, id, receipt, &request_id, precondition.as_ref())
         })
         .await
     }
