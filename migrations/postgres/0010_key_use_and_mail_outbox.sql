@@ -27,3 +27,4 @@ CREATE INDEX mails_by_order ON mails (purchase_order_id, id);
 
 ALTER TABLE receipts ADD COLUMN reversed_at TIMESTAMPTZ;
 ALTER TABLE receipts ADD COLUMN reversal_request_id TEXT;
+ALTER TABLE receipts ADD COLUMN recorded_by TEXT;

@@ -36,3 +36,6 @@ CREATE INDEX mails_by_order ON mails (purchase_order_id, id);
 -- and its lines stay in the ledger; its units are taken back from the lines and the stock.
 ALTER TABLE receipts ADD COLUMN reversed_at INTEGER;
 ALTER TABLE receipts ADD COLUMN reversal_request_id TEXT;
+-- Who recorded a receipt (`api_key:se-3`, `user:se-2`), for the ledger and the received summary;
+-- unknown for receipts recorded before.
+ALTER TABLE receipts ADD COLUMN recorded_by TEXT;

@@ -257,6 +257,7 @@ pub const TABLES: &[Table] = &[
             ("received_at", Time),
             ("reversed_at", OptTime),
             ("reversal_request_id", OptText),
+            ("recorded_by", OptText),
         ],
         key: "id",
         identity: true,

@@ -88,12 +88,15 @@ pub(super) fn received_summary_pages(
     }
     for (index, receipt) in (1..).zip(doc.receipts) {
         page.gap(6.0);
-        // Who recorded a receipt is not stored yet, so only its time is named.
         let mut heading = format!(
             "Receipt {} · {}",
             doc.earlier_receipts + index,
             date_time(receipt.received_at),
         );
+        // The caller has put who recorded it in words (an email, a key's label).
+        if let Some(who) = &receipt.recorded_by {
+            heading.push_str(&format!(" · recorded by {who}"));
+        }
         if let Some(at) = receipt.reversed_at {
             heading.push_str(&format!(" · reversed {}: not counted", date_time(at)));
         }

@@ -62,6 +62,9 @@ pub struct Receipt {
     pub received_at: DateTime<Utc>,
     /// When the receipt was reversed, if it was: its units no longer count.
     pub reversed_at: Option<DateTime<Utc>>,
+    /// Who recorded it, in the events' form (`user:se-2`); `None` for receipts recorded before
+    /// this was kept.
+    pub recorded_by: Option<String>,
     pub lines: Vec<ReceiptLine>,
 }
 

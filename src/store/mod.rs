@@ -35,6 +35,7 @@ pub use delivery::{Attempt, Delivery, DueDelivery};
 mod delivery;
 mod event_rows;
 pub mod key_cache;
+pub mod names;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

@@ -294,6 +294,7 @@ select_list!(
         request_id = "r.request_id",
         received_at = "r.received_at",
         reversed_at = "r.reversed_at",
+        recorded_by = "r.recorded_by",
         sku = "l.sku",
         location_id = "l.location_id",
         location_name = "loc.name",
@@ -318,21 +319,24 @@ pub(crate) fn ledger_row(r: &impl Columns) -> StoreResult<LedgerRow> {
     Ok((
         ReceiptId(r.int(ledger::receipt_id)?),
         r.text(ledger::request_id)?,
-        (
-            r.time(ledger::received_at)?,
-            r.opt_time(ledger::reversed_at)?,
-        ),
+        ReceiptHead {
+            received_at: r.time(ledger::received_at)?,
+            reversed_at: r.opt_time(ledger::reversed_at)?,
+            recorded_by: r.opt_text(ledger::recorded_by)?,
+        },
         line,
     ))
 }
 
-/// One row of the ledger: the receipt's id, request id, time and reversal time, and a line.
-pub(crate) type LedgerRow = (
-    ReceiptId,
-    String,
-    (DateTime<Utc>, Option<DateTime<Utc>>),
-    ReceiptLine,
-);
+/// One row of the ledger: the receipt's id, request id and head, and a line.
+pub(crate) type LedgerRow = (ReceiptId, String, ReceiptHead, ReceiptLine);
+
+/// What a ledger row says of its receipt besides its id and request.
+pub(crate) struct ReceiptHead {
+    received_at: DateTime<Utc>,
+    reversed_at: Option<DateTime<Utc>>,
+    recorded_by: Option<String>,
+}
 
 /// Both stores read at most `max_lines + 1` rows newest first; this keeps the receipts that are
 /// whole within `max_lines` (a receipt cut in two would read as complete), oldest first, and,
@@ -357,15 +361,16 @@ pub(crate) fn receipts_of(
     oldest_first: impl IntoIterator<Item = LedgerRow>,
 ) -> Vec<Receipt> {
     let mut receipts: Vec<Receipt> = Vec::new();
-    for (receipt, request_id, (received_at, reversed_at), line) in oldest_first {
+    for (receipt, request_id, head, line) in oldest_first {
         match receipts.last_mut() {
             Some(last) if last.id == receipt => last.lines.push(line),
             _ => receipts.push(Receipt {
                 id: receipt,
                 purchase_order_id: order,
                 request_id,
-                received_at,
-                reversed_at,
+                received_at: head.received_at,
+                reversed_at: head.reversed_at,
+                recorded_by: head.recorded_by,
                 lines: vec![line],
             }),
         }

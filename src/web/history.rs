@@ -1,5 +1,5 @@
 //! The order page's history: each event of the order, oldest first, said in words, with who made
-//! the change (a user by their email, an API key by its label).
+//! the change (see `store::names`).
 
 use serde_json::Value;
 
@@ -8,6 +8,7 @@ use super::{Signed, WebState};
 use crate::domain::event::{Event, EventType};
 use crate::domain::ids::PurchaseOrderId;
 use crate::domain::page::PageRequest;
+use crate::store::names::ActorNames;
 
 pub struct HistoryRow {
     pub at: String,
@@ -27,43 +28,13 @@ pub async fn rows(
         .order_history(account, order, PageRequest::first(PageRequest::MAX_SIZE))
         .await?
         .items;
-    let users = if events.iter().any(|e| e.actor.starts_with("user:")) {
-        store.list_users(Some(account)).await?
-    } else {
-        Vec::new()
-    };
-    let keys = if events.iter().any(|e| e.actor.starts_with("api_key:")) {
-        store.list_keys().await?
-    } else {
-        Vec::new()
-    };
-    let who = |actor: &str| -> String {
-        if let Some(id) = actor.strip_prefix("user:") {
-            if let Some(user) = users.iter().find(|u| u.id.to_string() == id) {
-                return user.email.as_str().to_owned();
-            }
-        } else if let Some(id) = actor.strip_prefix("api_key:") {
-            if let Some(key) = keys
-                .iter()
-                .find(|k| k.account_id == account && k.id.to_string() == id)
-            {
-                let name = if key.label.is_empty() {
-                    format!("{}…", key.hint)
-                } else {
-                    key.label.clone()
-                };
-                return format!("API key {name}");
-            }
-        } else if actor == "system" {
-            return "Procura".to_owned();
-        }
-        actor.to_owned()
-    };
+    let names =
+        ActorNames::for_actors(store, account, events.iter().map(|e| e.actor.as_str())).await?;
     Ok(events
         .iter()
         .map(|e| HistoryRow {
             at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            who: who(&e.actor),
+            who: names.name(&e.actor),
             what: describe(e),
         })
         .collect())

@@ -12,7 +12,7 @@ use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::documents::{money, order_total, unit_cost};
-use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
+use crate::domain::ids::{PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
 use crate::domain::mail::{parse_message, parse_recipient};
 use crate::domain::page::{PageRequest, Position};
 use crate::domain::purchase_order::{
@@ -23,6 +23,7 @@ use crate::domain::status::Status;
 use crate::domain::user::Role;
 use crate::http::refusals;
 use crate::store::StoreError;
+use crate::store::names::ActorNames;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -31,6 +32,7 @@ pub fn routes() -> Router<WebState> {
         .route("/app/orders/{id}/status", post(change_status))
         .route("/app/orders/{id}/shipping", post(shipping))
         .route("/app/orders/{id}/send", post(send))
+        .route("/app/orders/{id}/receipts/{receipt}/reverse", post(reverse))
         .route("/app/orders/{id}/order_summary.pdf", get(order_summary))
         .route(
             "/app/orders/{id}/received_summary.pdf",
@@ -334,7 +336,12 @@ struct LineRow {
 }
 
 struct LedgerRow {
+    /// The receipt's first line carries its time, who recorded it and its action.
+    first: bool,
+    receipt_id: String,
     at: String,
+    by: String,
+    reversed: bool,
     sku: String,
     location: String,
     received: i64,
@@ -371,6 +378,8 @@ struct OrderPage {
     transitions: Vec<Transition>,
     may_edit: bool,
     may_receive: bool,
+    /// A buyer may reverse the receipts while the order is receiving or received.
+    may_reverse: bool,
     /// The send form: a buyer, an order that may go, a server that sends mail.
     may_send: bool,
     /// The supplier's email, the send form's default recipient.
@@ -417,7 +426,16 @@ async fn order_page(
         .store()
         .list_receipts(account, order.id, PageRequest::first(PageRequest::MAX_SIZE))
         .await?;
-    let ledger = receipts.items.iter().flat_map(ledger_rows).collect();
+    let actors = receipts
+        .items
+        .iter()
+        .filter_map(|r| r.recorded_by.as_deref());
+    let names = ActorNames::for_actors(state.store(), account, actors).await?;
+    let ledger = receipts
+        .items
+        .iter()
+        .flat_map(|r| ledger_rows(r, &names))
+        .collect();
     let history = super::history::rows(state, signed, order.id).await?;
     let supplier_email = state
         .store()
@@ -465,6 +483,7 @@ async fn order_page(
         transitions: transitions(role, status),
         may_edit: role.buys() && status == Status::Draft,
         may_receive: role.receives() && matches!(status, Status::Open | Status::Receiving),
+        may_reverse: role.buys() && matches!(status, Status::Receiving | Status::Received),
         may_send: role.buys()
             && state.api.smtp
             && matches!(status, Status::Open | Status::Receiving),
@@ -480,12 +499,22 @@ async fn order_page(
     })
 }
 
-fn ledger_rows(receipt: &Receipt) -> Vec<LedgerRow> {
+fn ledger_rows(receipt: &Receipt, names: &ActorNames) -> Vec<LedgerRow> {
+    let by = receipt
+        .recorded_by
+        .as_deref()
+        .map(|a| names.name(a))
+        .unwrap_or_default();
     receipt
         .lines
         .iter()
-        .map(|l| LedgerRow {
+        .enumerate()
+        .map(|(i, l)| LedgerRow {
+            first: i == 0,
+            receipt_id: receipt.id.to_string(),
             at: receipt.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            by: by.clone(),
+            reversed: receipt.reversed_at.is_some(),
             sku: l.sku.as_str().to_owned(),
             location: l.location_name.clone(),
             received: l.received_quantity,
@@ -540,6 +569,32 @@ async fn change_status(
         .change_status(signed.write(), order.id, to)
         .await
     {
+        Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
+        Err(err) => refused(&state, &signed, order.id, err).await,
+    }
+}
+
+/// Reverses a receipt recorded in error, as `POST .../receives/{receipt_id}/reversal` does.
+async fn reverse(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path((id, receipt)): Path<(String, String)>,
+    fields: Fields,
+) -> PageResult {
+    signed.check(&state, &fields)?;
+    let order = visible_order(&state, &signed, &id).await?;
+    signed.may(Role::buys)?;
+    let receipt = ReceiptId::parse(&receipt).ok_or(PageError::NotFound)?;
+    let reversed = state
+        .store()
+        .reverse_receipt(
+            signed.write(),
+            order.id,
+            receipt,
+            crate::http::RequestId::generate().to_string(),
+        )
+        .await;
+    match reversed {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
         Err(err) => refused(&state, &signed, order.id, err).await,
     }

@@ -132,8 +132,19 @@ async fn the_received_summary_lists_every_receipt_with_lots_and_locations() {
     )
     .await;
     let text = pdf(&app, &po, "received_summary").await.join("\n");
+    let key = app
+        .store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.id == app.key_id)
+        .unwrap();
+    // Who recorded the receipt: the test's key, named by its first characters (it has no label).
+    let recorded_by = format!("recorded by API key {}…", key.hint);
     for expected in [
         number.as_str(),
+        recorded_by.as_str(),
         "Acme Widgets Inc",
         "SKU-000",
         "Bin A-01",

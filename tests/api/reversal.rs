@@ -107,6 +107,8 @@ async fn a_reversed_receipt_gives_back_its_units_to_the_lines_and_takes_them_fro
     let list = ledger["receives"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert!(list[0].get("reversed_at").is_none());
+    let recorder = format!("api_key:{}", app.key_id);
+    assert_eq!(list[0]["recorded_by"], recorder.as_str());
     let at = list[1]["reversed_at"].as_str().unwrap();
     assert!(at.ends_with('Z'), "{at}");
 

@@ -119,6 +119,7 @@ fn receipts() -> Vec<Receipt> {
             request_id: "req-5f1c2a".into(),
             received_at: at(2026, 2, 20, 14, 30),
             reversed_at: None,
+            recorded_by: Some("clerk@example.com".into()),
             lines: vec![
                 receipt_line("WIDGET-RED", "Aisle 4 Shelf B", 10, 2, Some("LOT-2026-A")),
                 receipt_line("BOLT-M8", "Bulk Bay 1", 600, 0, None),
@@ -130,6 +131,7 @@ fn receipts() -> Vec<Receipt> {
             request_id: "req-77e0b9".into(),
             received_at: at(2026, 2, 22, 8, 5),
             reversed_at: None,
+            recorded_by: Some("clerk@example.com".into()),
             lines: vec![receipt_line(
                 "BOLT-M8",
                 "Overflow Cage",
@@ -243,6 +245,7 @@ pub(super) fn large(products: usize, receipts: usize, lines_each: usize) -> Fixt
             request_id: format!("req-{r:08}"),
             received_at: at(2026, 2, 20, 14, 30),
             reversed_at: None,
+            recorded_by: Some("clerk@example.com".into()),
             lines: (0..lines_each)
                 .map(|l| {
                     let sku = format!("PART-{:05}", (r * lines_each + l) % products);

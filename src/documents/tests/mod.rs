@@ -163,7 +163,7 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
             &["WIDGET-RED", "12", "10", "2", "0"],
             &["BOLT-M8", "1,000", "993", "7", "0"],
             &["GASKET-XL", "3", "0", "0", "3"],
-            &["Receipt 1 · 2026-02-20 14:30 UTC"],
+            &["Receipt 1 · 2026-02-20 14:30 UTC · recorded by clerk@example.com"],
             &["SKU", "Location", "Lot", "Expires", "Received", "Rejected"],
             &[
                 "WIDGET-RED",
@@ -174,7 +174,7 @@ fn received_summary_shows_progress_per_line_and_every_receipt_with_lots_and_loca
                 "2",
             ],
             &["BOLT-M8", "Bulk Bay 1", "—", "—", "600", "0"],
-            &["Receipt 2 · 2026-02-22 08:05 UTC"],
+            &["Receipt 2 · 2026-02-22 08:05 UTC · recorded by clerk@example.com"],
             &[
                 "BOLT-M8",
                 "Overflow Cage",
@@ -239,8 +239,8 @@ fn a_ledger_longer_than_the_document_lists_says_what_is_left_out_and_numbers_on(
         &[
             // The per-product figures still cover the whole ledger.
             &["BOLT-M8", "1,000", "993", "7", "0"],
-            &["Receipt 1501 · 2026-02-20 14:30 UTC"],
-            &["Receipt 1502 · 2026-02-22 08:05 UTC"],
+            &["Receipt 1501 · 2026-02-20 14:30 UTC · recorded by clerk@example.com"],
+            &["Receipt 1502 · 2026-02-22 08:05 UTC · recorded by clerk@example.com"],
         ],
     );
     assert!(!words.contains("Nothing has been received yet."), "{words}");

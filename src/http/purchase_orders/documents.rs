@@ -19,6 +19,7 @@ use crate::domain::ids::PurchaseOrderId;
 use crate::domain::purchase_order::PurchaseOrder;
 use crate::domain::status::Status;
 use crate::domain::supplier::Supplier;
+use crate::store::names::ActorNames;
 use crate::store::{LatestReceipts, StoreError};
 
 /// A PDF, for the OpenAPI document: binary, not the array of numbers `Vec<u8>` would describe.
@@ -143,7 +144,7 @@ async fn render_pdf(
         .await?
         .ok_or_else(|| ApiError::internal(&format!("the warehouse of {id} is gone")))?;
     let buyer = state.store.account_profile(account).await?;
-    let ledger = match kind {
+    let mut ledger = match kind {
         Kind::OrderSummary => LatestReceipts::default(),
         Kind::ReceivedSummary => state
             .store
@@ -151,6 +152,15 @@ async fn render_pdf(
             .await
             .or_not_found(id)?,
     };
+    // Who recorded each receipt, as a person reads it: an email, a key's label.
+    let actors = ledger
+        .receipts
+        .iter()
+        .filter_map(|r| r.recorded_by.as_deref());
+    let names = ActorNames::for_actors(state.store.as_ref(), account, actors).await?;
+    for receipt in &mut ledger.receipts {
+        receipt.recorded_by = receipt.recorded_by.as_deref().map(|a| names.name(a));
+    }
     let filename = format!("{}-{}.pdf", order.order_number, kind.name());
     let (order, supplier, buyer) = (Arc::new(order), Arc::new(supplier), Arc::new(buyer));
     let (o, s, b) = (

@@ -100,6 +100,11 @@ pub struct ReceiptBody {
     #[schema(format = DateTime)]
     #[schema(value_type = Option<String>)]
     pub reversed_at: Option<Timestamp>,
+    /// Who recorded it: `api_key:<id>` or `user:<id>`, as the history names actors; absent for
+    /// receipts recorded before this was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "api_key:se-3")]
+    pub recorded_by: Option<String>,
     pub product_receives: Vec<ReceiptLineBody>,
 }
 
@@ -111,6 +116,7 @@ impl From<Receipt> for ReceiptBody {
             request_id: r.request_id,
             received_at: Timestamp(r.received_at),
             reversed_at: r.reversed_at.map(Timestamp),
+            recorded_by: r.recorded_by,
             product_receives: r
                 .lines
                 .into_iter()

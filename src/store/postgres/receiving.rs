@@ -76,8 +76,16 @@ pub async fn receive(
     };
     let plan = receiving::plan(stored, lines, &referenced)?;
     let next = plan.next;
-    let (version, receipt_id) =
-        write_receipt(conn, account, &order, lines, request_id, &plan).await?;
+    let (version, receipt_id) = write_receipt(
+        conn,
+        account,
+        &order,
+        lines,
+        request_id,
+        origin.actor.as_text(),
+        &plan,
+    )
+    .await?;
     if next != status {
         super::order_counts::count_status(conn, account, status, next).await?;
     }
@@ -315,6 +323,7 @@ async fn write_receipt(
     order: &LockedOrder,
     lines: &[ReceiveLine],
     request_id: &str,
+    recorded_by: String,
     plan: &Plan,
 ) -> StoreResult<(Version, i64)> {
     // The units of an entry that count toward the stock's average cost: those with a unit cost.
@@ -333,8 +342,8 @@ async fn write_receipt(
         .unzip();
     let (version, receipt): (i64, i64) = sqlx::query_as(
         "WITH receipt AS (
-             INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at)
-             VALUES ($1, $2, $3, $4)
+             INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at, recorded_by)
+             VALUES ($1, $2, $3, $4, $16)
              RETURNING id),
          entry AS (
              SELECT * FROM UNNEST($5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],
@@ -388,6 +397,7 @@ async fn write_receipt(
     .bind(order.warehouse.0)
     .bind(&order.currency)
     .bind(plan.next.as_str())
+    .bind(recorded_by)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;

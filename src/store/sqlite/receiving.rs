@@ -91,9 +91,18 @@ pub fn receive(
 
     let now = crate::store::now();
     conn.prepare_cached(
-        "INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO receipts (account_id, purchase_order_id, request_id, received_at, recorded_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut s| s.execute(params![account.0, id.0, request_id, micros(now)]))
+    .and_then(|mut s| {
+        s.execute(params![
+            account.0,
+            id.0,
+            request_id,
+            micros(now),
+            origin.actor.as_text()
+        ])
+    })
     .map_err(db)?;
     let receipt = conn.last_insert_rowid();
 

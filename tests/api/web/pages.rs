@@ -384,3 +384,58 @@ async fn the_orders_search_finds_by_order_number_reference_or_sku() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_buyer_reverses_a_receipt_from_the_order_page_and_the_ledger_marks_it() {
+    let Some(app) = spawn_app().await else { return };
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let location = crate::receiving::location(&app, &warehouse, "A-01").await;
+    let id = app
+        .po_in(&crate::helpers::po_body(&supplier, &warehouse), &["open"])
+        .await;
+    let received = crate::receiving::receive(
+        &app,
+        &id,
+        serde_json::json!([{ "sku": "WIDGET-001", "inventory_location_id": location, "received_quantity": 4 }]),
+    )
+    .await;
+    assert_eq!(received.status(), 200);
+    let receipt = crate::receiving::receipts(&app, &id).await["receives"][0]["receipt_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = app
+        .store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.id == app.key_id)
+        .unwrap();
+    let path = format!("/app/orders/{id}");
+    let reverse = format!("{path}/receipts/{receipt}/reverse");
+
+    let mut clerk = signed_in(&app, "clerk@example.com", Role::Receiver).await;
+    let seen = clerk.get(&path).await;
+    assert!(
+        seen.body
+            .contains(&format!("<td>API key {}…</td>", key.hint))
+    );
+    assert!(!seen.body.contains(&reverse), "a receiver may not reverse");
+    assert_eq!(clerk.submit(&path, &reverse, &[]).await.status, 403);
+
+    let mut buyer = signed_in(&app, "buyer@example.com", Role::Buyer).await;
+    assert!(buyer.get(&path).await.body.contains(&reverse));
+    let done = buyer.submit(&path, &reverse, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = buyer.get(&path).await;
+    assert!(page.body.contains("id=\"order-status\">open<"));
+    assert!(page.body.contains("<span class=\"status\">reversed</span>"));
+    assert!(
+        !page.body.contains(&reverse),
+        "an open order has nothing to reverse"
+    );
+    assert!(page.body.contains(&format!(
+        "<td>buyer@example.com</td><td>Receipt {receipt} reversed; status open</td>"
+    )));
+}
