@@ -1,9 +1,12 @@
 //! `/v2/environment/webhooks`: ShipStation's webhook resource for purchase-order events, with
 //! Procura's additions: the signing secret, its rotation, the delivery log and redelivery.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,6 +16,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, integer, string};
+use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path};
@@ -185,14 +189,17 @@ pub async fn list(
 
 /// [create_webhook](https://docs.shipstation.com/openapi/webhooks/create_webhook).
 /// `event` is one of the purchase-order events; the signing secret is read at `.../secret`.
+/// With an `Idempotency-Key`, a retried create answers the webhook the first one made.
 #[utoipa::path(post, path = "/v2/environment/webhooks", operation_id = "create_webhook", tag = "webhooks",
-    request_body = WebhookRequest,
-    responses((status = 200, body = WebhookBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(KeyedCreate), request_body = WebhookRequest,
+    responses((status = 200, body = WebhookBody), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn create(
     State(state): State<AppState>,
     Account(account): Account,
+    write: WriteHeaders,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<WebhookBody>> {
+) -> ApiResult<Response> {
     let mut f = Fields::default();
     let Some(obj) = f.root(&body) else {
         return Err(f
@@ -218,12 +225,20 @@ pub async fn create(
         event,
         headers,
     };
-    let hook = state
-        .store
-        .create_webhook(account, input, new_secret())
-        .await?;
-    tracing::info!(webhook = %hook.id, event = %hook.event, "webhook created");
-    Ok(Json(WebhookBody::from(hook)))
+    let rid = write.request_id();
+    let render: Render<Webhook> = Arc::new(move |outcome| match outcome {
+        Ok(hook) => success(StatusCode::OK, &WebhookBody::from(hook.clone()), None),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &body, render, |w| {
+            state.store.create_webhook(w, input, new_secret())
+        })
+        .await;
+    if let Some(hook) = written.value {
+        tracing::info!(webhook = %hook.id, event = %hook.event, "webhook created");
+    }
+    Ok(written.response)
 }
 
 /// [get_webhook_by_id](https://docs.shipstation.com/openapi/webhooks/get_webhook_by_id)

@@ -455,9 +455,10 @@ pub trait Events {
 /// `webhooks.rs`.
 #[async_trait]
 pub trait Webhooks {
+    /// Creates a webhook; with an `Idempotency-Key` (`w.once`), a retry gets the first answer.
     async fn create_webhook(
         &self,
-        account: AccountId,
+        w: Write<Webhook>,
         input: WebhookInput,
         secret: String,
     ) -> StoreResult<Webhook>;

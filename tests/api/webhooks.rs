@@ -358,3 +358,37 @@ async fn loopback_and_private_targets_are_refused_unless_the_server_allows_them(
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_webhook_created_with_an_idempotency_key_is_created_once() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let body = json!({ "name": "ERP", "url": "https://erp.example.com/hook",
+                       "event": "purchase_order_created_v2" });
+    let create = |body: &Value| {
+        app.request(Method::POST, "/v2/environment/webhooks")
+            .header("Idempotency-Key", "hook-1")
+            .json(body)
+            .send()
+    };
+    let first = create(&body).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let again = create(&body).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let mut other = body.clone();
+    other["name"] = "Another".into();
+    assert_eq!(
+        create(&other).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let hooks = ok_json(
+        app.send(Method::GET, "/v2/environment/webhooks", None)
+            .await,
+    )
+    .await;
+    assert_eq!(hooks.as_array().unwrap().len(), 1, "{hooks}");
+}

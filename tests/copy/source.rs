@@ -53,7 +53,7 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     // Subscribed before any order, so that every creation queues a delivery.
     store
         .create_webhook(
-            id,
+            id.into(),
             procura::domain::webhook::WebhookInput {
                 name: format!("Accounting {n}"),
                 url: "https://erp.example.com/procura".into(),

@@ -14,7 +14,9 @@ use crate::store::delivery::{
     DELIVERY_COLUMNS, DUE_COLUMNS, WEBHOOK_COLUMNS, read_delivery, read_due, read_webhook,
 };
 use crate::store::rows::statement;
-use crate::store::{Attempt, Delivery, DueDelivery, StoreError, StoreResult, Webhooks, found};
+use crate::store::{
+    Attempt, Delivery, DueDelivery, StoreError, StoreResult, Webhooks, Write, found,
+};
 use async_trait::async_trait;
 
 fn headers_json(headers: &[Header]) -> String {
@@ -74,14 +76,15 @@ async fn settle(conn: &mut PgConnection, id: DeliveryId, attempt: &Attempt) -> S
 
 #[async_trait]
 impl Webhooks for PgStore {
-    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_webhook(
         &self,
-        account: AccountId,
+        w: Write<Webhook>,
         input: WebhookInput,
         secret: String,
     ) -> StoreResult<Webhook> {
-        read!(self, |conn| {
+        let Write { account, once, .. } = w;
+        write_once!(self, account, once, |conn| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO webhooks (account_id, name, url, event, headers, secret, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

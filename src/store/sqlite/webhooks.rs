@@ -13,7 +13,9 @@ use crate::store::delivery::{
     DELIVERY_COLUMNS, DUE_COLUMNS, WEBHOOK_COLUMNS, read_delivery, read_due, read_webhook,
 };
 use crate::store::rows::statement;
-use crate::store::{Attempt, Delivery, DueDelivery, StoreError, StoreResult, Webhooks, found};
+use crate::store::{
+    Attempt, Delivery, DueDelivery, StoreError, StoreResult, Webhooks, Write, found,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -121,34 +123,34 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
 
 #[async_trait]
 impl Webhooks for SqliteStore {
-    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(account = %account))]
+    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(account = %w.account))]
     async fn create_webhook(
         &self,
-        account: AccountId,
+        w: Write<Webhook>,
         input: WebhookInput,
         secret: String,
     ) -> StoreResult<Webhook> {
-        self.engine
-            .write(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO webhooks (account_id, name, url, event, headers, secret, created_at)
+        let Write { account, once, .. } = w;
+        self.write_once(account, once, move |c| {
+            c.prepare_cached(
+                "INSERT INTO webhooks (account_id, name, url, event, headers, secret, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        account.0,
-                        input.name,
-                        input.url,
-                        input.event,
-                        headers_json(&input.headers),
-                        secret,
-                        micros(crate::store::now()),
-                    ])
-                })
-                .map_err(db)?;
-                get(c, account, WebhookId(c.last_insert_rowid()))
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    account.0,
+                    input.name,
+                    input.url,
+                    input.event,
+                    headers_json(&input.headers),
+                    secret,
+                    micros(crate::store::now()),
+                ])
             })
-            .await
+            .map_err(db)?;
+            get(c, account, WebhookId(c.last_insert_rowid()))
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.get_webhook", level = "debug", skip_all, fields(account = %account, id = %id))]
