@@ -99,12 +99,12 @@ impl EventType {
     pub fn webhook_event(self) -> Option<&'static str> {
         match self {
             Self::Created => Some("purchase_order_created_v2"),
-            // A reversal changes the lines' counts: an update, as ShipStation has no event for it.
-            Self::Replaced | Self::ShippingDetailsChanged | Self::ReceiptReversed => {
-                Some("purchase_order_updated_v2")
-            }
+            Self::Replaced | Self::ShippingDetailsChanged => Some("purchase_order_updated_v2"),
             Self::StatusChanged => Some("purchase_order_status_changed_v2"),
-            Self::ProductsReceived => Some("purchase_order_products_received_v2"),
+            // A reversal too, with negative quantities (issue 21).
+            Self::ProductsReceived | Self::ReceiptReversed => {
+                Some("purchase_order_products_received_v2")
+            }
             Self::Sent => Some("purchase_order_sent_v2"),
             Self::SendRequested | Self::SendFailed => None,
         }
@@ -227,11 +227,20 @@ impl NewEvent {
         lines: &[ReceiveLine],
         status: Status,
     ) -> Self {
-        let received = Self::products_received(order, receipt.0, lines, status);
-        Self {
-            kind: EventType::ReceiptReversed,
-            ..received
-        }
+        // The units taken back, as negative quantities: a subscriber that adds up receipts
+        // adds this one too and lands on the right counts.
+        let negated: Vec<ReceiveLine> = lines
+            .iter()
+            .map(|l| ReceiveLine {
+                received_quantity: -l.received_quantity,
+                rejected_quantity: -l.rejected_quantity,
+                ..l.clone()
+            })
+            .collect();
+        let mut event = Self::products_received(order, receipt.0, &negated, status);
+        event.kind = EventType::ReceiptReversed;
+        event.data["reversal"] = true.into();
+        event
     }
 }
 

@@ -66,6 +66,13 @@ pub enum Refusal {
         receipt: ReceiptId,
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// A reversal would take more units from a stock row than it holds now.
+    StockGone {
+        sku: Sku,
+        location: LocationId,
+        on_hand: i64,
+        units: i64,
+    },
     /// A receive entry takes the SKU's stock in the warehouse past the most it may hold.
     OnHandLimit {
         entry: usize,

@@ -111,6 +111,20 @@ pub fn problem(refusal: &Refusal) -> Problem {
                 at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         ),
+        Refusal::StockGone {
+            sku,
+            location,
+            on_hand,
+            units,
+        } => (
+            Rule::InvalidValue,
+            Some("receipt_id".to_owned()),
+            None,
+            format!(
+                "the receipt put {units} unit(s) of SKU '{}' at inventory location {location}, which now holds {on_hand}; it cannot be reversed",
+                sku.as_str()
+            ),
+        ),
         Refusal::UnknownLocation { entry: i, location } => (
             Rule::UnknownReference,
             entry(*i, "inventory_location_id"),

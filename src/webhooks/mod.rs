@@ -162,6 +162,7 @@ impl Deliverer {
         for key in [
             "status",
             "receipt_id",
+            "reversal",
             "product_receives",
             "changes",
             "mail_id",

@@ -177,8 +177,27 @@ async fn a_reversed_receipt_gives_back_its_units_to_the_lines_and_takes_them_fro
         "received"
     );
 
-    // The history tells it all, in order.
-    let kinds: Vec<(String, Value)> = history(&app, &s.po).await["events"]
+    // The history tells it all, in order; a reversal's entries are the receipt's, negated.
+    let events = history(&app, &s.po).await;
+    let reversal = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "purchase_order.receipt_reversed")
+        .unwrap();
+    assert_eq!(
+        reversal["data"],
+        json!({
+            "receipt_id": second_id, "status": "receiving", "reversal": true,
+            "product_receives": [
+                { "sku": "WIDGET-001", "inventory_location_id": s.loc_a,
+                  "received_quantity": -3, "rejected_quantity": -1 },
+                { "sku": "GADGET-002", "inventory_location_id": s.loc_b,
+                  "received_quantity": -4, "rejected_quantity": -1 },
+            ],
+        })
+    );
+    let kinds: Vec<(String, Value)> = events["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -311,4 +330,71 @@ async fn racing_reversals_of_one_receipt_take_its_units_back_once() {
     );
     assert_eq!(counters(&app, &s.po).await["WIDGET-001"], (3, 0));
     assert_eq!(stock(&app, "WIDGET-001").await[0].1, 3);
+}
+
+/// Runs `sql` on the app's database directly, behind the store's back.
+async fn behind_the_back(app: &crate::helpers::TestApp, sql: &str) {
+    if app.db.postgres().is_some() {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db.url)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let path = app.db.url.trim_start_matches("sqlite:").to_owned();
+        let sql = sql.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap();
+            conn.execute_batch(&sql).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_whose_stock_has_since_gone_is_not_reversed() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let s = setup(&app).await;
+    ok_json(
+        receive(
+            &app,
+            &s.po,
+            json!([{ "sku": "WIDGET-001", "inventory_location_id": s.loc_a, "received_quantity": 4 }]),
+        )
+        .await,
+    )
+    .await;
+    let receipt = receipts(&app, &s.po).await["receives"][0]["receipt_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Three of the four units left the shelf (a stock move Procura does not make yet).
+    behind_the_back(
+        &app,
+        "UPDATE inventory_levels SET on_hand = 1 WHERE sku = 'WIDGET-001'",
+    )
+    .await;
+    assert_error(
+        reverse(&app, &s.po, &receipt).await,
+        StatusCode::BAD_REQUEST,
+        &[error("business_rules", "invalid_field_value")
+            .field_without_value("receipt_id")
+            .says(&format!(
+                "the receipt put 4 unit(s) of SKU 'WIDGET-001' at inventory location {}, which now holds 1; it cannot be reversed",
+                s.loc_a
+            ))],
+    )
+    .await;
+    assert_eq!(counters(&app, &s.po).await["WIDGET-001"], (4, 0));
+    assert_eq!(stock(&app, "WIDGET-001").await[0].1, 1);
+    assert_eq!(app.stored_status(&s.po).await, "receiving");
+    assert!(
+        receipts(&app, &s.po).await["receives"][0]
+            .get("reversed_at")
+            .is_none()
+    );
 }

@@ -191,6 +191,28 @@ pub async fn reverse(
     });
     for (line, cost) in stocked {
         let units = line.received_quantity;
+        // Checked first, so that a refusal is a refusal and not a failed CHECK.
+        let on_hand: i64 = sqlx::query_scalar(
+            "SELECT on_hand FROM inventory_levels
+             WHERE account_id = $1 AND location_id = $2 AND sku = $3 AND lot = $4 FOR UPDATE",
+        )
+        .bind(account.0)
+        .bind(line.location_id.0)
+        .bind(line.sku.as_str())
+        .bind(line.lot.as_deref().unwrap_or(""))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .unwrap_or(0);
+        if on_hand < units {
+            return Err(Refusal::StockGone {
+                sku: line.sku.clone(),
+                location: line.location_id,
+                on_hand,
+                units,
+            }
+            .into());
+        }
         let (cost_units, value) = match cost {
             Some(micros) => (
                 units,

@@ -323,10 +323,19 @@ fn take_back_stock(
         })
         .map_err(db)?
         .unwrap_or_default();
+    if held.on_hand < line.received_quantity {
+        return Err(Refusal::StockGone {
+            sku: line.sku.clone(),
+            location: line.location_id,
+            on_hand: held.on_hand,
+            units: line.received_quantity,
+        }
+        .into());
+    }
     let left = held.take_back(line.received_quantity, cost).map_err(|_| {
         StoreError::Internal(
             format!(
-                "stock of '{}' at {} holds less than the receipt brought",
+                "the stock value of '{}' at {} is less than the receipt brought",
                 line.sku.as_str(),
                 line.location_id
             )
