@@ -126,7 +126,8 @@ pub(super) fn parse_address(f: &mut Fields, o: &Obj<'_>) -> Address {
     address
 }
 
-fn parse(body: &Value) -> ApiResult<AccountProfile> {
+/// The profile a `PUT /v2/account` body gives; the web app's settings form goes through here too.
+pub(crate) fn parse(body: &Value) -> ApiResult<AccountProfile> {
     let mut f = Fields::default();
     let Some(o) = f.root(body) else {
         return f.finish().map(|()| AccountProfile::default());

@@ -28,6 +28,7 @@ mod people;
 mod places;
 mod receive;
 mod session;
+mod settings;
 
 pub use page::PageError;
 pub use session::Signed;
@@ -63,6 +64,7 @@ pub fn router(state: WebState) -> Router {
         .merge(receive::routes())
         .merge(places::routes())
         .merge(people::routes())
+        .merge(settings::routes())
         .with_state(state)
         .layer(middleware::from_fn(security_headers))
 }

@@ -7,6 +7,7 @@ mod history;
 mod keys;
 mod pages;
 mod send;
+mod settings;
 mod sign_in;
 
 pub use client::signed_in;
