@@ -29,6 +29,7 @@ mod places;
 mod receive;
 mod session;
 mod settings;
+mod webhooks;
 
 pub use page::PageError;
 pub use session::Signed;
@@ -65,6 +66,7 @@ pub fn router(state: WebState) -> Router {
         .merge(places::routes())
         .merge(people::routes())
         .merge(settings::routes())
+        .merge(webhooks::routes())
         .with_state(state)
         .layer(middleware::from_fn(security_headers))
 }

@@ -325,7 +325,7 @@ try {
       await admin.context().close();
       const adminAxe = await person({ axe: true });
       await signInAgain(adminAxe, 'admin@localhost');
-      for (const [label, path] of Object.entries({ users: '/app/users', keys: '/app/keys', settings: '/app/settings' })) {
+      for (const [label, path] of Object.entries({ users: '/app/users', keys: '/app/keys', webhooks: '/app/webhooks', settings: '/app/settings' })) {
         await adminAxe.goto(`${BASE}${path}`);
         await axeScan(adminAxe, label);
       }

@@ -9,5 +9,6 @@ mod pages;
 mod send;
 mod settings;
 mod sign_in;
+mod webhooks;
 
 pub use client::signed_in;
