@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::Invalid;
+use super::event::NewEvent;
 use super::ids::{AccountId, MailId, PurchaseOrderId};
 use super::user::Email;
 
@@ -87,6 +88,30 @@ pub struct MailAttempt {
     pub error: Option<String>,
     /// When to try again; `None` once the mail is sent or given up.
     pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl MailAttempt {
+    /// The mail's state afterwards: `sent`, `pending` (to be tried again) or `failed`.
+    pub fn state(&self) -> &'static str {
+        match (self.sent, self.retry_at) {
+            (true, _) => "sent",
+            (false, Some(_)) => "pending",
+            (false, None) => "failed",
+        }
+    }
+
+    /// What the order's history records of this attempt: nothing while the mail is still
+    /// pending, else that it went or that it was given up, and why.
+    pub fn outcome(&self, mail: &DueMail) -> Option<NewEvent> {
+        match self.state() {
+            "sent" => Some(NewEvent::sent(mail.order, &mail.summary)),
+            "failed" => {
+                let reason = self.error.as_deref().unwrap_or("not delivered");
+                Some(NewEvent::send_failed(mail.order, &mail.summary, reason))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -164,35 +164,15 @@ impl Mailer {
     /// Sends until `stop`.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         let this = Arc::new(self);
-        let work = async {
-            loop {
-                let now = crate::store::now();
-                let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-                match this.store.lease_mails(now, until, BATCH).await {
-                    Ok(due) if due.is_empty() => tokio::time::sleep(POLL).await,
-                    Ok(due) => {
-                        let sends: Vec<_> = due
-                            .into_iter()
-                            .map(|mail| {
-                                let this = Arc::clone(&this);
-                                tokio::spawn(async move { this.deliver(mail).await })
-                            })
-                            .collect();
-                        for send in sends {
-                            let _ = send.await;
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot lease mails; will retry");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
+        let lease = |now, until| {
+            let store = Arc::clone(&this.store);
+            async move { store.lease_mails(now, until, BATCH).await }
         };
-        tokio::select! {
-            () = work => {},
-            () = stop => {},
-        }
+        let send = |mail| {
+            let this = Arc::clone(&this);
+            async move { this.deliver(mail).await }
+        };
+        crate::store::outbox::work("mails", LEASE, POLL, lease, send, stop).await;
     }
 
     async fn deliver(&self, mail: DueMail) {

@@ -36,6 +36,7 @@ mod delivery;
 mod event_rows;
 pub mod key_cache;
 pub mod names;
+pub mod outbox;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

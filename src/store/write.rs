@@ -37,6 +37,18 @@ pub struct Origin {
     pub request_id: Option<String>,
 }
 
+impl Origin {
+    /// The origin kept with deferred work (a queued mail), for the events it appends later; an
+    /// actor that no longer reads back is recorded as `system`.
+    pub fn stored(account: AccountId, actor: &str, request_id: Option<String>) -> Self {
+        Self {
+            account,
+            actor: Actor::parse(actor).unwrap_or(Actor::System),
+            request_id,
+        }
+    }
+}
+
 impl<T> From<AccountId> for Write<T> {
     /// A write with no precondition and no key, made by no request.
     fn from(account: AccountId) -> Self {

@@ -437,12 +437,19 @@ async fn order_page(
         .flat_map(|r| ledger_rows(r, &names))
         .collect();
     let history = super::history::rows(state, signed, order.id).await?;
-    let supplier_email = state
-        .store()
-        .get_supplier(account, order.supplier_id)
-        .await?
-        .and_then(|s| s.fields.supplier_email)
-        .unwrap_or_default();
+    let may_send =
+        role.buys() && state.api.smtp && matches!(order.status, Status::Open | Status::Receiving);
+    // The send form's default recipient: read only when the form is shown.
+    let supplier_email = if may_send {
+        state
+            .store()
+            .get_supplier(account, order.supplier_id)
+            .await?
+            .and_then(|s| s.fields.supplier_email)
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let status = order.status;
     let d = &order.details;
     Ok(OrderPage {
@@ -484,9 +491,7 @@ async fn order_page(
         may_edit: role.buys() && status == Status::Draft,
         may_receive: role.receives() && matches!(status, Status::Open | Status::Receiving),
         may_reverse: role.buys() && matches!(status, Status::Receiving | Status::Received),
-        may_send: role.buys()
-            && state.api.smtp
-            && matches!(status, Status::Open | Status::Receiving),
+        may_send,
         supplier_email,
         shipping_form: role.buys() && status == Status::Open,
         order_pdf: role.buys() && !matches!(status, Status::Draft | Status::Cancelled),

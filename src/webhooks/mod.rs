@@ -50,39 +50,19 @@ impl Deliverer {
         })
     }
 
-    /// Delivers until `stop`.
+    /// Delivers until `stop`. One order has at most one delivery in a batch, so they may go at
+    /// once.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         let this = Arc::new(self);
-        let work = async {
-            loop {
-                let now = crate::store::now();
-                let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-                match this.store.lease_deliveries(now, until, BATCH).await {
-                    Ok(due) if due.is_empty() => tokio::time::sleep(POLL).await,
-                    Ok(due) => {
-                        // One order has at most one delivery in a batch, so they may go at once.
-                        let sends: Vec<_> = due
-                            .into_iter()
-                            .map(|d| {
-                                let this = Arc::clone(&this);
-                                tokio::spawn(async move { this.deliver(d).await })
-                            })
-                            .collect();
-                        for send in sends {
-                            let _ = send.await;
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot lease webhook deliveries; will retry");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
+        let lease = |now, until| {
+            let store = Arc::clone(&this.store);
+            async move { store.lease_deliveries(now, until, BATCH).await }
         };
-        tokio::select! {
-            () = work => {},
-            () = stop => {},
-        }
+        let send = |due| {
+            let this = Arc::clone(&this);
+            async move { this.deliver(due).await }
+        };
+        crate::store::outbox::work("webhook deliveries", LEASE, POLL, lease, send, stop).await;
     }
 
     async fn deliver(&self, due: DueDelivery) {

@@ -9,7 +9,7 @@ use sqlx::{PgConnection, Row};
 use super::events::append_event;
 use super::rows::parse_status;
 use super::{PgStore, db};
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, MailId, PurchaseOrderId};
 use crate::domain::mail::{DueMail, MailAttempt, MailSummary, NewMail};
 use crate::domain::refusal::{Action, ensure_allowed};
@@ -87,11 +87,7 @@ fn read_due(r: &PgRow) -> StoreResult<DueMail> {
 }
 
 async fn settle(conn: &mut PgConnection, mail: &DueMail, attempt: &MailAttempt) -> StoreResult<()> {
-    let state = match (attempt.sent, attempt.retry_at) {
-        (true, _) => "sent",
-        (false, Some(_)) => "pending",
-        (false, None) => "failed",
-    };
+    let state = attempt.state();
     let settled: Option<(String, Option<String>)> = sqlx::query_as(
         "UPDATE mails SET state = $2, attempts = attempts + 1, leased_until = NULL,
              next_attempt_at = COALESCE($3, next_attempt_at), last_error = $4,
@@ -108,20 +104,10 @@ async fn settle(conn: &mut PgConnection, mail: &DueMail, attempt: &MailAttempt) 
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
-    let Some((actor, request_id)) = settled.filter(|_| state != "pending") else {
+    let (Some((actor, request_id)), Some(event)) = (settled, attempt.outcome(mail)) else {
         return Ok(());
     };
-    let origin = Origin {
-        account: mail.account,
-        actor: Actor::parse(&actor).unwrap_or(Actor::System),
-        request_id,
-    };
-    let event = if attempt.sent {
-        NewEvent::sent(mail.order, &mail.summary)
-    } else {
-        let reason = attempt.error.as_deref().unwrap_or("not delivered");
-        NewEvent::send_failed(mail.order, &mail.summary, reason)
-    };
+    let origin = Origin::stored(mail.account, &actor, request_id);
     append_event(conn, &origin, &event).await
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::events::append_event;
 use super::rows::all;
 use super::{SqliteStore, db, micros, parse_text};
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::NewEvent;
 use crate::domain::ids::{AccountId, MailId, PurchaseOrderId};
 use crate::domain::mail::{DueMail, MailAttempt, MailSummary, NewMail};
 use crate::domain::refusal::{Action, ensure_allowed};
@@ -115,11 +115,7 @@ fn lease(
 }
 
 fn settle(conn: &Connection, mail: &DueMail, attempt: &MailAttempt) -> StoreResult<()> {
-    let state = match (attempt.sent, attempt.retry_at) {
-        (true, _) => "sent",
-        (false, Some(_)) => "pending",
-        (false, None) => "failed",
-    };
+    let state = attempt.state();
     let settled: Option<(String, Option<String>)> = conn
         .prepare_cached(
             "UPDATE mails SET state = ?2, attempts = attempts + 1, leased_until = NULL,
@@ -143,20 +139,10 @@ fn settle(conn: &Connection, mail: &DueMail, attempt: &MailAttempt) -> StoreResu
             .optional()
         })
         .map_err(db)?;
-    let Some((actor, request_id)) = settled.filter(|_| state != "pending") else {
+    let (Some((actor, request_id)), Some(event)) = (settled, attempt.outcome(mail)) else {
         return Ok(());
     };
-    let origin = Origin {
-        account: mail.account,
-        actor: Actor::parse(&actor).unwrap_or(Actor::System),
-        request_id,
-    };
-    let event = if attempt.sent {
-        NewEvent::sent(mail.order, &mail.summary)
-    } else {
-        let reason = attempt.error.as_deref().unwrap_or("not delivered");
-        NewEvent::send_failed(mail.order, &mail.summary, reason)
-    };
+    let origin = Origin::stored(mail.account, &actor, request_id);
     append_event(conn, &origin, &event)
 }
 

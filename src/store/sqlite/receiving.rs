@@ -35,25 +35,7 @@ pub fn receive(
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
     let account = origin.account;
-    let (status, warehouse, currency, tag): (Status, i64, String, Tag) = conn
-        .prepare_cached(
-            "SELECT po.status, po.warehouse_id, po.currency_code, po.version, s.version
-             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
-             WHERE po.account_id = ?1 AND po.id = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row(params![account.0, id.0], |r| {
-                Ok((
-                    parse_text(r, 0, "status", str::parse)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    Tag::of_order(Version(r.get(3)?), Version(r.get(4)?)),
-                ))
-            })
-            .optional()
-        })
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+    let (status, warehouse, currency, tag) = order_row(conn, account, id)?;
     check(precondition, tag)?;
     ensure_allowed(id, status, Action::Receive)?;
 
@@ -176,23 +158,7 @@ pub fn reverse(
     precondition: Option<&Precondition>,
 ) -> StoreResult<Tagged<Status>> {
     let account = origin.account;
-    let (status, tag): (Status, Tag) = conn
-        .prepare_cached(
-            "SELECT po.status, po.version, s.version
-             FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
-             WHERE po.account_id = ?1 AND po.id = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row(params![account.0, id.0], |r| {
-                Ok((
-                    parse_text(r, 0, "status", str::parse)?,
-                    Tag::of_order(Version(r.get(1)?), Version(r.get(2)?)),
-                ))
-            })
-            .optional()
-        })
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+    let (status, _, _, tag) = order_row(conn, account, id)?;
     check(precondition, tag)?;
     ensure_allowed(id, status, Action::ReverseReceipt)?;
     let reversed: Option<i64> = conn
@@ -295,6 +261,56 @@ pub fn reverse(
     })
 }
 
+/// The order a receipt or a reversal is for: status, warehouse, currency and tag.
+fn order_row(
+    conn: &Connection,
+    account: AccountId,
+    id: PurchaseOrderId,
+) -> StoreResult<(Status, i64, String, Tag)> {
+    conn.prepare_cached(
+        "SELECT po.status, po.warehouse_id, po.currency_code, po.version, s.version
+         FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+         WHERE po.account_id = ?1 AND po.id = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![account.0, id.0], |r| {
+            Ok((
+                parse_text(r, 0, "status", str::parse)?,
+                r.get(1)?,
+                r.get(2)?,
+                Tag::of_order(Version(r.get(3)?), Version(r.get(4)?)),
+            ))
+        })
+        .optional()
+    })
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The stock row an entry's units go to (or come back from); empty when there is none yet.
+fn held_stock(conn: &Connection, account: AccountId, line: &ReceiveLine) -> StoreResult<Stock> {
+    let lot = line.lot.as_deref().unwrap_or("");
+    conn.prepare_cached(
+        "SELECT on_hand, cost_units, cost_total_micros FROM inventory_levels
+         WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![account.0, line.location_id.0, line.sku.as_str(), lot],
+            |r| {
+                Ok(Stock {
+                    on_hand: r.get(0)?,
+                    cost_units: r.get(1)?,
+                    cost_total: parse_text(r, 2, "stock value", str::parse)?,
+                })
+            },
+        )
+        .optional()
+    })
+    .map_err(db)
+    .map(Option::unwrap_or_default)
+}
+
 /// Takes a reversed entry's received units back from the stock row it raised.
 fn take_back_stock(
     conn: &Connection,
@@ -303,26 +319,7 @@ fn take_back_stock(
     cost: Option<Money>,
 ) -> StoreResult<()> {
     let lot = line.lot.as_deref().unwrap_or("");
-    let held = conn
-        .prepare_cached(
-            "SELECT on_hand, cost_units, cost_total_micros FROM inventory_levels
-             WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
-        )
-        .and_then(|mut s| {
-            s.query_row(
-                params![account.0, line.location_id.0, line.sku.as_str(), lot],
-                |r| {
-                    Ok(Stock {
-                        on_hand: r.get(0)?,
-                        cost_units: r.get(1)?,
-                        cost_total: parse_text(r, 2, "stock value", str::parse)?,
-                    })
-                },
-            )
-            .optional()
-        })
-        .map_err(db)?
-        .unwrap_or_default();
+    let held = held_stock(conn, account, line)?;
     if held.on_hand < line.received_quantity {
         return Err(Refusal::StockGone {
             sku: line.sku.clone(),
@@ -426,26 +423,7 @@ fn add_stock(
     currency: &str,
 ) -> StoreResult<()> {
     let lot = line.lot.as_deref().unwrap_or("");
-    let held = conn
-        .prepare_cached(
-            "SELECT on_hand, cost_units, cost_total_micros FROM inventory_levels
-             WHERE account_id = ?1 AND location_id = ?2 AND sku = ?3 AND lot = ?4",
-        )
-        .and_then(|mut s| {
-            s.query_row(
-                params![account.0, line.location_id.0, line.sku.as_str(), lot],
-                |r| {
-                    Ok(Stock {
-                        on_hand: r.get(0)?,
-                        cost_units: r.get(1)?,
-                        cost_total: parse_text(r, 2, "stock value", str::parse)?,
-                    })
-                },
-            )
-            .optional()
-        })
-        .map_err(db)?
-        .unwrap_or_default();
+    let held = held_stock(conn, account, line)?;
     let stock = held.receive(line.received_quantity, cost).map_err(|e| {
         StoreError::Internal(format!("stock of '{}': {e}", line.sku.as_str()).into())
     })?;
