@@ -21,6 +21,7 @@ pub mod csrf;
 mod form;
 mod history;
 mod login;
+mod order_actions;
 mod order_form;
 mod orders;
 mod page;
@@ -62,6 +63,7 @@ pub fn router(state: WebState) -> Router {
         .merge(login::routes())
         .merge(order_form::routes())
         .merge(orders::routes())
+        .merge(order_actions::routes())
         .merge(receive::routes())
         .merge(places::routes())
         .merge(people::routes())

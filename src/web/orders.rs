@@ -12,8 +12,7 @@ use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::documents::{money, order_total, unit_cost};
-use crate::domain::ids::{PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
-use crate::domain::mail::{parse_message, parse_recipient};
+use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
 use crate::domain::page::{PageRequest, Position};
 use crate::domain::purchase_order::{
     Patch, PurchaseOrder, PurchaseOrderFilter, ShippingDetailsPatch,
@@ -31,8 +30,6 @@ pub fn routes() -> Router<WebState> {
         .route("/app/orders/{id}", get(show))
         .route("/app/orders/{id}/status", post(change_status))
         .route("/app/orders/{id}/shipping", post(shipping))
-        .route("/app/orders/{id}/send", post(send))
-        .route("/app/orders/{id}/receipts/{receipt}/reverse", post(reverse))
         .route("/app/orders/{id}/order_summary.pdf", get(order_summary))
         .route(
             "/app/orders/{id}/received_summary.pdf",
@@ -537,7 +534,7 @@ async fn show(State(state): State<WebState>, signed: Signed, Path(id): Path<Stri
 }
 
 /// The order page again, with what the store refused above its actions.
-async fn refused(
+pub(super) async fn refused(
     state: &WebState,
     signed: &Signed,
     id: PurchaseOrderId,
@@ -552,8 +549,19 @@ async fn refused(
         .collect::<Vec<_>>()
         .join(" ");
     let order = visible_order(state, signed, &id.to_string()).await?;
+    with_error(state, signed, order, message, StatusCode::CONFLICT).await
+}
+
+/// The order's page with `message` above it, answered with `status`.
+pub(super) async fn with_error(
+    state: &WebState,
+    signed: &Signed,
+    order: PurchaseOrder,
+    message: String,
+    status: StatusCode,
+) -> PageResult {
     let page = order_page(state, signed, order, Some(message)).await?;
-    Ok(page::render(StatusCode::CONFLICT, &page))
+    Ok(page::render(status, &page))
 }
 
 async fn change_status(
@@ -572,94 +580,6 @@ async fn change_status(
     match state
         .store()
         .change_status(signed.write(), order.id, to)
-        .await
-    {
-        Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
-        Err(err) => refused(&state, &signed, order.id, err).await,
-    }
-}
-
-/// Reverses a receipt recorded in error, as `POST .../receives/{receipt_id}/reversal` does.
-async fn reverse(
-    State(state): State<WebState>,
-    signed: Signed,
-    Path((id, receipt)): Path<(String, String)>,
-    fields: Fields,
-) -> PageResult {
-    signed.check(&state, &fields)?;
-    let order = visible_order(&state, &signed, &id).await?;
-    signed.may(Role::buys)?;
-    let receipt = ReceiptId::parse(&receipt).ok_or(PageError::NotFound)?;
-    let reversed = state
-        .store()
-        .reverse_receipt(
-            signed.write(),
-            order.id,
-            receipt,
-            crate::http::RequestId::generate().to_string(),
-        )
-        .await;
-    match reversed {
-        Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
-        Err(err) => refused(&state, &signed, order.id, err).await,
-    }
-}
-
-/// Emails the order to its supplier, as `POST /v2/purchase_orders/{id}/send` does: the `to`
-/// and `cc` fields take addresses separated by commas or spaces (`to` empty: the supplier's).
-async fn send(
-    State(state): State<WebState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    fields: Fields,
-) -> PageResult {
-    signed.check(&state, &fields)?;
-    let order = visible_order(&state, &signed, &id).await?;
-    signed.may(Role::buys)?;
-    let addresses = |name: &str| -> Result<Vec<String>, String> {
-        fields
-            .get(name)
-            .split([',', ' ', ';'])
-            .filter(|a| !a.is_empty())
-            .map(|a| {
-                parse_recipient(a)
-                    .map(|e| e.to_string())
-                    .map_err(|e| format!("{name}: {e}"))
-            })
-            .collect()
-    };
-    let composed = async {
-        let to = addresses("to")?;
-        let cc = addresses("cc")?;
-        let message = parse_message(fields.get("message")).map_err(|e| format!("message {e}"))?;
-        let to = (!to.is_empty()).then_some(to);
-        crate::http::mail_for(
-            &state.api,
-            signed.user.account,
-            order.id,
-            to,
-            cc,
-            Some(message),
-        )
-        .await
-        .map_err(|e| {
-            e.errors
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-    };
-    let mail = match composed.await {
-        Ok(mail) => mail,
-        Err(message) => {
-            let page = order_page(&state, &signed, order, Some(message)).await?;
-            return Ok(page::render(StatusCode::UNPROCESSABLE_ENTITY, &page));
-        }
-    };
-    match state
-        .store()
-        .queue_mail(signed.write(), order.id, mail)
         .await
     {
         Ok(_) => Ok(page::see(&format!("/app/orders/{}", order.id))),
