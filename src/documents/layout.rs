@@ -18,6 +18,19 @@ const ROW: f32 = 15.0;
 const CELL_LINE: f32 = 11.0;
 const CELL_PADDING: f32 = 4.0;
 const FOOTER: f32 = 8.0;
+/// The box a logo is scaled into, keeping its proportions, at most a point per pixel.
+const LOGO_WIDTH: f32 = 180.0;
+const LOGO_HEIGHT: f32 = 48.0;
+const LOGO_TOP: f32 = 30.0;
+/// Between the logo's bottom and the title's baseline, less the title's cap height.
+const LOGO_GAP: f32 = 2.0;
+
+/// A logo of `width` × `height` pixels as printed, in points.
+fn logo_size(width: u32, height: u32) -> (f32, f32) {
+    let (width, height) = (width.max(1) as f32, height.max(1) as f32);
+    let scale = (LOGO_WIDTH / width).min(LOGO_HEIGHT / height).min(1.0);
+    (width * scale, height * scale)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Align {
@@ -80,11 +93,20 @@ pub(super) struct Composer<'f> {
     pages: Vec<Vec<Op>>,
     y: f32,
     table: Option<Vec<Column>>,
+    /// The logo's printed size, drawn above the title of the first page.
+    logo: Option<(f32, f32)>,
 }
 
 impl<'f> Composer<'f> {
-    /// `title` heads every page on the left, `reference` (the order number) on the right.
-    pub(super) fn new(fonts: &'f Fonts, cancel: &'f Cancel, title: &str, reference: &str) -> Self {
+    /// `title` heads every page on the left, `reference` (the order number) on the right; the
+    /// first page has the logo above them when there is one (its size in pixels).
+    pub(super) fn new(
+        fonts: &'f Fonts,
+        cancel: &'f Cancel,
+        title: &str,
+        reference: &str,
+        logo: Option<(u32, u32)>,
+    ) -> Self {
         let mut composer = Self {
             fonts,
             cancel,
@@ -93,6 +115,7 @@ impl<'f> Composer<'f> {
             pages: Vec::new(),
             y: 0.0,
             table: None,
+            logo: logo.map(|(width, height)| logo_size(width, height)),
         };
         composer.new_page();
         composer
@@ -130,14 +153,24 @@ impl<'f> Composer<'f> {
 
     fn new_page(&mut self) {
         self.pages.push(Vec::new());
-        let mut bottom = HEADER;
+        let mut header = HEADER;
+        if let Some((width, height)) = self.logo.take() {
+            self.ops().push(Op::Logo {
+                x: MARGIN,
+                y: LOGO_TOP,
+                width,
+                height,
+            });
+            header += height + LOGO_GAP;
+        }
+        let mut bottom = header;
         for (index, line) in self.title.clone().into_iter().enumerate() {
-            let baseline = HEADER + index as f32 * 18.0;
+            let baseline = header + index as f32 * 18.0;
             self.text(MARGIN, baseline, Style::Bold, 15.0, line);
             bottom = bottom.max(baseline);
         }
         for (index, line) in self.reference.clone().into_iter().enumerate() {
-            let baseline = HEADER + index as f32 * 14.0;
+            let baseline = header + index as f32 * 14.0;
             let x = MARGIN + CONTENT_WIDTH - self.fonts.width(Style::Bold, 11.0, &line);
             self.text(x, baseline, Style::Bold, 11.0, line);
             bottom = bottom.max(baseline);
@@ -404,6 +437,12 @@ pub(super) fn text_box(fonts: &Fonts, op: &Op) -> Option<TextBox> {
             x + fonts.width(*style, *size, text),
             y + size * 0.24,
         )),
+        Op::Logo {
+            x,
+            y,
+            width,
+            height,
+        } => Some((*x, *y, x + width, y + height)),
         _ => None,
     }
 }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Timelike, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::address::{AccountProfile, Address};
+use crate::domain::logo::{ImageType, Logo};
 use crate::domain::money::CurrencyCode;
 use crate::domain::purchase_order::PurchaseOrder;
 use crate::domain::receipt::Receipt;
@@ -33,6 +34,8 @@ pub use slots::{DEFAULT_WAIT, RenderSlot, RenderSlots};
 pub struct OrderDocument<'a> {
     /// The buying company; its block says so when the account has no profile yet.
     pub buyer: &'a AccountProfile,
+    /// Printed above the title of the first page.
+    pub logo: Option<&'a Logo>,
     pub order: &'a PurchaseOrder,
     pub supplier: &'a Supplier,
     pub warehouse: &'a Warehouse,
@@ -77,6 +80,12 @@ impl Cancel {
             Ok(())
         }
     }
+}
+
+/// The logo the documents will print from an upload of `image_type`, or why they cannot print it
+/// (decoded in full, so that no document fails on it later).
+pub fn check_logo(image_type: ImageType, bytes: Vec<u8>) -> Result<Logo, String> {
+    pdf::check_logo(image_type, bytes)
 }
 
 #[derive(Debug, thiserror::Error)]

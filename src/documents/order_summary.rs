@@ -12,7 +12,7 @@ use crate::domain::purchase_order::PaymentTerms;
 pub fn order_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>, DocumentError> {
     let fonts = Fonts::load()?;
     let (title, pages) = order_summary_pages(doc, &fonts, cancel)?;
-    pdf::render(&fonts, &title, &pages, cancel)
+    pdf::render(&fonts, &title, &pages, doc.logo, cancel)
 }
 
 /// The laid-out pages and the document's title, before they are written as PDF.
@@ -24,7 +24,13 @@ pub(super) fn order_summary_pages(
     let order = doc.order;
     let details = &order.details;
     let currency = details.currency_code;
-    let mut page = Composer::new(fonts, cancel, "Purchase Order", &order.order_number);
+    let mut page = Composer::new(
+        fonts,
+        cancel,
+        "Purchase Order",
+        &order.order_number,
+        doc.logo.map(|logo| (logo.width, logo.height)),
+    );
 
     page.blocks(&buyer_block(doc), &supplier_block(doc));
     page.gap(10.0);

@@ -6,9 +6,11 @@
 
 use std::sync::Arc;
 
+use krilla::Data;
 use krilla::Document;
 use krilla::color::luma;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size as BoxSize, Transform};
+use krilla::image::Image;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
@@ -19,6 +21,7 @@ use skrifa::{FontRef, MetadataProvider};
 
 use super::shape::Shaper;
 use super::{Cancel, DocumentError};
+use crate::domain::logo::{ImageType, Logo};
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -60,6 +63,13 @@ pub(super) enum Op {
         width: f32,
         height: f32,
         grey: u8,
+    },
+    /// The account's logo, scaled into the box whose top-left corner is at `x`, `y`.
+    Logo {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
     },
 }
 
@@ -253,8 +263,10 @@ pub(super) fn render(
     fonts: &Fonts,
     title: &str,
     pages: &[Vec<Op>],
+    logo: Option<&Logo>,
     cancel: &Cancel,
 ) -> Result<Vec<u8>, DocumentError> {
+    let logo = logo.map(image).transpose().map_err(DocumentError::Pdf)?;
     let mut shaper = Shaper::new(fonts)?;
     let mut document = Document::new();
     document.set_metadata(
@@ -325,6 +337,20 @@ pub(super) fn render(
                     let Some(path) = path.finish() else { continue };
                     surface.draw_path(&path);
                 }
+                Op::Logo {
+                    x,
+                    y,
+                    width,
+                    height,
+                } => {
+                    let (Some(image), Some(size)) = (&logo, BoxSize::from_wh(*width, *height))
+                    else {
+                        continue;
+                    };
+                    surface.push_transform(&Transform::from_translate(*x, *y));
+                    surface.draw_image(image.clone(), size);
+                    surface.pop();
+                }
             }
         }
         surface.finish();
@@ -333,4 +359,40 @@ pub(super) fn render(
     document
         .finish()
         .map_err(|e| DocumentError::Pdf(format!("{e:?}")))
+}
+
+/// The logo as krilla draws it; decoded when the document is written.
+fn image(logo: &Logo) -> Result<Image, String> {
+    let data = Data::from(Arc::clone(&logo.image));
+    match logo.image_type {
+        ImageType::Png => Image::from_png(data, true),
+        ImageType::Jpeg => Image::from_jpeg(data, true),
+    }
+}
+
+/// The logo the documents will print from `bytes`, if they can print it: its size in pixels read
+/// by the same decoders that will print it, within the bounds (`domain::logo`), and a page with it
+/// written out, which decodes the whole image. Run once, when the logo is uploaded.
+pub(super) fn check_logo(image_type: ImageType, bytes: Vec<u8>) -> Result<Logo, String> {
+    let mut logo = Logo {
+        image_type,
+        image: Arc::new(bytes),
+        width: 0,
+        height: 0,
+    };
+    let (width, height) = image(&logo)
+        .map_err(|e| format!("cannot be read as {}: {e}", image_type.name()))?
+        .size();
+    crate::domain::logo::check_size(width, height)?;
+    (logo.width, logo.height) = (width, height);
+    let page = vec![Op::Logo {
+        x: 0.0,
+        y: 0.0,
+        width: 10.0,
+        height: 10.0,
+    }];
+    let fonts = Fonts::load().map_err(|e| e.to_string())?;
+    render(&fonts, "logo", &[page], Some(&logo), &Cancel::default())
+        .map_err(|e| format!("cannot be printed: {e}"))?;
+    Ok(logo)
 }

@@ -8,7 +8,7 @@ use super::{Cancel, DocumentError, OrderDocument, count, date_time, optional_dat
 pub fn received_summary(doc: &OrderDocument, cancel: &Cancel) -> Result<Vec<u8>, DocumentError> {
     let fonts = Fonts::load()?;
     let (title, pages) = received_summary_pages(doc, &fonts, cancel)?;
-    pdf::render(&fonts, &title, &pages, cancel)
+    pdf::render(&fonts, &title, &pages, doc.logo, cancel)
 }
 
 /// The laid-out pages and the document's title, before they are written as PDF.
@@ -18,7 +18,13 @@ pub(super) fn received_summary_pages(
     cancel: &Cancel,
 ) -> Result<(String, Vec<Vec<Op>>), DocumentError> {
     let order = doc.order;
-    let mut page = Composer::new(fonts, cancel, "Received Summary", &order.order_number);
+    let mut page = Composer::new(
+        fonts,
+        cancel,
+        "Received Summary",
+        &order.order_number,
+        doc.logo.map(|logo| (logo.width, logo.height)),
+    );
 
     let supplier = &doc.supplier.fields;
     let mut order_fields = vec![Field::new("Order number", order.order_number.clone())];

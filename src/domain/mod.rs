@@ -8,6 +8,7 @@ pub mod address;
 pub mod event;
 pub mod ids;
 pub mod invalid;
+pub mod logo;
 pub mod mail;
 pub mod money;
 pub mod number;

@@ -3,25 +3,35 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::error::{ApiResult, ErrorResponse};
+use super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::extract::{Account, JsonBody};
 use super::fields::{Fields, Obj, given, string};
 use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, success};
 use super::json::Json;
+use crate::documents;
 use crate::domain::address::{AccountProfile, Address};
+use crate::domain::logo::{self, Logo};
 use crate::domain::{Invalid, supplier, text};
+use crate::store::KeptAnswer;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v2/account", get(show).put(update))
+    Router::new()
+        .route("/v2/account", get(show).put(update))
+        .route(
+            "/v2/account/logo",
+            get(show_logo).put(update_logo).delete(delete_logo),
+        )
 }
 
 const ADDRESS_FIELDS: [&str; 6] = [
@@ -180,6 +190,132 @@ pub async fn update(
     let written = write
         .run(account, &body, render, |w| {
             state.store.put_account_profile(w, profile)
+        })
+        .await;
+    Ok(written.response)
+}
+
+/// The logo as uploaded, described.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogoBody {
+    #[schema(example = "image/png")]
+    pub content_type: &'static str,
+    /// In pixels.
+    #[schema(example = 600)]
+    pub width: u32,
+    #[schema(example = 160)]
+    pub height: u32,
+    #[schema(example = 5284)]
+    pub size_bytes: usize,
+}
+
+impl From<&Logo> for LogoBody {
+    fn from(logo: &Logo) -> Self {
+        Self {
+            content_type: logo.image_type.content_type(),
+            width: logo.width,
+            height: logo.height,
+            size_bytes: logo.image.len(),
+        }
+    }
+}
+
+/// An image, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Image(#[expect(dead_code, reason = "a schema only")] Vec<u8>);
+
+/// The buying company's logo, as uploaded.
+#[utoipa::path(get, path = "/v2/account/logo", operation_id = "get_account_logo", tag = "account",
+    responses((status = 200, description = "The image", content_type = "image/png", body = Image),
+              (status = 404, body = ErrorResponse, description = "No logo was uploaded"),
+              (status = 401, body = ErrorResponse)))]
+pub async fn show_logo(
+    State(state): State<AppState>,
+    Account(account): Account,
+) -> ApiResult<Response> {
+    let logo = state.store.account_logo(account).await?.ok_or_else(|| {
+        let mut err = ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::Validation,
+            ErrorCode::Unspecified,
+            "the account has no logo; upload one with PUT /v2/account/logo",
+        );
+        err.errors[0].field_name = Some("logo".to_owned());
+        err
+    })?;
+    let headers = [
+        (header::CONTENT_TYPE, logo.image_type.content_type()),
+        (header::CACHE_CONTROL, "private, no-cache"),
+    ];
+    Ok((headers, Vec::clone(&logo.image)).into_response())
+}
+
+/// Uploads the logo printed at the head of the account's documents: the body is the image
+/// itself, `Content-Type: image/png` or `image/jpeg`, at most 512 KiB and 2000 pixels on either
+/// side. It is decoded in full before it is kept, so that no document fails on it later.
+#[utoipa::path(put, path = "/v2/account/logo", operation_id = "update_account_logo", tag = "account",
+    params(KeyedCreate),
+    request_body(content = Image, content_type = "image/png", description = "The image (image/png or image/jpeg)"),
+    responses((status = 200, body = LogoBody), (status = 400, body = ErrorResponse),
+              (status = 401, body = ErrorResponse), (status = 413, body = ErrorResponse),
+              (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
+pub async fn update_logo(
+    State(state): State<AppState>,
+    Account(account): Account,
+    write: WriteHeaders,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    let refuse = |reason: String| ApiError::field("logo", None, &Invalid::value(reason));
+    let image_type = logo::check_upload(content_type, &body).map_err(refuse)?;
+    // What the key's fingerprint covers: the image, by its digest.
+    let fingerprint = json!({
+        "content_type": image_type.content_type(),
+        "sha256": format!("{:x}", Sha256::digest(&body)),
+    });
+    let image = body.to_vec();
+    let logo = tokio::task::spawn_blocking(move || documents::check_logo(image_type, image))
+        .await
+        .map_err(|e| ApiError::internal(&format!("checking a logo: {e}")))?
+        .map_err(refuse)?;
+    let answer = LogoBody::from(&logo);
+    let rid = write.request_id();
+    let render: Render<()> = Arc::new(move |outcome| match outcome {
+        Ok(()) => success(StatusCode::OK, &answer, None),
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &fingerprint, render, |w| {
+            state.store.put_account_logo(w, Some(logo))
+        })
+        .await;
+    Ok(written.response)
+}
+
+/// Removes the logo; the documents print none. Removing none is no error.
+#[utoipa::path(delete, path = "/v2/account/logo", operation_id = "delete_account_logo", tag = "account",
+    responses((status = 204, description = "The logo is gone"), (status = 401, body = ErrorResponse)))]
+pub async fn delete_logo(
+    State(state): State<AppState>,
+    Account(account): Account,
+    write: WriteHeaders,
+) -> ApiResult<Response> {
+    let rid = write.request_id();
+    let render: Render<()> = Arc::new(move |outcome| match outcome {
+        Ok(()) => KeptAnswer {
+            status: StatusCode::NO_CONTENT.as_u16(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+        Err(err) => refused(err, rid),
+    });
+    let written = write
+        .run(account, &Value::Null, render, |w| {
+            state.store.put_account_logo(w, None)
         })
         .await;
     Ok(written.response)

@@ -16,6 +16,7 @@ use crate::domain::ids::{
     AccountId, ApiKeyId, DeliveryId, LocationId, PurchaseOrderId, ReceiptId, SupplierId, UserId,
     WarehouseId, WebhookId,
 };
+use crate::domain::logo::Logo;
 use crate::domain::mail::{DueMail, MailAttempt, MailSummary, NewMail};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::purchase_order::{
@@ -195,6 +196,10 @@ pub trait Accounts {
     async fn account_profile(&self, account: AccountId) -> StoreResult<AccountProfile>;
     /// Replaces the whole profile. Keyed like any write; a profile has no version to match.
     async fn put_account_profile(&self, w: Write<()>, profile: AccountProfile) -> StoreResult<()>;
+    /// The buying company's logo, once one is uploaded.
+    async fn account_logo(&self, account: AccountId) -> StoreResult<Option<Logo>>;
+    /// Replaces the logo, or with `None` removes it.
+    async fn put_account_logo(&self, w: Write<()>, logo: Option<Logo>) -> StoreResult<()>;
     /// Creates an account with `key` only if there is no account at all, atomically: of several
     /// servers starting at once on an empty database, exactly one creates it.
     async fn create_first_account(

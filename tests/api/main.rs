@@ -25,6 +25,7 @@ mod history;
 mod hostile_input;
 mod idempotency;
 mod locations;
+mod logo;
 mod money;
 mod openapi;
 mod operations;

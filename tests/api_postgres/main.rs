@@ -45,6 +45,8 @@ mod hostile_input;
 mod idempotency;
 #[path = "../api/locations.rs"]
 mod locations;
+#[path = "../api/logo.rs"]
+mod logo;
 #[path = "../api/money.rs"]
 mod money;
 #[path = "../api/openapi.rs"]

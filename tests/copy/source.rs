@@ -84,6 +84,10 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
         )
         .await
         .unwrap();
+    // The logo, bytes and all.
+    let png = include_bytes!("../fixtures/logo.png").to_vec();
+    let logo = procura::documents::check_logo(procura::domain::logo::ImageType::Png, png).unwrap();
+    store.put_account_logo(id.into(), Some(logo)).await.unwrap();
 
     // A web user with a session, so that people are copied too.
     let user = store

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::super::OrderDocument;
 use crate::domain::address::{AccountProfile, Address};
 use crate::domain::ids::{LocationId, PurchaseOrderId, ReceiptId, SupplierId, WarehouseId};
+use crate::domain::logo::{ImageType, Logo};
 use crate::domain::money::{CurrencyCode, Money};
 use crate::domain::purchase_order::{
     Details, Line, PaymentStatus, PaymentTerms, PurchaseOrder, Sku,
@@ -175,6 +176,12 @@ pub(super) fn buyer() -> AccountProfile {
     }
 }
 
+/// The logo of the API tests too: 600 × 160 pixels, with transparency.
+pub(super) fn logo() -> Logo {
+    let png = include_bytes!("../../../tests/fixtures/logo.png");
+    super::super::check_logo(ImageType::Png, png.to_vec()).unwrap()
+}
+
 pub(super) fn ship_to() -> Address {
     Address {
         address_line_1: Some("Havenstraat 7".into()),
@@ -188,6 +195,7 @@ pub(super) fn ship_to() -> Address {
 
 pub(super) struct Fixture {
     pub buyer: AccountProfile,
+    pub logo: Option<Logo>,
     pub ship_to: Option<Address>,
     pub order: PurchaseOrder,
     pub supplier: Supplier,
@@ -199,6 +207,7 @@ impl Fixture {
     pub fn new(order: PurchaseOrder, supplier_name: &str) -> Self {
         Self {
             buyer: buyer(),
+            logo: Some(logo()),
             ship_to: Some(ship_to()),
             order,
             supplier: supplier(supplier_name),
@@ -214,6 +223,7 @@ impl Fixture {
     pub fn doc(&self) -> OrderDocument<'_> {
         OrderDocument {
             buyer: &self.buyer,
+            logo: self.logo.as_ref(),
             order: &self.order,
             supplier: &self.supplier,
             warehouse: &self.warehouse,

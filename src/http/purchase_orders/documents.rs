@@ -144,6 +144,7 @@ async fn render_pdf(
         .await?
         .ok_or_else(|| ApiError::internal(&format!("the warehouse of {id} is gone")))?;
     let buyer = state.store.account_profile(account).await?;
+    let logo = state.store.account_logo(account).await?;
     let mut ledger = match kind {
         Kind::OrderSummary => LatestReceipts::default(),
         Kind::ReceivedSummary => state
@@ -172,6 +173,7 @@ async fn render_pdf(
         let (order, supplier, buyer) = (&*o, &*s, &*b);
         let doc = OrderDocument {
             buyer,
+            logo: logo.as_ref(),
             order,
             supplier,
             warehouse: &warehouse,

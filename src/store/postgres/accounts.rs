@@ -6,6 +6,7 @@ use super::db;
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::address::AccountProfile;
 use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::domain::logo::Logo;
 use crate::store::Accounts;
 use crate::store::Write;
 use crate::store::{StoreError, StoreResult, now};
@@ -204,6 +205,22 @@ impl Accounts for PgStore {
         let Write { account, once, .. } = w;
         write_once!(self, account, once, |tx| super::profile::put(
             &mut tx, account, &profile
+        )
+        .await)
+    }
+
+    #[tracing::instrument(name = "store.account_logo", level = "debug", skip_all, fields(account = %account))]
+    async fn account_logo(&self, account: AccountId) -> StoreResult<Option<Logo>> {
+        read!(self, |conn| super::profile::logo(&mut conn, account).await)
+    }
+
+    #[tracing::instrument(name = "store.put_account_logo", level = "debug", skip_all, fields(account = %w.account))]
+    async fn put_account_logo(&self, w: Write<()>, logo: Option<Logo>) -> StoreResult<()> {
+        let Write { account, once, .. } = w;
+        write_once!(self, account, once, |tx| super::profile::put_logo(
+            &mut tx,
+            account,
+            logo.as_ref()
         )
         .await)
     }

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key_use_and_mail_outbox",
         include_str!("../../../migrations/postgres/0010_key_use_and_mail_outbox.sql"),
     ),
+    (
+        11,
+        "pending_deliveries_and_logos",
+        include_str!("../../../migrations/postgres/0011_pending_deliveries_and_logos.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].

@@ -6,6 +6,7 @@ use super::{db, opt_time, time};
 use crate::domain::account::{ApiKeyInfo, NewApiKey};
 use crate::domain::address::AccountProfile;
 use crate::domain::ids::{AccountId, ApiKeyId};
+use crate::domain::logo::Logo;
 use crate::store::Accounts;
 use crate::store::Write;
 use crate::store::{StoreError, StoreResult};
@@ -185,6 +186,22 @@ impl Accounts for SqliteStore {
         let Write { account, once, .. } = w;
         self.write_once(account, once, move |c| {
             super::profile::put(c, account, &profile)
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "store.account_logo", level = "debug", skip_all, fields(account = %account))]
+    async fn account_logo(&self, account: AccountId) -> StoreResult<Option<Logo>> {
+        self.engine
+            .read(move |c| super::profile::logo(c, account))
+            .await
+    }
+
+    #[tracing::instrument(name = "store.put_account_logo", level = "debug", skip_all, fields(account = %w.account))]
+    async fn put_account_logo(&self, w: Write<()>, logo: Option<Logo>) -> StoreResult<()> {
+        let Write { account, once, .. } = w;
+        self.write_once(account, once, move |c| {
+            super::profile::put_logo(c, account, logo.as_ref())
         })
         .await
     }

@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "key_use_and_mail_outbox",
         sql: include_str!("../../../migrations/sqlite/0010_key_use_and_mail_outbox.sql"),
     },
+    Migration {
+        version: 11,
+        name: "pending_deliveries_and_logos",
+        sql: include_str!("../../../migrations/sqlite/0011_pending_deliveries_and_logos.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::db;
 use crate::domain::address::{AccountProfile, Address};
 use crate::domain::ids::AccountId;
+use crate::domain::logo::Logo;
 use crate::store::StoreResult;
 
 pub fn get(conn: &Connection, account: AccountId) -> StoreResult<AccountProfile> {
@@ -64,6 +65,56 @@ pub fn put(conn: &Connection, account: AccountId, p: &AccountProfile) -> StoreRe
             crate::store::now().timestamp_micros()
         ])
     })
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn logo(conn: &Connection, account: AccountId) -> StoreResult<Option<Logo>> {
+    conn.prepare_cached(
+        "SELECT content_type, image, width, height FROM account_logos WHERE account_id = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![account.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })
+        .optional()
+    })
+    .map_err(db)?
+    .map(|(content_type, image, width, height)| {
+        crate::store::rows::logo(&content_type, image, width, height)
+    })
+    .transpose()
+}
+
+pub fn put_logo(conn: &Connection, account: AccountId, logo: Option<&Logo>) -> StoreResult<()> {
+    match logo {
+        Some(logo) => conn
+            .prepare_cached(
+                "INSERT INTO account_logos (account_id, content_type, image, width, height, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (account_id) DO UPDATE SET content_type = excluded.content_type,
+                     image = excluded.image, width = excluded.width, height = excluded.height,
+                     updated_at = excluded.updated_at",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    account.0,
+                    logo.image_type.content_type(),
+                    logo.image.as_slice(),
+                    logo.width,
+                    logo.height,
+                    crate::store::now().timestamp_micros()
+                ])
+            }),
+        None => conn
+            .prepare_cached("DELETE FROM account_logos WHERE account_id = ?1")
+            .and_then(|mut s| s.execute(params![account.0])),
+    }
     .map_err(db)?;
     Ok(())
 }
