@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The `dist` profile (Cargo.toml): what a packager ships, optimised across crates.
 BIN = os.path.join(ROOT, "target", "dist", "procura")
 SEED = os.path.join(ROOT, "target", "dist", "examples", "bench_seed")
+SINK = os.path.join(ROOT, "target", "dist", "examples", "bench_sink")
 
 
 def batch_policy():
@@ -317,53 +318,45 @@ def workloads(args, workdir):
 # subscribed, each workload run without and then with it in the same run (budget: at most 15%
 # slower), and whether delivery keeps up with the write rate.
 def webhook_cost(server, key, info, measure):
-    import http.server
-    import threading
+    # The receiver stands for a subscriber on another machine: a Rust program that counts what it
+    # is sent, so that its share of these two cores stays small (examples/bench_sink.rs).
+    sink = subprocess.Popen([SINK], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    sink_url = sink.stdout.readline().strip()
 
-    delivered = [0]
+    def delivered():
+        return int(urllib.request.urlopen(sink_url + "/count", timeout=30).read())
 
-    class Hook(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            delivered[0] += 1
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
     results = []
-    for name, event, script, script_args in [
-        ("create PO (3 lines)", "purchase_order_created_v2", "create.lua", [info["supplier_id"], info["warehouse_id"]]),
-        ("receive 1 unit", "purchase_order_products_received_v2", "receive.lua",
-         [info["open_first"], info["open_last"], info["location_id"]]),
-    ]:
-        without = measure(f"{name}, no webhook", script, script_args)
-        body = json.dumps({"name": "bench", "url": hook_url, "event": event}).encode()
-        req = urllib.request.Request(server.url + "/v2/environment/webhooks", data=body, method="POST",
-                                     headers={"API-Key": key, "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            hook_id = json.load(resp)["webhook_id"]
-        delivered[0] = 0
-        with_hook = measure(f"{name}, 1 webhook", script, script_args)
-        # Delivery keeps up when it has sent every event within a few seconds of the last write.
-        done_at, caught_up = time.time(), None
-        for _ in range(300):
-            if delivered[0] >= with_hook["requests"] - with_hook["errors"]:
-                caught_up = time.time() - done_at
-                break
-            time.sleep(0.1)
-        results.append((name, without, with_hook, (delivered[0], caught_up)))
-        req = urllib.request.Request(server.url + f"/v2/environment/webhooks/{hook_id}", method="DELETE",
-                                     headers={"API-Key": key})
-        urllib.request.urlopen(req, timeout=30).read()
-    receiver.shutdown()
+    try:
+        for name, event, script, script_args in [
+            ("create PO (3 lines)", "purchase_order_created_v2", "create.lua",
+             [info["supplier_id"], info["warehouse_id"]]),
+            ("receive 1 unit", "purchase_order_products_received_v2", "receive.lua",
+             [info["open_first"], info["open_last"], info["location_id"]]),
+        ]:
+            without = measure(f"{name}, no webhook", script, script_args)
+            body = json.dumps({"name": "bench", "url": sink_url + "/hook", "event": event}).encode()
+            req = urllib.request.Request(server.url + "/v2/environment/webhooks", data=body, method="POST",
+                                         headers={"API-Key": key, "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                hook_id = json.load(resp)["webhook_id"]
+            before = delivered()
+            with_hook = measure(f"{name}, 1 webhook", script, script_args)
+            # Delivery keeps up when it has sent every event within a few seconds of the last write.
+            done_at, caught_up, count = time.time(), None, 0
+            for _ in range(300):
+                count = delivered() - before
+                if count >= with_hook["requests"] - with_hook["errors"]:
+                    caught_up = time.time() - done_at
+                    break
+                time.sleep(0.1)
+            results.append((name, without, with_hook, (count, caught_up)))
+            req = urllib.request.Request(server.url + f"/v2/environment/webhooks/{hook_id}", method="DELETE",
+                                         headers={"API-Key": key})
+            urllib.request.urlopen(req, timeout=30).read()
+    finally:
+        sink.terminate()
+        sink.wait(timeout=30)
     return results
 
 
@@ -486,11 +479,13 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not args.no_build:
-        sh(["cargo", "build", "--profile", "dist", "--locked", "--bin", "procura", "--example", "bench_seed"])
-    missing = [path for path in (BIN, SEED) if not os.path.exists(path)]
+        sh(["cargo", "build", "--profile", "dist", "--locked", "--bin", "procura", "--example", "bench_seed",
+            "--example", "bench_sink"])
+    missing = [path for path in (BIN, SEED, SINK) if not os.path.exists(path)]
     if missing:
         raise SystemExit(f"not built: {', '.join(missing)}; run without --no-build, or "
-                         "cargo build --profile dist --bin procura --example bench_seed")
+                         "cargo build --profile dist --bin procura --example bench_seed "
+                         "--example bench_sink")
     print(f"machine: {os.cpu_count()} cores; {open('/proc/loadavg').read().split()[0]} load before the run",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as workdir:

@@ -56,7 +56,15 @@ async fn settle(conn: &mut PgConnection, id: DeliveryId, attempt: &Attempt) -> S
                  next_attempt_at = COALESCE($3, next_attempt_at), last_status = $4, last_response = $5,
                  delivered_at = CASE WHEN $6 THEN $7::timestamptz END
              WHERE id = $1 AND state = 'pending'
-             RETURNING webhook_id)
+             RETURNING webhook_id, purchase_order_id),
+         -- The order's later deliveries to this webhook wait for this one: none is due before it,
+         -- so that the workers do not look at them again and again until then.
+         waiting AS (
+             UPDATE webhook_deliveries w SET next_attempt_at = $3
+             FROM settled
+             WHERE $2 = 'pending' AND w.webhook_id = settled.webhook_id
+                   AND w.purchase_order_id = settled.purchase_order_id AND w.state = 'pending'
+                   AND w.id > $1 AND w.next_attempt_at < $3)
          UPDATE webhooks SET failing_since = CASE WHEN $2 = 'delivered' THEN NULL
                                                   ELSE COALESCE(failing_since, $7) END
          FROM settled WHERE webhooks.id = settled.webhook_id AND $2 <> 'pending'",
@@ -270,7 +278,7 @@ impl Webhooks for PgStore {
                                    WHERE e.webhook_id = d.webhook_id
                                          AND e.purchase_order_id = d.purchase_order_id
                                          AND e.state = 'pending' AND e.id < d.id)
-                         ORDER BY d.id LIMIT $3
+                         ORDER BY d.next_attempt_at, d.id LIMIT $3
                          FOR UPDATE SKIP LOCKED)
                      RETURNING id, webhook_id, event_id, attempts)
                  SELECT {DUE_COLUMNS} FROM leased d

@@ -57,7 +57,7 @@ fn lease(
                        SELECT 1 FROM webhook_deliveries e
                        WHERE e.webhook_id = d.webhook_id AND e.purchase_order_id = d.purchase_order_id
                              AND e.state = 'pending' AND e.id < d.id)
-             ORDER BY d.id LIMIT ?3)
+             ORDER BY d.next_attempt_at, d.id LIMIT ?3)
          RETURNING id",
         params![micros(now), micros(until), limit],
         |r| r.get(0).map_err(db),
@@ -85,13 +85,13 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
         (false, Some(_)) => "pending",
         (false, None) => "failed",
     };
-    let webhook: Option<i64> = conn
+    let settled: Option<(i64, i64)> = conn
         .prepare_cached(
             "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, leased_until = NULL,
                  next_attempt_at = COALESCE(?3, next_attempt_at), last_status = ?4, last_response = ?5,
                  delivered_at = CASE WHEN ?6 THEN ?7 END
              WHERE id = ?1 AND state = 'pending'
-             RETURNING webhook_id",
+             RETURNING webhook_id, purchase_order_id",
         )
         .and_then(|mut s| {
             s.query_row(
@@ -104,20 +104,33 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
                     attempt.delivered,
                     micros(attempt.at),
                 ],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
         })
         .map_err(db)?;
-    if let Some(webhook) = webhook.filter(|_| state != "pending") {
-        conn.prepare_cached(
-            "UPDATE webhooks
-             SET failing_since = CASE WHEN ?3 THEN NULL ELSE COALESCE(failing_since, ?2) END
-             WHERE id = ?1",
-        )
-        .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered]))
-        .map_err(db)?;
+    let Some((webhook, order)) = settled else {
+        return Ok(());
+    };
+    match attempt.retry_at.filter(|_| !attempt.delivered) {
+        // The order's later deliveries to this webhook wait for this one: none is due before it,
+        // so that the worker does not look at them again and again until then.
+        Some(retry_at) => conn
+            .prepare_cached(
+                "UPDATE webhook_deliveries SET next_attempt_at = ?4
+                 WHERE webhook_id = ?1 AND purchase_order_id = ?2 AND state = 'pending' AND id > ?3
+                       AND next_attempt_at < ?4",
+            )
+            .and_then(|mut s| s.execute(params![webhook, order, id.0, micros(retry_at)])),
+        None => conn
+            .prepare_cached(
+                "UPDATE webhooks
+                 SET failing_since = CASE WHEN ?3 THEN NULL ELSE COALESCE(failing_since, ?2) END
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered])),
     }
+    .map_err(db)?;
     Ok(())
 }
 
