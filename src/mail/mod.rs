@@ -168,19 +168,26 @@ impl Mailer {
             let store = Arc::clone(&this.store);
             async move { store.lease_mails(now, until, BATCH).await }
         };
-        let send = |mail| {
+        let send = |mail: DueMail| {
             let this = Arc::clone(&this);
-            async move { this.deliver(mail).await }
+            async move {
+                let attempt = this.attempt(&mail).await;
+                (mail, attempt)
+            }
         };
-        crate::store::outbox::work("mails", LEASE, POLL, lease, send, stop).await;
-    }
-
-    async fn deliver(&self, mail: DueMail) {
-        let attempt = self.attempt(&mail).await;
-        if let Err(err) = self.store.settle_mail(&mail, attempt).await {
-            // The lease runs out and the mail is sent again: at least once.
-            tracing::warn!(mail = %mail.summary.id, error = %err, "cannot record a mail attempt");
-        }
+        // Mails are few; each outcome is its own write, with its history event.
+        let settle = |attempts: Vec<(DueMail, MailAttempt)>| {
+            let store = Arc::clone(&this.store);
+            async move {
+                for (mail, attempt) in attempts {
+                    if let Err(err) = store.settle_mail(&mail, attempt).await {
+                        // The lease runs out and the mail is sent again: at least once.
+                        tracing::warn!(mail = %mail.summary.id, error = %err, "cannot record a mail attempt");
+                    }
+                }
+            }
+        };
+        crate::store::outbox::work("mails", LEASE, POLL, lease, send, settle, stop).await;
     }
 
     async fn attempt(&self, mail: &DueMail) -> MailAttempt {

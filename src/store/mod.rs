@@ -507,8 +507,9 @@ pub trait Webhooks {
         until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DueDelivery>>;
-    /// Records an attempt of a leased delivery: delivered, retried later, or failed for good.
-    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()>;
+    /// Records attempts of leased deliveries, all in one write: each delivered, retried later, or
+    /// failed for good.
+    async fn settle_deliveries(&self, attempts: Vec<(DeliveryId, Attempt)>) -> StoreResult<()>;
 }
 
 /// Stock levels; each backend implements it in its `inventory.rs`.

@@ -1,6 +1,6 @@
 //! The loop both outboxes (webhook deliveries, mails) are worked off by: lease what is due, send
-//! each leased item at once on its own task, wait for them all, and look again; when nothing is
-//! due, wait `poll`; when the store fails, wait a second.
+//! each leased item at once on its own task, wait for them all, record how they went together, and
+//! look again; when nothing is due, wait `poll`; when the store fails, wait a second.
 
 use std::time::Duration;
 
@@ -9,20 +9,26 @@ use chrono::{DateTime, Utc};
 use super::StoreResult;
 
 /// Works an outbox until `stop`. `lease(now, until)` leases the due items until `until`;
-/// `send(item)` sends one and records how it went.
-pub async fn work<T, L, LF, S, SF>(
+/// `send(item)` sends one and says how it went; `settle(outcomes)` records a batch's outcomes, in
+/// one write where the store can (on SQLite a write per delivery took the one writer's time from
+/// the requests).
+pub async fn work<T, R, L, LF, S, SF, D, DF>(
     what: &'static str,
     lease_for: Duration,
     poll: Duration,
     lease: L,
     send: S,
+    settle: D,
     stop: impl Future<Output = ()>,
 ) where
     T: Send + 'static,
+    R: Send + 'static,
     L: Fn(DateTime<Utc>, DateTime<Utc>) -> LF,
     LF: Future<Output = StoreResult<Vec<T>>>,
     S: Fn(T) -> SF,
-    SF: Future<Output = ()> + Send + 'static,
+    SF: Future<Output = R> + Send + 'static,
+    D: Fn(Vec<R>) -> DF,
+    DF: Future<Output = ()>,
 {
     let work = async {
         loop {
@@ -35,9 +41,15 @@ pub async fn work<T, L, LF, S, SF>(
                         .into_iter()
                         .map(|item| tokio::spawn(send(item)))
                         .collect();
+                    let mut outcomes = Vec::with_capacity(sends.len());
                     for sent in sends {
-                        let _ = sent.await;
+                        // A send that panicked has no outcome: its lease runs out and it is
+                        // sent again.
+                        if let Ok(outcome) = sent.await {
+                            outcomes.push(outcome);
+                        }
                     }
+                    settle(outcomes).await;
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot lease {what}; will retry");

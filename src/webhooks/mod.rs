@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::{Value, json};
 
+use crate::domain::ids::DeliveryId;
 use crate::domain::webhook::{check_url, is_public, retry_delay};
 use crate::store::{Attempt, DueDelivery, Store};
 
@@ -58,19 +59,22 @@ impl Deliverer {
             let store = Arc::clone(&this.store);
             async move { store.lease_deliveries(now, until, BATCH).await }
         };
-        let send = |due| {
+        let send = |due: DueDelivery| {
             let this = Arc::clone(&this);
-            async move { this.deliver(due).await }
+            async move { (due.id, this.attempt(&due).await) }
         };
-        crate::store::outbox::work("webhook deliveries", LEASE, POLL, lease, send, stop).await;
-    }
-
-    async fn deliver(&self, due: DueDelivery) {
-        let attempt = self.attempt(&due).await;
-        if let Err(err) = self.store.settle_delivery(due.id, attempt).await {
-            // The lease runs out and the delivery is sent again: at least once.
-            tracing::warn!(delivery = %due.id, error = %err, "cannot record a webhook delivery");
-        }
+        let settle = |attempts: Vec<(DeliveryId, Attempt)>| {
+            let store = Arc::clone(&this.store);
+            async move {
+                let count = attempts.len();
+                if let Err(err) = store.settle_deliveries(attempts).await {
+                    // The leases run out and the deliveries are sent again: at least once.
+                    tracing::warn!(deliveries = count, error = %err, "cannot record webhook deliveries");
+                }
+            }
+        };
+        crate::store::outbox::work("webhook deliveries", LEASE, POLL, lease, send, settle, stop)
+            .await;
     }
 
     async fn attempt(&self, due: &DueDelivery) -> Attempt {

@@ -213,6 +213,41 @@ async fn an_orders_events_arrive_in_order_even_when_the_first_attempt_fails_and_
         .po_in(&po_body(&supplier, &warehouse), &["open", "received"])
         .await;
 
+    // While the first waits for its retry, the order's next delivery waits for it: it is not due
+    // before the retry is.
+    let deliveries = format!("/v2/environment/webhooks/{hook}/deliveries");
+    let mut waiting = Value::Null;
+    for _ in 0..100 {
+        waiting = ok_json(app.send(Method::GET, &deliveries, None).await).await;
+        if waiting["deliveries"][1]["attempts"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (next, first) = (&waiting["deliveries"][0], &waiting["deliveries"][1]);
+    assert_eq!(
+        (
+            &first["state"],
+            &first["attempts"],
+            &next["state"],
+            &next["attempts"]
+        ),
+        (&json!("pending"), &json!(1), &json!("pending"), &json!(0)),
+        "{waiting:#}"
+    );
+    // The first attempt was made 5 s before its retry is due. The next event may have come
+    // after it, and is then due at once, but still sent only after the first.
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let attempted = time(&first["next_attempt_at"]) - chrono::Duration::seconds(5);
+    if time(&next["created_at"]) < attempted {
+        assert_eq!(
+            next["next_attempt_at"], first["next_attempt_at"],
+            "{waiting:#}"
+        );
+    } else {
+        assert_eq!(next["next_attempt_at"], next["created_at"], "{waiting:#}");
+    }
+
     // The failed first attempt, its retry 5 s later, then the next event, never before it.
     let got = receiver.wait_for(3, Duration::from_secs(20)).await;
     let statuses: Vec<Value> = verify_independently(&secret, &got)

@@ -65,9 +65,10 @@ async fn settle(conn: &mut PgConnection, id: DeliveryId, attempt: &Attempt) -> S
              WHERE $2 = 'pending' AND w.webhook_id = settled.webhook_id
                    AND w.purchase_order_id = settled.purchase_order_id AND w.state = 'pending'
                    AND w.id > $1 AND w.next_attempt_at < $3)
-         UPDATE webhooks SET failing_since = CASE WHEN $2 = 'delivered' THEN NULL
-                                                  ELSE COALESCE(failing_since, $7) END
-         FROM settled WHERE webhooks.id = settled.webhook_id AND $2 <> 'pending'",
+         -- Only when the webhook's state changes: most deliveries leave its row as it is.
+         UPDATE webhooks SET failing_since = CASE WHEN $2 = 'delivered' THEN NULL ELSE $7 END
+         FROM settled WHERE webhooks.id = settled.webhook_id AND $2 <> 'pending'
+                            AND (webhooks.failing_since IS NULL) = ($2 <> 'delivered')",
     )
     .bind(id.0)
     .bind(state)
@@ -298,7 +299,12 @@ impl Webhooks for PgStore {
         })
     }
 
-    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()> {
-        read!(self, |conn| settle(&mut conn, id, &attempt).await)
+    async fn settle_deliveries(&self, attempts: Vec<(DeliveryId, Attempt)>) -> StoreResult<()> {
+        read!(self, |conn| {
+            for (id, attempt) in &attempts {
+                settle(&mut conn, *id, attempt).await?;
+            }
+            Ok(())
+        })
     }
 }

@@ -40,13 +40,14 @@ fn changed(rows: usize) -> StoreResult<()> {
     }
 }
 
+/// Marks the due deliveries leased; their ids, oldest first.
 fn lease(
     conn: &Connection,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
-) -> StoreResult<Vec<DueDelivery>> {
-    let ids: Vec<i64> = all(
+) -> StoreResult<Vec<i64>> {
+    let mut ids: Vec<i64> = all(
         conn,
         "UPDATE webhook_deliveries SET leased_until = ?2
          WHERE id IN (
@@ -62,20 +63,27 @@ fn lease(
         params![micros(now), micros(until), limit],
         |r| r.get(0).map_err(db),
     )?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// What leased deliveries send: the event, the webhook's target and secret. A delivery whose
+/// webhook was removed since is gone, and left out.
+fn to_send(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<DueDelivery>> {
     let mut due = Vec::with_capacity(ids.len());
     for id in ids {
-        due.push(one(
-            conn,
-            statement!(
+        let found = conn
+            .prepare_cached(statement!(
                 "SELECT {DUE_COLUMNS} FROM webhook_deliveries d
                  JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
                  WHERE d.id = ?1"
-            ),
-            [id],
-            |r| read_due(r),
-        )?);
+            ))
+            .and_then(|mut s| s.query_row([id], |r| Ok(read_due(r))).optional())
+            .map_err(db)?;
+        if let Some(found) = found {
+            due.push(found?);
+        }
     }
-    due.sort_by_key(|d| d.id);
     Ok(due)
 }
 
@@ -122,11 +130,11 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
                        AND next_attempt_at < ?4",
             )
             .and_then(|mut s| s.execute(params![webhook, order, id.0, micros(retry_at)])),
+        // Only when the webhook's state changes: most deliveries leave its row as it is.
         None => conn
             .prepare_cached(
-                "UPDATE webhooks
-                 SET failing_since = CASE WHEN ?3 THEN NULL ELSE COALESCE(failing_since, ?2) END
-                 WHERE id = ?1",
+                "UPDATE webhooks SET failing_since = CASE WHEN ?3 THEN NULL ELSE ?2 END
+                 WHERE id = ?1 AND (failing_since IS NULL) = (NOT ?3)",
             )
             .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered])),
     }
@@ -342,12 +350,22 @@ impl Webhooks for SqliteStore {
         if !due {
             return Ok(Vec::new());
         }
-        self.engine
+        // Only the lease is the writer's work; what to send is read once it is committed.
+        let ids = self
+            .engine
             .write(move |c| lease(c, now, until, limit))
-            .await
+            .await?;
+        self.engine.read(move |c| to_send(c, &ids)).await
     }
 
-    async fn settle_delivery(&self, id: DeliveryId, attempt: Attempt) -> StoreResult<()> {
-        self.engine.write(move |c| settle(c, id, &attempt)).await
+    async fn settle_deliveries(&self, attempts: Vec<(DeliveryId, Attempt)>) -> StoreResult<()> {
+        self.engine
+            .write(move |c| {
+                for (id, attempt) in &attempts {
+                    settle(c, *id, attempt)?;
+                }
+                Ok(())
+            })
+            .await
     }
 }
