@@ -16,7 +16,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, integer, string};
-use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, success};
+use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path};
@@ -27,6 +27,7 @@ use crate::domain::webhook::{
     Header, Webhook, WebhookInput, WebhookPatch, check_url, new_secret, parse_event,
 };
 use crate::store::Delivery;
+use crate::store::KeptAnswer;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -330,28 +331,44 @@ pub async fn secret(
 ) -> ApiResult<Json<SecretBody>> {
     let secret = state
         .store
-        .webhook_secret(account, id, None)
+        .webhook_secret(account, id)
         .await
         .or_not_found(id)?;
     Ok(Json(SecretBody { secret }))
 }
 
-/// Replaces the signing secret with a new one, which signs every delivery from now on.
+/// Replaces the signing secret with a new one, which signs every delivery from now on. With an
+/// `Idempotency-Key`, a retry answers the secret the first request made, and makes no other.
 #[utoipa::path(post, path = "/v2/environment/webhooks/{webhook_id}/secret/rotate", operation_id = "rotate_webhook_secret", tag = "webhooks",
-    params(("webhook_id" = String, Path, example = "se-12")),
-    responses((status = 200, body = SecretBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("webhook_id" = String, Path, example = "se-12"), KeyedCreate),
+    responses((status = 200, body = SecretBody), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Account(account): Account,
     Path(id): Path<WebhookId>,
-) -> ApiResult<Json<SecretBody>> {
-    let secret = state
-        .store
-        .webhook_secret(account, id, Some(new_secret()))
-        .await
-        .or_not_found(id)?;
-    tracing::info!(webhook = %id, "webhook secret rotated");
-    Ok(Json(SecretBody { secret }))
+    write: WriteHeaders,
+) -> ApiResult<Response> {
+    let rid = write.request_id();
+    let render: Render<String> = Arc::new(move |outcome| match outcome {
+        Ok(secret) => success(
+            StatusCode::OK,
+            &SecretBody {
+                secret: secret.clone(),
+            },
+            None,
+        ),
+        Err(err) => refused_at(err, id, rid),
+    });
+    let written = write
+        .run(account, &Value::Null, render, |w| {
+            state.store.rotate_webhook_secret(w, id, new_secret())
+        })
+        .await;
+    if written.value.is_some() {
+        tracing::info!(webhook = %id, "webhook secret rotated");
+    }
+    Ok(written.response)
 }
 
 /// One event sent (or to be sent) to a webhook.
@@ -443,21 +460,32 @@ pub async fn deliveries(
 /// Sends a delivery again at once, with a fresh set of retries.
 #[utoipa::path(post, path = "/v2/environment/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     operation_id = "redeliver_webhook_delivery", tag = "webhooks",
-    params(("webhook_id" = String, Path, example = "se-12"), ("delivery_id" = String, Path, example = "se-88")),
-    responses((status = 204), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse)))]
+    params(("webhook_id" = String, Path, example = "se-12"), ("delivery_id" = String, Path, example = "se-88"), KeyedCreate),
+    responses((status = 204), (status = 404, body = ErrorResponse), (status = 401, body = ErrorResponse),
+              (status = 422, body = ErrorResponse, description = "Idempotency-Key used before with another request")))]
 pub async fn redeliver(
     State(state): State<AppState>,
     Account(account): Account,
     axum::extract::Path((webhook, delivery)): axum::extract::Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+    write: WriteHeaders,
+) -> ApiResult<Response> {
     let id = WebhookId::parse(&webhook)
         .ok_or_else(|| ApiError::not_found("webhook", "webhook_id", &webhook))?;
     let delivery_id = DeliveryId::parse(&delivery)
         .ok_or_else(|| ApiError::not_found("webhook delivery", "delivery_id", &delivery))?;
-    state
-        .store
-        .redeliver(account, id, delivery_id)
-        .await
-        .or_not_found(delivery_id)?;
-    Ok(StatusCode::NO_CONTENT)
+    let rid = write.request_id();
+    let render: Render<()> = Arc::new(move |outcome| match outcome {
+        Ok(()) => KeptAnswer {
+            status: StatusCode::NO_CONTENT.as_u16(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+        Err(err) => refused_at(err, delivery_id, rid),
+    });
+    let written = write
+        .run(account, &Value::Null, render, |w| {
+            state.store.redeliver(w, id, delivery_id)
+        })
+        .await;
+    Ok(written.response)
 }

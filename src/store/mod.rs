@@ -478,12 +478,14 @@ pub trait Webhooks {
     ) -> StoreResult<()>;
     /// Deletes the webhook and its delivery log.
     async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> StoreResult<()>;
-    /// The webhook's signing secret; with `rotate_to`, replaced by it first.
-    async fn webhook_secret(
+    /// The webhook's signing secret.
+    async fn webhook_secret(&self, account: AccountId, id: WebhookId) -> StoreResult<String>;
+    /// Replaces the webhook's signing secret with `secret`, and answers it.
+    async fn rotate_webhook_secret(
         &self,
-        account: AccountId,
+        w: Write<String>,
         id: WebhookId,
-        rotate_to: Option<String>,
+        secret: String,
     ) -> StoreResult<String>;
     /// The webhook's deliveries, newest first.
     async fn list_deliveries(
@@ -493,12 +495,8 @@ pub trait Webhooks {
         page: PageRequest,
     ) -> StoreResult<Page<Delivery>>;
     /// Sends a delivery again, at once, with a fresh set of retries.
-    async fn redeliver(
-        &self,
-        account: AccountId,
-        id: WebhookId,
-        delivery: DeliveryId,
-    ) -> StoreResult<()>;
+    async fn redeliver(&self, w: Write<()>, id: WebhookId, delivery: DeliveryId)
+    -> StoreResult<()>;
     /// Leases up to `limit` deliveries that are due until `until`: for each webhook and order
     /// only the oldest one still pending, so that an order's events arrive in order.
     async fn lease_deliveries(

@@ -427,3 +427,64 @@ async fn a_webhook_created_with_an_idempotency_key_is_created_once() {
     .await;
     assert_eq!(hooks.as_array().unwrap().len(), 1, "{hooks}");
 }
+
+#[tokio::test]
+async fn a_secret_rotated_with_an_idempotency_key_is_rotated_once_and_its_retry_answers_the_same() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let (hook, before) = subscribe(
+        &app,
+        "https://erp.example.com/hook",
+        "purchase_order_created_v2",
+    )
+    .await;
+    let rotate = |key: &'static str, hook: String| {
+        app.request(
+            Method::POST,
+            &format!("/v2/environment/webhooks/{hook}/secret/rotate"),
+        )
+        .header("Idempotency-Key", key)
+        .send()
+    };
+    let first = rotate("rotate-1", hook.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let rotated = first["secret"].as_str().unwrap().to_owned();
+    assert!(
+        rotated.starts_with("whsec_") && rotated != before,
+        "{first}"
+    );
+
+    // The connection dropped; the retry answers the same secret and makes no other.
+    let again = rotate("rotate-1", hook.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let secret = ok_json(
+        app.send(
+            Method::GET,
+            &format!("/v2/environment/webhooks/{hook}/secret"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(secret["secret"], rotated.as_str());
+
+    // A new key rotates again; an unknown webhook is a 404, kept for the key like any refusal.
+    let next = ok_json(rotate("rotate-2", hook.clone()).await.unwrap()).await;
+    assert_ne!(next["secret"], rotated.as_str());
+    for _ in 0..2 {
+        let missing = rotate("rotate-3", "se-999".to_owned()).await.unwrap();
+        assert_error(
+            missing,
+            StatusCode::NOT_FOUND,
+            &[error("validation", "invalid_identifier")
+                .field("webhook_id", "se-999")
+                .says("webhook se-999 was not found")],
+        )
+        .await;
+    }
+}

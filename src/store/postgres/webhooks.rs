@@ -175,21 +175,36 @@ impl Webhooks for PgStore {
     }
 
     #[tracing::instrument(name = "store.webhook_secret", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn webhook_secret(
-        &self,
-        account: AccountId,
-        id: WebhookId,
-        rotate_to: Option<String>,
-    ) -> StoreResult<String> {
+    async fn webhook_secret(&self, account: AccountId, id: WebhookId) -> StoreResult<String> {
         read!(self, |conn| {
             sqlx::query_scalar::<_, String>(
-                "UPDATE webhooks SET secret = COALESCE($3, secret) WHERE account_id = $1 AND id = $2
-                 RETURNING secret",
+                "SELECT secret FROM webhooks WHERE account_id = $1 AND id = $2",
             )
             .bind(account.0)
             .bind(id.0)
-            .bind(rotate_to)
             .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)
+        })
+    }
+
+    #[tracing::instrument(name = "store.rotate_webhook_secret", level = "debug", skip_all, fields(account = %w.account, id = %id))]
+    async fn rotate_webhook_secret(
+        &self,
+        w: Write<String>,
+        id: WebhookId,
+        secret: String,
+    ) -> StoreResult<String> {
+        let Write { account, once, .. } = w;
+        write_once!(self, account, once, |tx| {
+            sqlx::query_scalar::<_, String>(
+                "UPDATE webhooks SET secret = $3 WHERE account_id = $1 AND id = $2 RETURNING secret",
+            )
+            .bind(account.0)
+            .bind(id.0)
+            .bind(&secret)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db)?
             .ok_or(StoreError::NotFound)
@@ -234,14 +249,15 @@ impl Webhooks for PgStore {
         })
     }
 
-    #[tracing::instrument(name = "store.redeliver", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.redeliver", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn redeliver(
         &self,
-        account: AccountId,
+        w: Write<()>,
         id: WebhookId,
         delivery: DeliveryId,
     ) -> StoreResult<()> {
-        read!(self, |conn| {
+        let Write { account, once, .. } = w;
+        write_once!(self, account, once, |conn| {
             let rows = sqlx::query(
                 "UPDATE webhook_deliveries d SET state = 'pending', attempts = 0, leased_until = NULL,
                      next_attempt_at = $4

@@ -40,51 +40,35 @@ fn changed(rows: usize) -> StoreResult<()> {
     }
 }
 
-/// Marks the due deliveries leased; their ids, oldest first.
-fn lease(
-    conn: &Connection,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-    limit: u32,
-) -> StoreResult<Vec<i64>> {
-    let mut ids: Vec<i64> = all(
-        conn,
-        "UPDATE webhook_deliveries SET leased_until = ?2
-         WHERE id IN (
-             SELECT d.id FROM webhook_deliveries d
-             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-                   AND (d.leased_until IS NULL OR d.leased_until <= ?1)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM webhook_deliveries e
-                       WHERE e.webhook_id = d.webhook_id AND e.purchase_order_id = d.purchase_order_id
-                             AND e.state = 'pending' AND e.id < d.id)
-             ORDER BY d.next_attempt_at, d.id LIMIT ?3)
-         RETURNING id",
-        params![micros(now), micros(until), limit],
-        |r| r.get(0).map_err(db),
-    )?;
-    ids.sort_unstable();
-    Ok(ids)
+/// What is due to be sent, oldest first: for each webhook and order only the oldest delivery
+/// still pending, with its event and the webhook's target and secret.
+fn due(conn: &Connection, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<DueDelivery>> {
+    conn.prepare_cached(statement!(
+        "SELECT {DUE_COLUMNS} FROM webhook_deliveries d
+         JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+         WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+               AND NOT EXISTS (
+                   SELECT 1 FROM webhook_deliveries p
+                   WHERE p.webhook_id = d.webhook_id AND p.purchase_order_id = d.purchase_order_id
+                         AND p.state = 'pending' AND p.id < d.id)
+         ORDER BY d.next_attempt_at, d.id LIMIT ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_map(params![micros(now), limit], |r| Ok(read_due(r)))?
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(db)?
+    .into_iter()
+    .collect()
 }
 
-/// What leased deliveries send: the event, the webhook's target and secret. A delivery whose
-/// webhook was removed since is gone, and left out.
-fn to_send(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<DueDelivery>> {
-    let mut due = Vec::with_capacity(ids.len());
-    for id in ids {
-        let found = conn
-            .prepare_cached(statement!(
-                "SELECT {DUE_COLUMNS} FROM webhook_deliveries d
-                 JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-                 WHERE d.id = ?1"
-            ))
-            .and_then(|mut s| s.query_row([id], |r| Ok(read_due(r))).optional())
-            .map_err(db)?;
-        if let Some(found) = found {
-            due.push(found?);
-        }
-    }
-    Ok(due)
+fn secret(conn: &Connection, account: AccountId, id: WebhookId) -> StoreResult<String> {
+    one(
+        conn,
+        "SELECT secret FROM webhooks WHERE account_id = ?1 AND id = ?2",
+        params![account.0, id.0],
+        |r| r.get(0).map_err(db),
+    )
 }
 
 fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<()> {
@@ -243,36 +227,26 @@ impl Webhooks for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.webhook_secret", level = "debug", skip_all, fields(account = %account, id = %id))]
-    async fn webhook_secret(
+    async fn webhook_secret(&self, account: AccountId, id: WebhookId) -> StoreResult<String> {
+        self.engine.read_now(move |c| secret(c, account, id))
+    }
+
+    #[tracing::instrument(name = "store.rotate_webhook_secret", level = "debug", skip_all, fields(account = %w.account, id = %id))]
+    async fn rotate_webhook_secret(
         &self,
-        account: AccountId,
+        w: Write<String>,
         id: WebhookId,
-        rotate_to: Option<String>,
+        new: String,
     ) -> StoreResult<String> {
-        let read = move |c: &Connection| {
-            one(
-                c,
-                "SELECT secret FROM webhooks WHERE account_id = ?1 AND id = ?2",
-                params![account.0, id.0],
-                |r| r.get(0).map_err(db),
-            )
-        };
-        match rotate_to {
-            None => self.engine.read_now(read),
-            Some(secret) => {
-                self.engine
-                    .write(move |c| {
-                        c.execute(
-                            "UPDATE webhooks SET secret = ?3 WHERE account_id = ?1 AND id = ?2",
-                            params![account.0, id.0, secret],
-                        )
-                        .map_err(db)
-                        .and_then(changed)?;
-                        read(c)
-                    })
-                    .await
-            }
-        }
+        let Write { account, once, .. } = w;
+        self.write_once(account, once, move |c| {
+            c.prepare_cached("UPDATE webhooks SET secret = ?3 WHERE account_id = ?1 AND id = ?2")
+                .and_then(|mut s| s.execute(params![account.0, id.0, new]))
+                .map_err(db)
+                .and_then(changed)?;
+            secret(c, account, id)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "store.list_deliveries", level = "debug", skip_all, fields(account = %account, id = %id))]
@@ -309,15 +283,15 @@ impl Webhooks for SqliteStore {
             .await
     }
 
-    #[tracing::instrument(name = "store.redeliver", level = "debug", skip_all, fields(account = %account, id = %id))]
+    #[tracing::instrument(name = "store.redeliver", level = "debug", skip_all, fields(account = %w.account, id = %id))]
     async fn redeliver(
         &self,
-        account: AccountId,
+        w: Write<()>,
         id: WebhookId,
         delivery: DeliveryId,
     ) -> StoreResult<()> {
-        self.engine
-            .write(move |c| {
+        let Write { account, once, .. } = w;
+        self.write_once(account, once, move |c| {
                 get(c, account, id)?;
                 c.execute(
                     "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, leased_until = NULL,
@@ -327,18 +301,22 @@ impl Webhooks for SqliteStore {
                 )
                 .map_err(db)
                 .and_then(changed)
-            })
-            .await
+        })
+        .await
     }
 
+    /// One server works a SQLite database (`server_lock.rs`), and its worker looks for more only
+    /// once it has recorded how the last batch went: what is due is read, and no lease is
+    /// written. A server that dies while sending leaves them pending, and sends them again
+    /// when it starts, as a lease running out would.
     async fn lease_deliveries(
         &self,
         now: DateTime<Utc>,
-        until: DateTime<Utc>,
+        _until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DueDelivery>> {
-        // Most polls find nothing: a read answers them without a turn on the writer.
-        let due: bool = self.engine.read_now(move |c| {
+        // Most polls find nothing: answered on this thread, by one probe of the index.
+        let any: bool = self.engine.read_now(move |c| {
             one(
                 c,
                 "SELECT EXISTS (SELECT 1 FROM webhook_deliveries
@@ -347,15 +325,10 @@ impl Webhooks for SqliteStore {
                 |r| r.get(0).map_err(db),
             )
         })?;
-        if !due {
+        if !any {
             return Ok(Vec::new());
         }
-        // Only the lease is the writer's work; what to send is read once it is committed.
-        let ids = self
-            .engine
-            .write(move |c| lease(c, now, until, limit))
-            .await?;
-        self.engine.read(move |c| to_send(c, &ids)).await
+        self.engine.read(move |c| due(c, now, limit)).await
     }
 
     async fn settle_deliveries(&self, attempts: Vec<(DeliveryId, Attempt)>) -> StoreResult<()> {
