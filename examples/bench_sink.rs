@@ -1,5 +1,7 @@
 //! The webhook receiver of the benchmark's webhook workloads (`bench/run.py`): answers every
-//! delivery 204 and counts them; `GET /count` answers how many have arrived.
+//! delivery 204 and counts them; `GET /count` answers how many have arrived. `POST
+//! /hook?delay_ms=N` answers only after N milliseconds: a subscriber that slow keeps the server's
+//! deliveries waiting, so that a workload measures the writes alone.
 //!
 //! It stands for a subscriber on another machine, so it must take as little of this machine as it
 //! can: one thread, no parsing of what it is sent. A receiver in Python took as much CPU per
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
@@ -33,7 +35,19 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-async fn receive(State(received): State<Arc<AtomicU64>>, _body: axum::body::Bytes) -> StatusCode {
+#[derive(serde::Deserialize)]
+struct Delay {
+    delay_ms: Option<u64>,
+}
+
+async fn receive(
+    State(received): State<Arc<AtomicU64>>,
+    Query(delay): Query<Delay>,
+    _body: axum::body::Bytes,
+) -> StatusCode {
+    if let Some(ms) = delay.delay_ms {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     received.fetch_add(1, Ordering::Relaxed);
     StatusCode::NO_CONTENT
 }

@@ -46,21 +46,26 @@ pub fn append_event(conn: &Connection, origin: &Origin, event: &NewEvent) -> Sto
     })
     .map_err(db)?;
     let event_id = conn.last_insert_rowid();
-    conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (webhook_id, event_id, purchase_order_id, state,
-                                         next_attempt_at, created_at)
-         SELECT id, ?3, ?4, 'pending', ?5, ?5 FROM webhooks WHERE account_id = ?1 AND event = ?2",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            origin.account.0,
-            event.kind.webhook_event(),
-            event_id,
-            event.order.0,
-            now
-        ])
-    })
-    .map_err(db)?;
+    // The subscribers first, then a row each: an INSERT ... SELECT may insert several rows, and
+    // SQLite journals the pages of every such statement in case it fails halfway.
+    let webhooks: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM webhooks WHERE account_id = ?1 AND event = ?2")
+        .and_then(|mut s| {
+            s.query_map(params![origin.account.0, event.kind.webhook_event()], |r| {
+                r.get(0)
+            })?
+            .collect()
+        })
+        .map_err(db)?;
+    for webhook in webhooks {
+        conn.prepare_cached(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, purchase_order_id, state,
+                                             next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![webhook, event_id, event.order.0, now]))
+        .map_err(db)?;
+    }
     Ok(())
 }
 
