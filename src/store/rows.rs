@@ -438,6 +438,24 @@ pub(crate) fn stock_level(
     Ok((r.int(stock_group::first_id)?, level))
 }
 
+/// A stored logo; its type was checked when it was uploaded.
+pub(crate) fn logo(
+    content_type: &str,
+    image: Vec<u8>,
+    width: u32,
+    height: u32,
+) -> StoreResult<Logo> {
+    let image_type = ImageType::from_content_type(content_type).ok_or_else(|| {
+        StoreError::Internal(format!("stored logo of type '{content_type}'").into())
+    })?;
+    Ok(Logo {
+        image_type,
+        image: std::sync::Arc::new(image),
+        width,
+        height,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,22 +473,4 @@ mod tests {
         assert_eq!((line::sku, line::rejected_quantity, line::END), (0, 5, 6));
         assert_eq!(LINE_AFTER_HEADER, 19);
     }
-}
-
-/// A stored logo; its type was checked when it was uploaded.
-pub(crate) fn logo(
-    content_type: &str,
-    image: Vec<u8>,
-    width: u32,
-    height: u32,
-) -> StoreResult<Logo> {
-    let image_type = ImageType::from_content_type(content_type).ok_or_else(|| {
-        StoreError::Internal(format!("stored logo of type '{content_type}'").into())
-    })?;
-    Ok(Logo {
-        image_type,
-        image: std::sync::Arc::new(image),
-        width,
-        height,
-    })
 }

@@ -476,15 +476,16 @@ async fn a_secret_rotated_with_an_idempotency_key_is_rotated_once_and_its_retry_
     // A new key rotates again; an unknown webhook is a 404, kept for the key like any refusal.
     let next = ok_json(rotate("rotate-2", hook.clone()).await.unwrap()).await;
     assert_ne!(next["secret"], rotated.as_str());
-    for _ in 0..2 {
-        let missing = rotate("rotate-3", "se-999".to_owned()).await.unwrap();
-        assert_error(
-            missing,
-            StatusCode::NOT_FOUND,
-            &[error("validation", "invalid_identifier")
-                .field("webhook_id", "se-999")
-                .says("webhook se-999 was not found")],
-        )
-        .await;
-    }
+    let refused = assert_error(
+        rotate("rotate-3", "se-999".to_owned()).await.unwrap(),
+        StatusCode::NOT_FOUND,
+        &[error("validation", "invalid_identifier")
+            .field("webhook_id", "se-999")
+            .says("webhook se-999 was not found")],
+    )
+    .await;
+    let again = rotate("rotate-3", "se-999".to_owned()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), refused);
 }
