@@ -75,7 +75,13 @@ impl Signed {
 
     /// Refuses a form without this session's token.
     pub fn check(&self, state: &WebState, fields: &Fields) -> Result<(), PageError> {
-        if state.csrf.check(&self.token, fields.get(csrf::FIELD)) {
+        self.check_token(state, fields.get(csrf::FIELD))
+    }
+
+    /// Refuses a form whose CSRF field (read by the caller, as from a multipart form) is not this
+    /// session's token.
+    pub fn check_token(&self, state: &WebState, token: &str) -> Result<(), PageError> {
+        if state.csrf.check(&self.token, token) {
             Ok(())
         } else {
             Err(PageError::Csrf)

@@ -1,23 +1,30 @@
 //! The account's settings, for admins: the buying company's profile that the documents print as
-//! the buyer and that mails to suppliers are sent from. Read by the same rules as
-//! `PUT /v2/account`: the form becomes that body and the API's parser judges it.
+//! the buyer and that mails to suppliers are sent from, and its logo. Read by the same rules as
+//! `PUT /v2/account` and `PUT /v2/account/logo`: the form becomes that body and the API's checks
+//! judge it.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::form::Fields;
-use super::page::{self, Nav, PageResult};
+use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
+use crate::documents;
 use crate::domain::address::AccountProfile;
+use crate::domain::logo;
 use crate::domain::user::Role;
 
 pub fn routes() -> Router<WebState> {
-    Router::new().route("/app/settings", get(show).post(save))
+    Router::new()
+        .route("/app/settings", get(show).post(save))
+        .route("/app/settings/logo", get(logo).post(upload_logo))
+        .route("/app/settings/logo/remove", post(remove_logo))
 }
 
 /// The form's inputs: name (as the API's field), label, and whether it sits in `address`.
@@ -47,6 +54,10 @@ struct SettingsPage {
     nav: Option<Nav>,
     inputs: Vec<Input>,
     saved: bool,
+    /// The logo's type and size in pixels, when there is one.
+    logo: Option<(&'static str, u32, u32)>,
+    /// Why the logo just sent was refused.
+    logo_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -73,12 +84,33 @@ fn values(profile: &AccountProfile) -> Vec<Option<String>> {
     .collect()
 }
 
+/// What the page says of the logo, and why an upload was refused.
+struct LogoShown {
+    logo: Option<(&'static str, u32, u32)>,
+    error: Option<String>,
+}
+
+impl LogoShown {
+    async fn of(
+        state: &WebState,
+        signed: &Signed,
+        error: Option<String>,
+    ) -> Result<Self, PageError> {
+        let logo = state.store().account_logo(signed.user.account).await?;
+        Ok(Self {
+            logo: logo.map(|l| (l.image_type.name(), l.width, l.height)),
+            error,
+        })
+    }
+}
+
 fn render(
     signed: &Signed,
     state: &WebState,
     values: Vec<String>,
     errors: &[(String, String)],
     saved: bool,
+    logo: LogoShown,
 ) -> PageResult {
     let inputs: Vec<Input> = INPUTS
         .iter()
@@ -93,7 +125,7 @@ fn render(
                 .map(|(_, message)| message.clone()),
         })
         .collect();
-    let status = if errors.is_empty() {
+    let status = if errors.is_empty() && logo.error.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -102,6 +134,8 @@ fn render(
         nav: Some(signed.nav(state)),
         inputs,
         saved,
+        logo: logo.logo,
+        logo_error: logo.error,
     };
     Ok(page::render(status, &page))
 }
@@ -112,12 +146,18 @@ async fn show(
     Query(shown): Query<Shown>,
 ) -> PageResult {
     signed.may(Role::administers)?;
+    let logo = LogoShown::of(&state, &signed, None).await?;
+    show_with(&state, &signed, shown.saved.is_some(), logo).await
+}
+
+/// The page with the stored profile.
+async fn show_with(state: &WebState, signed: &Signed, saved: bool, logo: LogoShown) -> PageResult {
     let profile = state.store().account_profile(signed.user.account).await?;
     let values = values(&profile)
         .into_iter()
         .map(Option::unwrap_or_default)
         .collect();
-    render(&signed, &state, values, &[], shown.saved.is_some())
+    render(signed, state, values, &[], saved, logo)
 }
 
 async fn save(State(state): State<WebState>, signed: Signed, fields: Fields) -> PageResult {
@@ -150,12 +190,96 @@ async fn save(State(state): State<WebState>, signed: Signed, fields: Fields) -> 
                     (field, e.message.clone())
                 })
                 .collect();
-            return render(&signed, &state, typed, &errors, false);
+            let logo = LogoShown::of(&state, &signed, None).await?;
+            return render(&signed, &state, typed, &errors, false, logo);
         }
     };
     state
         .store()
         .put_account_profile(signed.write(), profile)
         .await?;
+    Ok(page::see("/app/settings?saved=1"))
+}
+
+/// The logo as uploaded, for the page's preview.
+async fn logo(State(state): State<WebState>, signed: Signed) -> Result<Response, PageError> {
+    signed.may(Role::administers)?;
+    let logo = state
+        .store()
+        .account_logo(signed.user.account)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let headers = [
+        (header::CONTENT_TYPE, logo.image_type.content_type()),
+        (header::CACHE_CONTROL, "private, no-cache"),
+    ];
+    Ok((headers, Vec::clone(&logo.image)).into_response())
+}
+
+/// The upload form: its CSRF token and the file, by the checks of `PUT /v2/account/logo`.
+async fn upload_logo(
+    State(state): State<WebState>,
+    signed: Signed,
+    mut form: Multipart,
+) -> PageResult {
+    let (mut token, mut file) = (String::new(), None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadForm(e.body_text()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                token = field
+                    .text()
+                    .await
+                    .map_err(|e| PageError::BadForm(e.body_text()))?;
+            }
+            Some("logo") => {
+                let content_type = field.content_type().map(str::to_owned);
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| PageError::BadForm(e.body_text()))?;
+                file = Some((content_type, bytes));
+            }
+            _ => {}
+        }
+    }
+    signed.check_token(&state, token.trim())?;
+    signed.may(Role::administers)?;
+    let Some((content_type, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
+        return refused_logo(&state, &signed, "is missing: choose a PNG or JPEG file").await;
+    };
+    let image_type = match logo::check_upload(content_type.as_deref(), &bytes) {
+        Ok(image_type) => image_type,
+        Err(reason) => return refused_logo(&state, &signed, &reason).await,
+    };
+    let image = bytes.to_vec();
+    let checked = tokio::task::spawn_blocking(move || documents::check_logo(image_type, image))
+        .await
+        .map_err(|_| PageError::Internal)?;
+    match checked {
+        Ok(logo) => {
+            state
+                .store()
+                .put_account_logo(signed.write(), Some(logo))
+                .await?;
+            Ok(page::see("/app/settings?saved=1"))
+        }
+        Err(reason) => refused_logo(&state, &signed, &reason).await,
+    }
+}
+
+/// The page again, saying why the logo was refused at its field; the logo kept before stays.
+async fn refused_logo(state: &WebState, signed: &Signed, reason: &str) -> PageResult {
+    let logo = LogoShown::of(state, signed, Some(format!("The logo {reason}."))).await?;
+    show_with(state, signed, false, logo).await
+}
+
+async fn remove_logo(State(state): State<WebState>, signed: Signed, fields: Fields) -> PageResult {
+    signed.check(&state, &fields)?;
+    signed.may(Role::administers)?;
+    state.store().put_account_logo(signed.write(), None).await?;
     Ok(page::see("/app/settings?saved=1"))
 }

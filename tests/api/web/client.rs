@@ -106,6 +106,62 @@ impl WebClient {
         self.keep(response).await
     }
 
+    /// Posts a multipart form as a browser sends a file input: the `csrf` field, then `file`
+    /// as the field `name` with its `content_type`.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        name: &str,
+        content_type: &str,
+        file: &[u8],
+    ) -> Answer {
+        let boundary = "----procura-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"logo\"\r\n\
+             Content-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .http
+            .post(format!("{}{path}", self.address))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
+    /// The bytes at `path`, with the status and content type.
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.address))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
     /// Posts `form` with the CSRF token of the page at `page`.
     pub async fn submit(&mut self, page: &str, action: &str, form: &[(&str, &str)]) -> Answer {
         let csrf = self.get(page).await.csrf();
