@@ -330,7 +330,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::List,
         } => {
             let keys = store
-                .list_keys()
+                .list_keys(None)
                 .await
                 .map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
             let when = |at: Option<chrono::DateTime<chrono::Utc>>| {

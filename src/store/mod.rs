@@ -186,7 +186,8 @@ impl From<Refusal> for StoreError {
 pub trait Accounts {
     async fn create_account(&self, key: NewApiKey) -> StoreResult<(AccountId, ApiKeyId)>;
     async fn create_key(&self, account: AccountId, key: NewApiKey) -> StoreResult<ApiKeyId>;
-    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>>;
+    /// The keys of `account`, or with `None` every account's (`procura keys list`), oldest first.
+    async fn list_keys(&self, account: Option<AccountId>) -> StoreResult<Vec<ApiKeyInfo>>;
     async fn revoke_key(&self, id: ApiKeyId) -> StoreResult<()>;
     async fn account_for_key(&self, hash: [u8; 32]) -> StoreResult<Option<(AccountId, ApiKeyId)>>;
     /// Records that the key was presented at `at`; a later time already recorded is kept.

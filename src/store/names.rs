@@ -25,12 +25,7 @@ impl ActorNames {
             Vec::new()
         };
         let keys = if actors.clone().any(|a| a.starts_with("api_key:")) {
-            store
-                .list_keys()
-                .await?
-                .into_iter()
-                .filter(|k| k.account_id == account)
-                .collect()
+            store.list_keys(Some(account)).await?
         } else {
             Vec::new()
         };

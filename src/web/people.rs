@@ -171,10 +171,9 @@ async fn keys_page(
     label: (String, Option<String>),
 ) -> PageResult {
     let minute = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
-    let keys = state.store().list_keys().await?;
+    let keys = state.store().list_keys(Some(signed.user.account)).await?;
     let rows = keys
         .into_iter()
-        .filter(|k| k.account_id == signed.user.account)
         .map(|k| KeyRow {
             id: k.id.to_string(),
             hint: format!("{}…", k.hint),
@@ -234,11 +233,8 @@ async fn revoke_key(
     signed.may(Role::administers)?;
     let id = ApiKeyId::parse(&id).ok_or(PageError::NotFound)?;
     // Keys are revoked by id alone: first make sure this one is the account's.
-    let keys = state.store().list_keys().await?;
-    if !keys
-        .iter()
-        .any(|k| k.id == id && k.account_id == signed.user.account)
-    {
+    let keys = state.store().list_keys(Some(signed.user.account)).await?;
+    if !keys.iter().any(|k| k.id == id) {
         return Err(PageError::NotFound);
     }
     state.store().revoke_key(id).await?;

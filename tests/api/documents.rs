@@ -134,7 +134,7 @@ async fn the_received_summary_lists_every_receipt_with_lots_and_locations() {
     let text = pdf(&app, &po, "received_summary").await.join("\n");
     let key = app
         .store
-        .list_keys()
+        .list_keys(None)
         .await
         .unwrap()
         .into_iter()

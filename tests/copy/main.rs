@@ -50,7 +50,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     let source = Source::build().await;
     let sqlite = SqliteStore::open(&source.path).unwrap();
     let before: Vec<Snapshot> = snapshot_all(&sqlite, &source.accounts).await;
-    let keys_before = sqlite.list_keys().await.unwrap();
+    let keys_before = sqlite.list_keys(None).await.unwrap();
     drop(sqlite);
     // The store's threads close their connections; then the file must not change.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -91,7 +91,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     for (before, after) in before.iter().zip(&after) {
         assert_eq!(before, after);
     }
-    assert_eq!(pg.list_keys().await.unwrap(), keys_before);
+    assert_eq!(pg.list_keys(None).await.unwrap(), keys_before);
 
     // Keys: the live ones authenticate as their account, the revoked one does not.
     let first = &source.accounts[0];
@@ -231,8 +231,8 @@ async fn a_target_with_an_account_is_refused_and_left_alone() {
         "expected a refusal, got {err}"
     );
     assert!(err.to_string().contains("not empty"), "{err}");
-    assert_eq!(pg.list_keys().await.unwrap().len(), 1);
-    assert_eq!(pg.list_keys().await.unwrap()[0].account_id, account);
+    assert_eq!(pg.list_keys(None).await.unwrap().len(), 1);
+    assert_eq!(pg.list_keys(None).await.unwrap()[0].account_id, account);
     assert!(
         pg.list_warehouses(account, PageRequest::first(10))
             .await

@@ -43,7 +43,7 @@ async fn racing_first_starts_create_exactly_one_account(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(created, 1);
-    assert_eq!(store.list_keys().await.unwrap().len(), 1);
+    assert_eq!(store.list_keys(None).await.unwrap().len(), 1);
     let again = store.create_first_account(procura::domain::account::NewApiKey::generate());
     assert_eq!(again.await.unwrap(), None);
 }

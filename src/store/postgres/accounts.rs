@@ -73,11 +73,15 @@ pub async fn create_key(
     Ok(ApiKeyId(id))
 }
 
-pub async fn list_keys(conn: &mut PgConnection) -> StoreResult<Vec<ApiKeyInfo>> {
+pub async fn list_keys(
+    conn: &mut PgConnection,
+    account: Option<AccountId>,
+) -> StoreResult<Vec<ApiKeyInfo>> {
     let rows = sqlx::query(
         "SELECT id, account_id, hint, created_at, revoked_at, label, last_used_at
-         FROM api_keys ORDER BY id",
+         FROM api_keys WHERE $1::bigint IS NULL OR account_id = $1 ORDER BY id",
     )
+    .bind(account.map(|a| a.0))
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -164,8 +168,8 @@ impl Accounts for PgStore {
     }
 
     #[tracing::instrument(name = "store.list_keys", level = "debug", skip_all)]
-    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
-        read!(self, |conn| list_keys(&mut conn).await)
+    async fn list_keys(&self, account: Option<AccountId>) -> StoreResult<Vec<ApiKeyInfo>> {
+        read!(self, |conn| list_keys(&mut conn, account).await)
     }
 
     #[tracing::instrument(name = "store.revoke_key", level = "debug", skip_all, fields(id = %id))]

@@ -49,15 +49,15 @@ pub fn create_key(conn: &Connection, account: AccountId, key: &NewApiKey) -> Sto
     Ok(ApiKeyId(conn.last_insert_rowid()))
 }
 
-pub fn list_keys(conn: &Connection) -> StoreResult<Vec<ApiKeyInfo>> {
+pub fn list_keys(conn: &Connection, account: Option<AccountId>) -> StoreResult<Vec<ApiKeyInfo>> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, account_id, hint, created_at, revoked_at, label, last_used_at
-             FROM api_keys ORDER BY id",
+             FROM api_keys WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id",
         )
         .map_err(db)?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map([account.map(|a| a.0)], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get(1)?,
@@ -144,8 +144,8 @@ impl Accounts for SqliteStore {
     }
 
     #[tracing::instrument(name = "store.list_keys", level = "debug", skip_all)]
-    async fn list_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
-        self.engine.read(list_keys).await
+    async fn list_keys(&self, account: Option<AccountId>) -> StoreResult<Vec<ApiKeyInfo>> {
+        self.engine.read(move |c| list_keys(c, account)).await
     }
 
     #[tracing::instrument(name = "store.revoke_key", level = "debug", skip_all, fields(id = %id))]

@@ -85,7 +85,7 @@ async fn a_change_made_in_the_pages_names_its_user_in_the_history() {
     let api_page = buyer.get(&format!("/app/orders/{api_order}")).await;
     let key = app
         .store
-        .list_keys()
+        .list_keys(None)
         .await
         .unwrap()
         .into_iter()

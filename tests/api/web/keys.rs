@@ -14,7 +14,7 @@ async fn an_admin_creates_a_labelled_key_and_sees_when_it_was_last_used() {
     let mut admin = signed_in(&app, "admin@example.com", Role::Admin).await;
     let keys_of_account = || async {
         app.store
-            .list_keys()
+            .list_keys(None)
             .await
             .unwrap()
             .into_iter()

@@ -406,7 +406,7 @@ async fn a_buyer_reverses_a_receipt_from_the_order_page_and_the_ledger_marks_it(
         .to_owned();
     let key = app
         .store
-        .list_keys()
+        .list_keys(None)
         .await
         .unwrap()
         .into_iter()
