@@ -133,6 +133,18 @@ try {
       assert.equal(await admin.locator('tbody tr').count(), 3);
     });
 
+    await step('the admin uploads the company logo and sees it on the settings page', async () => {
+      await admin.goto(`${BASE}/app/settings`);
+      await admin.setInputFiles('#logo', new URL('../fixtures/logo.png', import.meta.url).pathname);
+      await Promise.all([admin.waitForURL(/\/app\/settings\?saved=1$/), admin.click('text=Upload logo')]);
+      const preview = admin.locator('img.logo-preview');
+      await preview.waitFor();
+      // The preview is the stored image, decoded by the browser.
+      assert.equal(await preview.evaluate((img) => img.complete && img.naturalWidth), 600);
+      assert.match(await admin.locator('main').innerText(), /PNG, 600 × 160 pixels\./);
+      await shot(admin, 'settings');
+    });
+
     // The buyer works with JavaScript off: every core flow is a plain form.
     const buyer = await person({ javaScript: false });
     let orderUrl;
