@@ -17,13 +17,12 @@ use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorCode, ErrorResponse, ErrorType};
 use super::extract::{Account, JsonBody};
 use super::fields::{Fields, Obj, given, string};
-use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, success};
+use super::idempotency::{KeyedCreate, Render, WriteHeaders, done, refused, success};
 use super::json::Json;
 use crate::documents;
 use crate::domain::address::{AccountProfile, Address};
 use crate::domain::logo::{self, Logo};
 use crate::domain::{Invalid, supplier, text};
-use crate::store::KeptAnswer;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -306,11 +305,7 @@ pub async fn delete_logo(
 ) -> ApiResult<Response> {
     let rid = write.request_id();
     let render: Render<()> = Arc::new(move |outcome| match outcome {
-        Ok(()) => KeptAnswer {
-            status: StatusCode::NO_CONTENT.as_u16(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        },
+        Ok(()) => done(),
         Err(err) => refused(err, rid),
     });
     let written = write

@@ -298,9 +298,18 @@ pub fn success(status: StatusCode, body: &impl Serialize, tag: Option<Tag>) -> K
 
 /// The answer of a success without a body (204), with the object's new `ETag`.
 pub fn no_content(tag: Tag) -> KeptAnswer {
+    let mut answer = done();
+    answer
+        .headers
+        .push((ETAG.to_string(), format!("\"{tag}\"")));
+    answer
+}
+
+/// The answer of a success without a body (204) on something that has no version.
+pub fn done() -> KeptAnswer {
     KeptAnswer {
         status: StatusCode::NO_CONTENT.as_u16(),
-        headers: vec![(ETAG.to_string(), format!("\"{tag}\""))],
+        headers: Vec::new(),
         body: Vec::new(),
     }
 }

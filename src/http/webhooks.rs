@@ -16,7 +16,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorResponse};
 use super::extract::{Account, JsonBody, QueryObject};
 use super::fields::{Fields, Obj, integer, string};
-use super::idempotency::{KeyedCreate, Render, WriteHeaders, refused, refused_at, success};
+use super::idempotency::{KeyedCreate, Render, WriteHeaders, done, refused, refused_at, success};
 use super::json::Json;
 use super::pagination::{Links, ListUrl, PAGE_PARAMS};
 use super::path::{Found, OrNotFound, Path};
@@ -27,7 +27,6 @@ use crate::domain::webhook::{
     Header, Webhook, WebhookInput, WebhookPatch, check_url, new_secret, parse_event,
 };
 use crate::store::Delivery;
-use crate::store::KeptAnswer;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -475,11 +474,7 @@ pub async fn redeliver(
         .ok_or_else(|| ApiError::not_found("webhook delivery", "delivery_id", &delivery))?;
     let rid = write.request_id();
     let render: Render<()> = Arc::new(move |outcome| match outcome {
-        Ok(()) => KeptAnswer {
-            status: StatusCode::NO_CONTENT.as_u16(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        },
+        Ok(()) => done(),
         Err(err) => refused_at(err, delivery_id, rid),
     });
     let written = write

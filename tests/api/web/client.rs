@@ -83,14 +83,17 @@ impl WebClient {
             .join("; ")
     }
 
-    pub async fn get(&mut self, path: &str) -> Answer {
-        let response = self
-            .http
+    async fn fetch(&self, path: &str) -> Response {
+        self.http
             .get(format!("{}{path}", self.address))
             .header(COOKIE, self.cookie_header())
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let response = self.fetch(path).await;
         self.keep(response).await
     }
 
@@ -142,13 +145,7 @@ impl WebClient {
 
     /// The bytes at `path`, with the status and content type.
     pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.address))
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+        let response = self.fetch(path).await;
         let status = response.status();
         let content_type = response
             .headers()
