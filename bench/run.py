@@ -50,6 +50,9 @@ LOAD_POLICIES = {"batch": batch_policy, "normal": None}
 TARGET_RATIOS = {"create PO (3 lines)": 0.30, "get PO by id": 0.60, "list page of 50 (status=draft)": 0.15}
 TARGET_P99_MS = 10.0
 KEYED_CREATE = "create PO with a fresh Idempotency-Key"
+REVERSAL = "reverse a receipt"
+# A reversal's ratio as a share of a receipt's, same run: it does a receipt's work backwards.
+REVERSAL_BUDGET = 0.80
 # A keyed create's requests/s as a share of a plain create's, both measured again alternating.
 KEYED_CREATE_BUDGET = 0.90
 # A write's requests/s with one webhook subscribed as a share of the same write's without.
@@ -81,10 +84,12 @@ def fresh_database(args, workdir, name):
     return os.path.join(workdir, f"{name}.db"), lambda: None
 
 
-def seed(database, orders, open_orders):
+def seed(database, orders, open_orders, receipts=0, receipts_file=None):
     started = time.time()
-    out = sh([SEED, "--database", database, "--orders", str(orders), "--open", str(open_orders)],
-             stdout=subprocess.PIPE, text=True).stdout
+    cmd = [SEED, "--database", database, "--orders", str(orders), "--open", str(open_orders)]
+    if receipts:
+        cmd += ["--receipts", str(receipts), "--receipts-file", receipts_file]
+    out = sh(cmd, stdout=subprocess.PIPE, text=True).stdout
     info = json.loads(out.strip().splitlines()[-1])
     info["seconds"] = time.time() - started
     return info
@@ -175,6 +180,11 @@ def budgets(rows):
             wanted.insert(0, f"ratio >= {TARGET_RATIOS[name]:.2f}")
             met = met and ratio >= TARGET_RATIOS[name]
         print(f"| {name} | {', '.join(wanted)} | {'met' if met else 'missed'} ({ratio:.2f}, p99 {p99:.2f} ms) |")
+    ratios = {name: r["rps"] / r["baseline"] for name, r in rows}
+    if REVERSAL in ratios and "receive 1 unit" in ratios:
+        share = ratios[REVERSAL] / ratios["receive 1 unit"]
+        print(f"| {REVERSAL} | >= {REVERSAL_BUDGET:.2f} of receive 1 unit | "
+              f"{'met' if share >= REVERSAL_BUDGET else 'missed'} ({share:.2f}) |")
     # The web app's orders page against the API's list of the same 50 orders: server CPU.
     cpu = {name: r["cpu_us"] for name, r in rows}
     page, api = cpu.get("web orders page of 50 (status=draft)"), cpu.get("list page of 50 (status=draft)")
@@ -269,7 +279,10 @@ def workloads(args, workdir):
     database, drop = fresh_database(args, workdir, "workloads")
     # Drafts for the status workload: enough for --duration seconds at a high rate.
     drafts = max(args.orders, 40_000 * args.duration)
-    info = seed(database, drafts, args.open)
+    # Receipts for the reversal workload, each reversed once: more than it can reverse in
+    # --duration seconds.
+    receipts_file = os.path.join(workdir, "receipts.txt")
+    info = seed(database, drafts, args.open, 50_000 * args.duration, receipts_file)
     print(f"seeded {drafts:,} orders ({args.open:,} open) in {info['seconds']:.1f} s", file=sys.stderr)
     server = Server(database)
     key = info["key"]
@@ -296,6 +309,8 @@ def workloads(args, workdir):
             ("status change (draft -> open, then -> cancelled)", "status.lua",
              [info["draft_first"], info["draft_last"], args.threads]),
             ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),
+            # A receipt reversed whole: its units back off the lines and the stock.
+            (REVERSAL, "reverse.lua", [receipts_file, args.threads]),
             ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
                                 info["open_first"], info["open_last"], info["location_id"]]),
         ])

@@ -3,17 +3,20 @@
 //! through group commit) by many concurrent tasks.
 //!
 //! `cargo run --release --example bench_seed -- --database PATH --orders N --open M`
-//! prints one JSON object with the key and the id ranges.
+//! prints one JSON object with the key and the id ranges; with `--receipts K --receipts-file F`
+//! it also records K receipts on the open orders and lists them in F.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use clap::Parser;
 use procura::domain::account::NewApiKey;
-use procura::domain::ids::{AccountId, PurchaseOrderId, SupplierId, WarehouseId};
+use procura::domain::ids::{AccountId, LocationId, PurchaseOrderId, SupplierId, WarehouseId};
 use procura::domain::money::Money;
 use procura::domain::purchase_order::{Details, LineInput, PurchaseOrderInput, Quantity, Sku};
+use procura::domain::receipt::ReceiveLine;
 use procura::domain::status::Status;
 use procura::domain::supplier::SupplierInput;
 use procura::domain::warehouse::NewLocation;
@@ -32,6 +35,66 @@ struct Args {
     /// Concurrent writers.
     #[arg(long, default_value_t = 256)]
     tasks: u64,
+    /// Receipts of one unit each, spread over the open orders, for the reversal workload.
+    #[arg(long, default_value_t = 0)]
+    receipts: u64,
+    /// Where to write the receipts, one `order_id receipt_id` line each (numbers).
+    #[arg(long)]
+    receipts_file: Option<std::path::PathBuf>,
+}
+
+/// `count` receipts of one unit of R-0, spread over the open orders `first..=last` by `tasks`
+/// concurrent writers; then every receipt of those orders, as (order, receipt) ids.
+async fn receive_range(
+    store: Arc<dyn Store>,
+    account: AccountId,
+    (first, last): (i64, i64),
+    location: LocationId,
+    count: u64,
+    tasks: u64,
+) -> anyhow::Result<Vec<(i64, i64)>> {
+    let orders = u64::try_from(last - first + 1).context("no open orders to receive against")?;
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut n = t;
+            while n < count {
+                let line = ReceiveLine {
+                    sku: Sku::parse("R-0").map_err(|e| anyhow!("{e}"))?,
+                    location_id: location,
+                    received_quantity: 1,
+                    rejected_quantity: 0,
+                    lot: None,
+                    expiration_date: None,
+                };
+                let order = PurchaseOrderId(first + i64::try_from(n % orders)?);
+                store
+                    .receive(account.into(), order, vec![line], format!("seed-{n}"))
+                    .await
+                    .map_err(|e| anyhow!("receive: {e}"))?;
+                n += tasks;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for handle in handles {
+        handle.await.context("a receiving task")??;
+    }
+    let mut pairs = Vec::new();
+    for order in first..=last {
+        let ledger = store
+            .latest_receipts(
+                account,
+                PurchaseOrderId(order),
+                usize::MAX,
+                Arc::new(AtomicBool::new(false)),
+            )
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        pairs.extend(ledger.receipts.iter().map(|r| (order, r.id.0)));
+    }
+    Ok(pairs)
 }
 
 fn order(
@@ -174,6 +237,23 @@ async fn main() -> anyhow::Result<()> {
         open.await
             .context("an opening task")?
             .map_err(|e| anyhow!("{e}"))?;
+    }
+    if args.receipts > 0 {
+        let pairs = receive_range(
+            store.clone(),
+            account,
+            (open_first, open_last),
+            location,
+            args.receipts,
+            tasks,
+        )
+        .await?;
+        let path = args
+            .receipts_file
+            .as_ref()
+            .context("--receipts needs --receipts-file")?;
+        let text: String = pairs.iter().map(|(o, r)| format!("{o} {r}\n")).collect();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     let (draft_first, draft_last) = create_range(
         store.clone(),
