@@ -11,7 +11,7 @@ It builds the binary and the seeder in the `dist` profile, loads a fresh databas
 load generator on the same machine), and prints requests/s, latency percentiles, errors and the
 server's peak RSS. Every figure is also given as a ratio to /healthz, measured in the same run
 right before and right after that workload.
-Needs: cargo, wrk (Debian package `wrk`).
+Needs: cargo, wrk (Debian package `wrk`), aiosmtpd (`pip install aiosmtpd`, for the send workload).
 """
 
 import argparse
@@ -49,7 +49,15 @@ LOAD_POLICIES = {"batch": batch_policy, "normal": None}
 # enforced: on these shared machines a run can miss one by the machine's drift alone.
 TARGET_RATIOS = {"create PO (3 lines)": 0.30, "get PO by id": 0.60, "list page of 50 (status=draft)": 0.15}
 TARGET_P99_MS = 10.0
+# A PDF takes a millisecond or two of CPU, and renders one per core: 64 clients asking for PDFs
+# at once wait for each other.
 KEYED_CREATE = "create PO with a fresh Idempotency-Key"
+DOCUMENT = "order summary PDF"
+SEND = "send an order to its supplier"
+# A send's ratio as a share of the order summary's, same run: it renders the same PDF, then
+# queues it as a mail.
+SEND_BUDGET = 0.80
+P99_MS = {DOCUMENT: 200.0, SEND: 200.0}
 REVERSAL = "reverse a receipt"
 # A reversal's ratio as a share of a receipt's, same run: it does a receipt's work backwards.
 REVERSAL_BUDGET = 0.80
@@ -96,13 +104,15 @@ def seed(database, orders, open_orders, receipts=0, receipts_file=None):
 
 
 class Server:
-    def __init__(self, database):
+    def __init__(self, database, smtp_url=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Webhooks: the webhook-cost workload's receiver listens on 127.0.0.1.
         env = dict(os.environ, RUST_LOG="warn", PROCURA_WEBHOOK_ALLOW_PRIVATE="true")
-        self.proc = subprocess.Popen([BIN, "--database", database, "serve", "--listen", f"127.0.0.1:{self.port}"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+        cmd = [BIN, "--database", database, "serve", "--listen", f"127.0.0.1:{self.port}"]
+        if smtp_url:
+            cmd += ["--smtp-url", smtp_url]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
         for _ in range(200):
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
@@ -127,6 +137,35 @@ class Server:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
+
+
+# The send workload's SMTP server: accepts every message and keeps nothing (aiosmtpd, which
+# .ci/run installs for the send tests).
+SMTP_SINK = """
+import socket, sys, time
+from aiosmtpd.controller import Controller
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 Message accepted"
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+controller.start()
+print(port, flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+
+def smtp_sink():
+    """Starts the SMTP sink; returns the process and the `--smtp-url` that reaches it."""
+    proc = subprocess.Popen([sys.executable, "-c", SMTP_SINK], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    port = proc.stdout.readline().strip()
+    if not port:
+        raise SystemExit("the SMTP sink did not start: pip install aiosmtpd")
+    return proc, f"smtp://127.0.0.1:{port}?tls=none"
 
 
 def wrk(url, script, script_args, args, duration=None):
@@ -174,17 +213,18 @@ def budgets(rows):
     print("|---|---|---|")
     for name, r in rows:
         ratio, p99 = r["rps"] / r["baseline"], r["p99_us"] / 1000
-        wanted = [f"p99 <= {TARGET_P99_MS:.0f} ms"]
-        met = p99 <= TARGET_P99_MS
+        most = P99_MS.get(name, TARGET_P99_MS)
+        wanted = [f"p99 <= {most:.0f} ms"]
+        met = p99 <= most
         if name in TARGET_RATIOS:
             wanted.insert(0, f"ratio >= {TARGET_RATIOS[name]:.2f}")
             met = met and ratio >= TARGET_RATIOS[name]
         print(f"| {name} | {', '.join(wanted)} | {'met' if met else 'missed'} ({ratio:.2f}, p99 {p99:.2f} ms) |")
     ratios = {name: r["rps"] / r["baseline"] for name, r in rows}
-    if REVERSAL in ratios and "receive 1 unit" in ratios:
-        share = ratios[REVERSAL] / ratios["receive 1 unit"]
-        print(f"| {REVERSAL} | >= {REVERSAL_BUDGET:.2f} of receive 1 unit | "
-              f"{'met' if share >= REVERSAL_BUDGET else 'missed'} ({share:.2f}) |")
+    for name, of, least in [(REVERSAL, "receive 1 unit", REVERSAL_BUDGET), (SEND, DOCUMENT, SEND_BUDGET)]:
+        if name in ratios and of in ratios:
+            share = ratios[name] / ratios[of]
+            print(f"| {name} | >= {least:.2f} of {of} | {'met' if share >= least else 'missed'} ({share:.2f}) |")
     # The web app's orders page against the API's list of the same 50 orders: server CPU.
     cpu = {name: r["cpu_us"] for name, r in rows}
     page, api = cpu.get("web orders page of 50 (status=draft)"), cpu.get("list page of 50 (status=draft)")
@@ -284,9 +324,15 @@ def workloads(args, workdir):
     receipts_file = os.path.join(workdir, "receipts.txt")
     info = seed(database, drafts, args.open, 50_000 * args.duration, receipts_file)
     print(f"seeded {drafts:,} orders ({args.open:,} open) in {info['seconds']:.1f} s", file=sys.stderr)
-    server = Server(database)
+    sink, smtp_url = smtp_sink()
+    server = Server(database, smtp_url)
     key = info["key"]
     session = web_session(server, database, info["account_id"])
+    # Mails to suppliers come from the account's email.
+    req = urllib.request.Request(server.url + "/v2/account", method="PUT",
+                                 data=json.dumps({"email": "purchasing@bench.example"}).encode(),
+                                 headers={"API-Key": key, "Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30).read()
 
     def measure(name, script, script_args):
         cpu = server.cpu_seconds()
@@ -311,6 +357,8 @@ def workloads(args, workdir):
             ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),
             # A receipt reversed whole: its units back off the lines and the stock.
             (REVERSAL, "reverse.lua", [receipts_file, args.threads]),
+            (DOCUMENT, "document.lua", [info["open_first"], info["open_last"]]),
+            (SEND, "send.lua", [info["open_first"], info["open_last"]]),
             ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
                                 info["open_first"], info["open_last"], info["location_id"]]),
         ])
@@ -324,6 +372,8 @@ def workloads(args, workdir):
         hooks = webhook_cost(server, key, info, measure)
     finally:
         server.stop()
+        sink.stdin.close()
+        sink.wait(timeout=30)
         drop()
     table(f"Workloads ({args.label}; {args.threads} wrk threads, {args.connections} connections, "
           f"{args.duration} s each)", baseline, rows)
