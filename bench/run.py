@@ -347,7 +347,7 @@ def workloads(args, workdir):
         baseline, rows = bracketed(measure, [
             ("create PO (3 lines)", "create.lua", [info["supplier_id"], info["warehouse_id"]]),
             (KEYED_CREATE, "create.lua", [info["supplier_id"], info["warehouse_id"], "keyed"]),
-            ("get PO by id", "get.lua", [info["open_first"], info["draft_last"]]),
+            ("get PO by id", "order.lua", [info["open_first"], info["draft_last"]]),
             ("list page of 50 (status=draft)", "list.lua", []),
             # The web app's orders page of 50 beside the API's list of 50 (at most twice
             # its server CPU).
@@ -357,8 +357,10 @@ def workloads(args, workdir):
             ("receive 1 unit", "receive.lua", [info["open_first"], info["open_last"], info["location_id"]]),
             # A receipt reversed whole: its units back off the lines and the stock.
             (REVERSAL, "reverse.lua", [receipts_file, args.threads]),
-            (DOCUMENT, "document.lua", [info["open_first"], info["open_last"]]),
-            (SEND, "send.lua", [info["open_first"], info["open_last"]]),
+            (DOCUMENT, "order.lua", [info["open_first"], info["open_last"], "/documents/order_summary"]),
+            # Rendered, then queued as a mail that the server's mailer sends to the SMTP sink.
+            (SEND, "order.lua", [info["open_first"], info["open_last"], "/send",
+                                 '{"to":["orders@supplier.example"]}']),
             ("mix", "mix.lua", [info["supplier_id"], info["warehouse_id"], info["open_first"], info["draft_last"],
                                 info["open_first"], info["open_last"], info["location_id"]]),
         ])
@@ -507,7 +509,7 @@ def scale(args, workdir, rounds=2):
             return r
 
         steps = [
-            ("get PO by id", lambda info, _: ("get.lua", [info["draft_first"], info["draft_last"]])),
+            ("get PO by id", lambda info, _: ("order.lua", [info["draft_first"], info["draft_last"]])),
             ("first list page (50)", lambda info, _: ("list.lua", ["/v2/purchase_orders?page_size=50"])),
             (f"page 1,000 via links.next ({page_size})", lambda info, page_1000: ("list.lua", [page_1000])),
         ]

@@ -88,6 +88,14 @@ pub fn check_logo(image_type: ImageType, bytes: Vec<u8>) -> Result<Logo, String>
     pdf::check_logo(image_type, bytes)
 }
 
+/// An uploaded logo as `PUT /v2/account/logo` and the settings page take it: its declared
+/// `Content-Type` and bytes checked (`domain::logo::check_upload`), then decoded in full. CPU
+/// work: run it off the async workers.
+pub fn upload_logo(content_type: Option<&str>, bytes: Vec<u8>) -> Result<Logo, String> {
+    let image_type = crate::domain::logo::check_upload(content_type, &bytes)?;
+    check_logo(image_type, bytes)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("the embedded font could not be loaded")]

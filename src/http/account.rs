@@ -21,7 +21,7 @@ use super::idempotency::{KeyedCreate, Render, WriteHeaders, done, refused, succe
 use super::json::Json;
 use crate::documents;
 use crate::domain::address::{AccountProfile, Address};
-use crate::domain::logo::{self, Logo};
+use crate::domain::logo::Logo;
 use crate::domain::{Invalid, supplier, text};
 
 pub fn routes() -> Router<AppState> {
@@ -243,11 +243,16 @@ pub async fn show_logo(
         err.errors[0].field_name = Some("logo".to_owned());
         err
     })?;
+    Ok(image(&logo))
+}
+
+/// The logo's image as uploaded; the settings page's preview answers it the same way.
+pub(crate) fn image(logo: &Logo) -> Response {
     let headers = [
         (header::CONTENT_TYPE, logo.image_type.content_type()),
         (header::CACHE_CONTROL, "private, no-cache"),
     ];
-    Ok((headers, Vec::clone(&logo.image)).into_response())
+    (headers, Vec::clone(&logo.image)).into_response()
 }
 
 /// Uploads the logo printed at the head of the account's documents: the body is the image
@@ -268,19 +273,18 @@ pub async fn update_logo(
 ) -> ApiResult<Response> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("(not text)"));
-    let refuse = |reason: String| ApiError::field("logo", None, &Invalid::value(reason));
-    let image_type = logo::check_upload(content_type, &body).map_err(refuse)?;
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
+    let image = body.to_vec();
+    let logo =
+        tokio::task::spawn_blocking(move || documents::upload_logo(content_type.as_deref(), image))
+            .await
+            .map_err(|e| ApiError::internal(&format!("checking a logo: {e}")))?
+            .map_err(|reason| ApiError::field("logo", None, &Invalid::value(reason)))?;
     // What the key's fingerprint covers: the image, by its digest.
     let fingerprint = json!({
-        "content_type": image_type.content_type(),
-        "sha256": format!("{:x}", Sha256::digest(&body)),
+        "content_type": logo.image_type.content_type(),
+        "sha256": format!("{:x}", Sha256::digest(logo.image.as_slice())),
     });
-    let image = body.to_vec();
-    let logo = tokio::task::spawn_blocking(move || documents::check_logo(image_type, image))
-        .await
-        .map_err(|e| ApiError::internal(&format!("checking a logo: {e}")))?
-        .map_err(refuse)?;
     let answer = LogoBody::from(&logo);
     let rid = write.request_id();
     let render: Render<()> = Arc::new(move |outcome| match outcome {

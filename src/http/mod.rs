@@ -45,6 +45,7 @@ mod unique_keys;
 mod warehouses;
 mod webhooks;
 
+pub(crate) use account::image as logo_image;
 pub(crate) use account::parse as parse_account_profile;
 pub use head::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, unparsed_refusal};
 pub(crate) use purchase_orders::documents::for_account as order_document;

@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,7 +17,6 @@ use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::documents;
 use crate::domain::address::AccountProfile;
-use crate::domain::logo;
 use crate::domain::user::Role;
 
 pub fn routes() -> Router<WebState> {
@@ -209,11 +208,7 @@ async fn logo(State(state): State<WebState>, signed: Signed) -> Result<Response,
         .account_logo(signed.user.account)
         .await?
         .ok_or(PageError::NotFound)?;
-    let headers = [
-        (header::CONTENT_TYPE, logo.image_type.content_type()),
-        (header::CACHE_CONTROL, "private, no-cache"),
-    ];
-    Ok((headers, Vec::clone(&logo.image)).into_response())
+    Ok(crate::http::logo_image(&logo))
 }
 
 /// The upload form: its CSRF token and the file, by the checks of `PUT /v2/account/logo`.
@@ -251,14 +246,11 @@ async fn upload_logo(
     let Some((content_type, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
         return refused_logo(&state, &signed, "is missing: choose a PNG or JPEG file").await;
     };
-    let image_type = match logo::check_upload(content_type.as_deref(), &bytes) {
-        Ok(image_type) => image_type,
-        Err(reason) => return refused_logo(&state, &signed, &reason).await,
-    };
     let image = bytes.to_vec();
-    let checked = tokio::task::spawn_blocking(move || documents::check_logo(image_type, image))
-        .await
-        .map_err(|_| PageError::Internal)?;
+    let checked =
+        tokio::task::spawn_blocking(move || documents::upload_logo(content_type.as_deref(), image))
+            .await
+            .map_err(|_| PageError::Internal)?;
     match checked {
         Ok(logo) => {
             state

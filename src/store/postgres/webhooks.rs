@@ -316,11 +316,16 @@ impl Webhooks for PgStore {
     }
 
     async fn settle_deliveries(&self, attempts: Vec<(DeliveryId, Attempt)>) -> StoreResult<()> {
-        read!(self, |conn| {
+        // One transaction, one commit, for the batch (leased in id order, settled in it too).
+        write_tx!(self, |tx| {
+            let mut settled = Ok(());
             for (id, attempt) in &attempts {
-                settle(&mut conn, *id, attempt).await?;
+                settled = settle(&mut tx, *id, attempt).await;
+                if settled.is_err() {
+                    break;
+                }
             }
-            Ok(())
+            settled
         })
     }
 }
