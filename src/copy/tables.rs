@@ -3,9 +3,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// The schema version (both databases) these tables describe. A new migration must update the
-/// tables below and this number; the tests below fail until it does.
-pub const SCHEMA_VERSION: i64 = 11;
+/// The schema versions these tables describe, of a SQLite database read and of the PostgreSQL
+/// one written. A new migration must update the tables below and these numbers; the tests below
+/// fail until it does.
+pub const SQLITE_SCHEMA_VERSION: i64 = 12;
+pub const POSTGRES_SCHEMA_VERSION: i64 = 11;
+
+/// SQLite columns that are not copied: how the SQLite delivery worker keeps its queues, which
+/// PostgreSQL does without (migrations/sqlite/0012_delivery_queues.sql).
+pub const SQLITE_ONLY: &[(&str, &str)] = &[("webhook_deliveries", "queued")];
 
 /// How a column is stored in SQLite and what it becomes in PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -470,8 +476,8 @@ mod tests {
         let postgres = crate::store::postgres::migrate::MIGRATIONS
             .last()
             .map(|m| m.0);
-        assert_eq!(sqlite, Some(SCHEMA_VERSION));
-        assert_eq!(postgres, Some(SCHEMA_VERSION));
+        assert_eq!(sqlite, Some(SQLITE_SCHEMA_VERSION));
+        assert_eq!(postgres, Some(POSTGRES_SCHEMA_VERSION));
     }
 
     #[test]
@@ -501,6 +507,10 @@ mod tests {
                 .unwrap()
                 .query_map([], |r| r.get(0))
                 .unwrap()
+                .filter(|name| {
+                    let name: &String = name.as_ref().unwrap();
+                    !SQLITE_ONLY.contains(&(table.name, name.as_str()))
+                })
                 .collect::<Result<_, _>>()
                 .unwrap();
             let expected: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();

@@ -57,11 +57,15 @@ pub fn append_event(conn: &Connection, origin: &Origin, event: &NewEvent) -> Sto
             .collect()
         })
         .map_err(db)?;
+    // Queued behind the order's head delivery to the webhook when it has one (0012).
     for webhook in webhooks {
         conn.prepare_cached(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, purchase_order_id, state,
-                                             next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+                                             next_attempt_at, created_at, queued)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?4,
+                     EXISTS (SELECT 1 FROM webhook_deliveries
+                             WHERE webhook_id = ?1 AND purchase_order_id = ?3
+                                   AND state = 'pending' AND queued = 0))",
         )
         .and_then(|mut s| s.execute(params![webhook, event_id, event.order.0, now]))
         .map_err(db)?;

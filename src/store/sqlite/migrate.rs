@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pending_deliveries_and_logos",
         sql: include_str!("../../../migrations/sqlite/0011_pending_deliveries_and_logos.sql"),
     },
+    Migration {
+        version: 12,
+        name: "delivery_queues",
+        sql: include_str!("../../../migrations/sqlite/0012_delivery_queues.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, all in one exclusive transaction, so that two

@@ -40,17 +40,14 @@ fn changed(rows: usize) -> StoreResult<()> {
     }
 }
 
-/// What is due to be sent, oldest first: for each webhook and order only the oldest delivery
-/// still pending, with its event and the webhook's target and secret.
+/// What is due to be sent, oldest first: for each webhook and order only its head, the oldest
+/// delivery still pending (the others are queued behind it), with its event and the webhook's
+/// target and secret.
 fn due(conn: &Connection, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<DueDelivery>> {
     conn.prepare_cached(statement!(
         "SELECT {DUE_COLUMNS} FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-               AND NOT EXISTS (
-                   SELECT 1 FROM webhook_deliveries p
-                   WHERE p.webhook_id = d.webhook_id AND p.purchase_order_id = d.purchase_order_id
-                         AND p.state = 'pending' AND p.id < d.id)
+         WHERE d.state = 'pending' AND d.queued = 0 AND d.next_attempt_at <= ?1
          ORDER BY d.next_attempt_at, d.id LIMIT ?2"
     ))
     .and_then(|mut s| {
@@ -71,19 +68,56 @@ fn secret(conn: &Connection, account: AccountId, id: WebhookId) -> StoreResult<S
     )
 }
 
+/// The pending deliveries to webhook `?1` of order `?2`'s events after event `?3`, in the order's
+/// order: queued deliveries are in no index of their own, so they are found through the order's
+/// events.
+macro_rules! later_deliveries {
+    () => {
+        "SELECT d.id FROM events e JOIN webhook_deliveries d ON d.event_id = e.id
+         WHERE e.purchase_order_id = ?2
+               AND e.position > (SELECT position FROM events WHERE id = ?3)
+               AND d.webhook_id = ?1 AND d.state = 'pending'"
+    };
+}
+
+/// Makes `delivery` due at once. One that was done becomes a head, sent beside the order's head
+/// if it has one: it is an old event sent again, and holds up none of the order's later ones. A
+/// pending one keeps its place.
+fn redeliver(
+    conn: &Connection,
+    webhook: WebhookId,
+    delivery: DeliveryId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, leased_until = NULL,
+             next_attempt_at = ?3, queued = CASE WHEN state = 'pending' THEN queued ELSE 0 END
+         WHERE webhook_id = ?1 AND id = ?2",
+        params![webhook.0, delivery.0, micros(now)],
+    )
+    .map_err(db)
+    .and_then(changed)
+}
+
+/// Records an attempt at a head delivery. A head that is done makes way for the next queued
+/// delivery of its order, unless the order has another head (a redelivery of an older event).
+///
+/// Every queued delivery is younger than every head: it was queued behind a head, a head is
+/// written only when there is none, a promotion takes the oldest queued, and a redelivered
+/// delivery was done before any queued one was written. So the next one is after the last head.
 fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<()> {
     let state = match (attempt.delivered, attempt.retry_at) {
         (true, _) => "delivered",
         (false, Some(_)) => "pending",
         (false, None) => "failed",
     };
-    let settled: Option<(i64, i64)> = conn
+    let settled: Option<(i64, i64, i64, bool)> = conn
         .prepare_cached(
             "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, leased_until = NULL,
                  next_attempt_at = COALESCE(?3, next_attempt_at), last_status = ?4, last_response = ?5,
                  delivered_at = CASE WHEN ?6 THEN ?7 END
              WHERE id = ?1 AND state = 'pending'
-             RETURNING webhook_id, purchase_order_id",
+             RETURNING webhook_id, purchase_order_id, event_id, queued",
         )
         .and_then(|mut s| {
             s.query_row(
@@ -96,32 +130,47 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
                     attempt.delivered,
                     micros(attempt.at),
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
         })
         .map_err(db)?;
-    let Some((webhook, order)) = settled else {
+    let Some((webhook, order, event, queued)) = settled else {
         return Ok(());
     };
-    match attempt.retry_at.filter(|_| !attempt.delivered) {
-        // The order's later deliveries to this webhook wait for this one: none is due before it,
-        // so that the worker does not look at them again and again until then.
-        Some(retry_at) => conn
-            .prepare_cached(
+    if let Some(retry_at) = attempt.retry_at.filter(|_| !attempt.delivered) {
+        // The order's later deliveries wait for this one; the log shows when they can go at the
+        // earliest.
+        return conn
+            .prepare_cached(concat!(
                 "UPDATE webhook_deliveries SET next_attempt_at = ?4
-                 WHERE webhook_id = ?1 AND purchase_order_id = ?2 AND state = 'pending' AND id > ?3
-                       AND next_attempt_at < ?4",
-            )
-            .and_then(|mut s| s.execute(params![webhook, order, id.0, micros(retry_at)])),
-        // Only when the webhook's state changes: most deliveries leave its row as it is.
-        None => conn
-            .prepare_cached(
-                "UPDATE webhooks SET failing_since = CASE WHEN ?3 THEN NULL ELSE ?2 END
-                 WHERE id = ?1 AND (failing_since IS NULL) = (NOT ?3)",
-            )
-            .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered])),
+                 WHERE next_attempt_at < ?4 AND id IN (",
+                later_deliveries!(),
+                ")"
+            ))
+            .and_then(|mut s| s.execute(params![webhook, order, event, micros(retry_at)]))
+            .map(drop)
+            .map_err(db);
     }
+    if !queued {
+        conn.prepare_cached(concat!(
+            "UPDATE webhook_deliveries SET queued = 0
+             WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries
+                               WHERE webhook_id = ?1 AND purchase_order_id = ?2
+                                     AND state = 'pending' AND queued = 0)
+                   AND id = (",
+            later_deliveries!(),
+            " AND d.queued = 1 ORDER BY e.position LIMIT 1)"
+        ))
+        .and_then(|mut s| s.execute(params![webhook, order, event]))
+        .map_err(db)?;
+    }
+    // Only when the webhook's state changes: most deliveries leave its row as it is.
+    conn.prepare_cached(
+        "UPDATE webhooks SET failing_since = CASE WHEN ?3 THEN NULL ELSE ?2 END
+         WHERE id = ?1 AND (failing_since IS NULL) = (NOT ?3)",
+    )
+    .and_then(|mut s| s.execute(params![webhook, micros(attempt.at), attempt.delivered]))
     .map_err(db)?;
     Ok(())
 }
@@ -292,15 +341,8 @@ impl Webhooks for SqliteStore {
     ) -> StoreResult<()> {
         let Write { account, once, .. } = w;
         self.write_once(account, once, move |c| {
-                get(c, account, id)?;
-                c.execute(
-                    "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, leased_until = NULL,
-                         next_attempt_at = ?3
-                     WHERE webhook_id = ?1 AND id = ?2",
-                    params![id.0, delivery.0, micros(crate::store::now())],
-                )
-                .map_err(db)
-                .and_then(changed)
+            get(c, account, id)?;
+            redeliver(c, id, delivery, crate::store::now())
         })
         .await
     }
@@ -320,7 +362,7 @@ impl Webhooks for SqliteStore {
             one(
                 c,
                 "SELECT EXISTS (SELECT 1 FROM webhook_deliveries
-                                WHERE state = 'pending' AND next_attempt_at <= ?1)",
+                                WHERE state = 'pending' AND queued = 0 AND next_attempt_at <= ?1)",
                 [micros(now)],
                 |r| r.get(0).map_err(db),
             )
@@ -342,3 +384,7 @@ impl Webhooks for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "delivery_queue_tests.rs"]
+mod tests;
