@@ -286,6 +286,57 @@ async fn an_orders_events_arrive_in_order_even_when_the_first_attempt_fails_and_
 }
 
 #[tokio::test]
+async fn the_delivery_log_pages_newest_first_by_cursor_and_by_number() {
+    let Some(app) = spawn_app().await else {
+        return;
+    };
+    let receiver = Receiver::start(0).await;
+    let (hook, _) = subscribe(&app, &receiver.url, "purchase_order_created_v2").await;
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let mut orders = Vec::new();
+    for _ in 0..7 {
+        orders.push(app.po_in(&po_body(&supplier, &warehouse), &[]).await);
+    }
+    receiver.wait_for(7, Duration::from_secs(10)).await;
+    orders.reverse();
+    let order_ids = |page: &Value| -> Vec<String> {
+        page["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["purchase_order_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let mut path = format!("/v2/environment/webhooks/{hook}/deliveries?page_size=3");
+    let mut pages = Vec::new();
+    loop {
+        let page = ok_json(app.send(Method::GET, &path, None).await).await;
+        assert_eq!(page["total"], 7, "{page:#}");
+        pages.push(order_ids(&page));
+        match page["links"]["next"]["href"].as_str() {
+            Some(next) => path = next.trim_start_matches(&app.address).to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [&orders[0..3], &orders[3..6], &orders[6..7]],
+        "newest first, each once"
+    );
+    let second = ok_json(
+        app.send(
+            Method::GET,
+            &format!("/v2/environment/webhooks/{hook}/deliveries?page_size=3&page=2"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(order_ids(&second), &orders[3..6]);
+}
+
+#[tokio::test]
 async fn the_webhook_resource_takes_shipstations_shapes_and_refuses_other_events() {
     let Some(app) = spawn_app().await else {
         return;

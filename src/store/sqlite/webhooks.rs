@@ -73,10 +73,11 @@ fn secret(conn: &Connection, account: AccountId, id: WebhookId) -> StoreResult<S
 /// events.
 macro_rules! later_deliveries {
     () => {
-        "SELECT d.id FROM events e JOIN webhook_deliveries d ON d.event_id = e.id
+        "SELECT d.id FROM events e
+         JOIN webhook_deliveries d ON d.webhook_id = ?1 AND d.event_id = e.id
          WHERE e.purchase_order_id = ?2
                AND e.position > (SELECT position FROM events WHERE id = ?3)
-               AND d.webhook_id = ?1 AND d.state = 'pending'"
+               AND d.state = 'pending'"
     };
 }
 
@@ -318,11 +319,16 @@ impl Webhooks for SqliteStore {
                     )? as u64,
                 };
                 let (after, limit, offset) = super::page_bounds(&page);
+                // Newest first by event, which is newest first by id (0012); the cursor is the
+                // last delivery's id.
                 let rows = all(
                     c,
                     statement!(
                         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-                         WHERE webhook_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+                         WHERE webhook_id = ?1
+                               AND event_id < COALESCE((SELECT event_id FROM webhook_deliveries
+                                                        WHERE webhook_id = ?1 AND id = ?2), ?2)
+                         ORDER BY event_id DESC LIMIT ?3 OFFSET ?4"
                     ),
                     params![id.0, after, limit, offset],
                     |r| read_delivery(r),
