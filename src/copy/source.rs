@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
 use super::CopyError;
-use super::tables::{Check, Figure, Kind, Row, SQLITE_SCHEMA_VERSION, TABLES, Table, Value};
+use super::tables::{Check, Figure, Kind, Row, SCHEMA_VERSION, TABLES, Table, Value};
 
 /// Rows per batch, and so per multi-row INSERT on the PostgreSQL side.
 pub const BATCH: usize = 1000;
@@ -75,9 +75,9 @@ fn read_all(path: &Path, checks: &[Check], tx: &Sender) -> Result<(), CopyError>
                 path.display()
             ))
         })?;
-    if version != SQLITE_SCHEMA_VERSION {
+    if version != SCHEMA_VERSION {
         return Err(CopyError::Source(format!(
-            "{} is at schema version {version}, this procura copies version {SQLITE_SCHEMA_VERSION}; \
+            "{} is at schema version {version}, this procura copies version {SCHEMA_VERSION}; \
              run `procura migrate` on it with this version of procura first",
             path.display()
         )));

@@ -50,6 +50,7 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
     let source = Source::build().await;
     let sqlite = SqliteStore::open(&source.path).unwrap();
     let before: Vec<Snapshot> = snapshot_all(&sqlite, &source.accounts).await;
+    let due_before = due_deliveries(&sqlite).await;
     let keys_before = sqlite.list_keys(None).await.unwrap();
     drop(sqlite);
     // The store's threads close their connections; then the file must not change.
@@ -92,6 +93,18 @@ async fn a_sqlite_database_moves_to_postgres_with_nothing_lost() {
         assert_eq!(before, after);
     }
     assert_eq!(pg.list_keys(None).await.unwrap(), keys_before);
+    // The deliveries waiting wait in the same order: the same ones, each order's oldest, are due,
+    // and the others (queued on SQLite) are not.
+    assert_eq!(due_deliveries(&pg).await, due_before);
+    let pending: usize = rusqlite::Connection::open(&source.path)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(pending > due_before.len(), "{pending} pending");
 
     // Keys: the live ones authenticate as their account, the revoked one does not.
     let first = &source.accounts[0];
@@ -312,4 +325,19 @@ async fn a_missing_sqlite_file_is_reported_and_nothing_is_written() {
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert!(!missing.exists(), "the copy created the SQLite file");
     db.drop().await;
+}
+
+/// The deliveries due to be sent were every target answering at once, by id.
+async fn due_deliveries(store: &dyn Store) -> Vec<i64> {
+    let later = Utc::now() + chrono::Duration::days(365);
+    let mut due: Vec<i64> = store
+        .lease_deliveries(later, later, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id.0)
+        .collect();
+    due.sort_unstable();
+    assert!(due.len() > 1, "the fixture has deliveries due");
+    due
 }

@@ -50,23 +50,29 @@ pub(super) async fn build_account(store: &dyn Store, n: usize) -> Built {
     let key = NewApiKey::generate();
     let secret = key.secret.clone();
     let (id, _) = store.create_account(key).await.unwrap();
-    // Subscribed before any order, so that every creation queues a delivery.
-    store
-        .create_webhook(
-            id.into(),
-            procura::domain::webhook::WebhookInput {
-                name: format!("Accounting {n}"),
-                url: "https://erp.example.com/procura".into(),
-                event: "purchase_order_created_v2",
-                headers: vec![procura::domain::webhook::Header {
-                    key: "x-tenant".into(),
-                    value: format!("t{n}"),
-                }],
-            },
-            procura::domain::webhook::new_secret(),
-        )
-        .await
-        .unwrap();
+    // Subscribed before any order, so that every creation queues a delivery, and every status
+    // change too: several per order, queued behind each other on SQLite.
+    for event in [
+        "purchase_order_created_v2",
+        "purchase_order_status_changed_v2",
+    ] {
+        store
+            .create_webhook(
+                id.into(),
+                procura::domain::webhook::WebhookInput {
+                    name: format!("Accounting {n}"),
+                    url: "https://erp.example.com/procura".into(),
+                    event,
+                    headers: vec![procura::domain::webhook::Header {
+                        key: "x-tenant".into(),
+                        value: format!("t{n}"),
+                    }],
+                },
+                procura::domain::webhook::new_secret(),
+            )
+            .await
+            .unwrap();
+    }
     store
         .put_account_profile(
             id.into(),

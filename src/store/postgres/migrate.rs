@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pending_deliveries_and_logos",
         include_str!("../../../migrations/postgres/0011_pending_deliveries_and_logos.sql"),
     ),
+    (
+        12,
+        "delivery_queues",
+        include_str!("../../../migrations/postgres/0012_delivery_queues.sql"),
+    ),
 ];
 
 /// The migrations compiled into this binary, as a source for sqlx's [`Migrator`].
