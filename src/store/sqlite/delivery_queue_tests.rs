@@ -14,7 +14,7 @@ use crate::domain::ids::{AccountId, DeliveryId, PurchaseOrderId, WebhookId};
 use crate::domain::status::Status;
 use crate::store::Attempt;
 use crate::store::sqlite::events::append_event;
-use crate::store::sqlite::migrate::{self, MIGRATIONS};
+use crate::store::sqlite::migrate;
 use crate::store::write::Origin;
 
 const ORDERS: i64 = 4;
@@ -223,20 +223,7 @@ fn check(conn: &Connection, rows: &BTreeMap<i64, Row>, seed: u64) {
 /// pending delivery as its head, and the others queued behind it.
 #[test]
 fn migration_0012_queues_the_deliveries_already_pending() {
-    let mut conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-                                         applied_at INTEGER NOT NULL)",
-    )
-    .unwrap();
-    for m in MIGRATIONS.iter().filter(|m| m.version <= 11) {
-        conn.execute_batch(m.sql).unwrap();
-        conn.execute(
-            "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
-            params![m.version, m.name],
-        )
-        .unwrap();
-    }
+    let mut conn = migrate::database_at(11);
     subscribe(&conn);
     // Orders 1, 2, 1, 1, 2 for both webhooks: deliveries 1 to 10.
     // Written as version 11 wrote them.

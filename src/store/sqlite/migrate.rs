@@ -129,3 +129,24 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
     }
     tx.commit().map_err(super::unavailable)
 }
+
+/// An in-memory database at schema version `version`, as an older procura left it, for tests
+/// of the migrations after it.
+#[cfg(test)]
+pub fn database_at(version: i64) -> Connection {
+    let conn = Connection::open_in_memory().expect("an in-memory database");
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                         applied_at INTEGER NOT NULL)",
+    )
+    .expect("the migrations table");
+    for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
+        conn.execute_batch(m.sql).expect("an old migration");
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+            rusqlite::params![m.version, m.name],
+        )
+        .expect("its record");
+    }
+    conn
+}

@@ -2,26 +2,13 @@
 
 use rusqlite::Connection;
 
-use super::super::migrate::{self, MIGRATIONS};
+use super::super::migrate;
 
 const COST: i64 = 999_999_999_999_999;
 
 /// A database at schema version 3 with a stock value the old `+` turned into a REAL.
 fn version_3_with_damaged_stock() -> Connection {
-    let conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-                                         applied_at INTEGER NOT NULL)",
-    )
-    .unwrap();
-    for m in MIGRATIONS.iter().filter(|m| m.version <= 3) {
-        conn.execute_batch(m.sql).unwrap();
-        conn.execute(
-            "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
-            rusqlite::params![m.version, m.name],
-        )
-        .unwrap();
-    }
+    let conn = migrate::database_at(3);
     conn.execute_batch(&format!(
         "INSERT INTO accounts VALUES (1, 0);
          INSERT INTO suppliers (id, account_id, name, name_key, created_at, updated_at)
