@@ -1,24 +1,34 @@
 //! Webhooks, for admins: the account's subscriptions, a new one (its signing secret shown once,
-//! as the API's `.../secret` shows it), and removal. The same rules as
-//! `/v2/environment/webhooks`, SSRF guard included.
+//! as the API's `.../secret` shows it), removal, and each one's delivery log with a redeliver
+//! button. The same rules as `/v2/environment/webhooks`, SSRF guard included.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
-use crate::domain::ids::WebhookId;
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::page::{PageRequest, Position};
 use crate::domain::user::Role;
 use crate::domain::webhook::{EVENTS, WebhookInput, check_url, new_secret, parse_event};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/app/webhooks", get(list).post(create))
+        .route("/app/webhooks/{id}", get(deliveries))
         .route("/app/webhooks/{id}/delete", post(delete))
+        .route(
+            "/app/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(redeliver),
+        )
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 struct Row {
@@ -61,10 +71,7 @@ async fn page(
             name: w.name,
             event: w.event,
             url: w.url,
-            failing_since: w
-                .failing_since
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_default(),
+            failing_since: w.failing_since.map(when).unwrap_or_default(),
         })
         .collect();
     let status = if error.is_some() {
@@ -144,6 +151,123 @@ async fn delete(
     let id = WebhookId::parse(&id).ok_or(PageError::NotFound)?;
     match state.store().delete_webhook(signed.user.account, id).await {
         Ok(()) => Ok(page::see("/app/webhooks")),
+        Err(crate::store::StoreError::NotFound) => Err(PageError::NotFound),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LogQuery {
+    after: Option<i64>,
+    page: Option<u64>,
+    total: Option<u64>,
+}
+
+struct DeliveryRow {
+    id: String,
+    order: String,
+    state: String,
+    attempts: i64,
+    /// The last answer's status and first bytes, or why there was none.
+    answer: String,
+    /// When it was delivered, or when it is next tried.
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "webhook.html")]
+struct DeliveriesPage {
+    nav: Option<Nav>,
+    webhook: Row,
+    rows: Vec<DeliveryRow>,
+    total: u64,
+    next: Option<String>,
+}
+
+/// A webhook and its delivery log, newest first, as `GET .../deliveries` pages it.
+async fn deliveries(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> PageResult {
+    signed.may(Role::administers)?;
+    let account = signed.user.account;
+    let id = WebhookId::parse(&id).ok_or(PageError::NotFound)?;
+    let webhook = state
+        .store()
+        .get_webhook(account, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let size = PageRequest::DEFAULT_SIZE;
+    let request = match (query.after, query.page, query.total) {
+        (Some(after_id), Some(page), Some(total)) => PageRequest {
+            size,
+            position: Position::After {
+                after_id,
+                page,
+                total,
+            },
+        },
+        _ => PageRequest::first(size),
+    };
+    let log = state.store().list_deliveries(account, id, request).await?;
+    let next = log.next_after.map(|after| {
+        format!(
+            "/app/webhooks/{id}?after={after}&page={}&total={}",
+            log.page + 1,
+            log.total
+        )
+    });
+    let rows = log
+        .items
+        .into_iter()
+        .map(|d| DeliveryRow {
+            id: d.id.to_string(),
+            order: d.purchase_order_id.to_string(),
+            when: match (d.state.as_str(), d.delivered_at) {
+                (_, Some(at)) => format!("delivered {}", when(at)),
+                ("pending", None) => format!("next try {}", when(d.next_attempt_at)),
+                _ => String::new(),
+            },
+            answer: match (d.last_status, d.last_response) {
+                (Some(status), Some(body)) => format!("{status} {body}"),
+                (Some(status), None) => status.to_string(),
+                (None, body) => body.unwrap_or_default(),
+            },
+            state: d.state,
+            attempts: d.attempts,
+        })
+        .collect();
+    let page = DeliveriesPage {
+        nav: Some(signed.nav(&state)),
+        webhook: Row {
+            id: webhook.id.to_string(),
+            name: webhook.name,
+            event: webhook.event,
+            url: webhook.url,
+            failing_since: webhook.failing_since.map(when).unwrap_or_default(),
+        },
+        rows,
+        total: log.total,
+        next,
+    };
+    Ok(page::render(StatusCode::OK, &page))
+}
+
+/// Sends a delivery again at once, as `POST .../redeliver` does.
+async fn redeliver(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path((id, delivery)): Path<(String, String)>,
+    fields: Fields,
+) -> PageResult {
+    signed.check(&state, &fields)?;
+    signed.may(Role::administers)?;
+    let id = WebhookId::parse(&id).ok_or(PageError::NotFound)?;
+    let delivery = DeliveryId::parse(&delivery).ok_or(PageError::NotFound)?;
+    match state.store().redeliver(signed.write(), id, delivery).await {
+        Ok(()) => Ok(page::see(&format!("/app/webhooks/{id}"))),
         Err(crate::store::StoreError::NotFound) => Err(PageError::NotFound),
         Err(err) => Err(err.into()),
     }

@@ -133,6 +133,15 @@ try {
       assert.equal(await admin.locator('tbody tr').count(), 3);
     });
 
+    await step('the admin subscribes a webhook to status changes', async () => {
+      await admin.goto(`${BASE}/app/webhooks`);
+      await admin.fill('#name', 'ERP');
+      await admin.fill('#url', 'https://erp.example.com/hook');
+      await admin.selectOption('#event', 'purchase_order_status_changed_v2');
+      await admin.click('text=Add webhook');
+      assert.match((await admin.locator('#created-secret').textContent()).trim(), /^whsec_/);
+    });
+
     await step('the admin uploads the company logo and sees it on the settings page', async () => {
       await admin.goto(`${BASE}/app/settings`);
       await admin.setInputFiles('#logo', new URL('../fixtures/logo.png', import.meta.url).pathname);
@@ -341,6 +350,11 @@ try {
         await adminAxe.goto(`${BASE}${path}`);
         await axeScan(adminAxe, label);
       }
+      // The webhook's delivery log, with the deliveries of the order's status changes.
+      await adminAxe.goto(`${BASE}/app/webhooks`);
+      await Promise.all([adminAxe.waitForURL(/\/app\/webhooks\/se-\d+$/), adminAxe.click('text=ERP')]);
+      assert.ok(await adminAxe.locator('tbody tr').count() >= 1, 'the log lists the deliveries');
+      await axeScan(adminAxe, 'webhook log');
     });
   }
 } catch {

@@ -1,10 +1,14 @@
 //! The webhooks page, for admins: subscribe, see the secret once, remove.
 
+use std::time::Duration;
+
 use procura::domain::user::Role;
 use reqwest::Method;
+use serde_json::{Value, json};
 
 use super::signed_in;
-use crate::helpers::{ok_json, spawn_app};
+use crate::helpers::{ok_json, po_body, spawn_app};
+use crate::webhooks::{Receiver, subscribe};
 
 #[tokio::test]
 async fn an_admin_subscribes_a_webhook_sees_its_secret_and_removes_it() {
@@ -111,4 +115,103 @@ async fn an_admin_subscribes_a_webhook_sees_its_secret_and_removes_it() {
         )
         .await;
     assert_eq!(again.status, 404);
+}
+
+#[tokio::test]
+async fn an_admin_reads_a_webhooks_delivery_log_and_sends_a_delivery_again() {
+    let Some(app) = spawn_app().await else { return };
+    // The receiver refuses the first delivery; its retry would come 5 s later.
+    let receiver = Receiver::start(1).await;
+    let (hook, _) = subscribe(&app, &receiver.url, "purchase_order_status_changed_v2").await;
+    let (supplier, warehouse) = app.supplier_and_warehouse().await;
+    let po = app.po_in(&po_body(&supplier, &warehouse), &["open"]).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let log = format!("/v2/environment/webhooks/{hook}/deliveries");
+    let mut first = Value::Null;
+    for _ in 0..100 {
+        first = ok_json(app.send(Method::GET, &log, None).await).await["deliveries"][0].clone();
+        if first["attempts"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (&first["state"], &first["attempts"], &first["last_status"]),
+        (&json!("pending"), &json!(1), &json!(500)),
+        "{first:#}"
+    );
+    let delivery = first["delivery_id"].as_str().unwrap().to_owned();
+    let page = format!("/app/webhooks/{hook}");
+
+    let mut buyer = signed_in(&app, "buyer@example.com", Role::Buyer).await;
+    assert_eq!(buyer.get(&page).await.status, 403);
+    let mut admin = signed_in(&app, "admin@example.com", Role::Admin).await;
+    let listed = admin.get("/app/webhooks").await;
+    assert!(
+        listed
+            .body
+            .contains(&format!("<a href=\"/app/webhooks/{hook}\">")),
+        "{}",
+        listed.body
+    );
+    let shown = admin.get(&page).await;
+    assert_eq!(shown.status, 200);
+    for expected in [
+        "<h2>Deliveries (1)</h2>".to_owned(),
+        format!(
+            "<td>{delivery}</td><td><a href=\"/app/orders/{po}\">{po}</a></td><td>pending</td><td>1</td><td>500 not now</td><td>next try "
+        ),
+        format!("action=\"/app/webhooks/{hook}/deliveries/{delivery}/redeliver\""),
+    ] {
+        assert!(shown.body.contains(&expected), "{expected}\n{}", shown.body);
+    }
+    assert_eq!(admin.get("/app/webhooks/se-999999").await.status, 404);
+
+    // Without the session's token: refused, and nothing is sent again.
+    let redeliver = format!("/app/webhooks/{hook}/deliveries/{delivery}/redeliver");
+    let forged = admin.post(&redeliver, &[("csrf", "0000")]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    let sent = admin.submit(&page, &redeliver, &[]).await;
+    assert_eq!(
+        (sent.status.as_u16(), sent.location.as_deref()),
+        (303, Some(page.as_str()))
+    );
+    // Sent again at once, with fresh retries: delivered at its first attempt since, which the
+    // retry alone (5 s on) would have made its second.
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        done = ok_json(app.send(Method::GET, &log, None).await).await["deliveries"][0].clone();
+        if done["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (&done["state"], &done["attempts"], &done["last_status"]),
+        (&json!("delivered"), &json!(1), &json!(200)),
+        "{done:#}"
+    );
+    let shown = admin.get(&page).await;
+    assert!(
+        shown.body.contains("<td>delivered</td><td>1</td><td>200 "),
+        "{}",
+        shown.body
+    );
+    let history = app
+        .store
+        .order_history(
+            app.account_id,
+            procura::domain::ids::PurchaseOrderId::parse(&po).unwrap(),
+            procura::domain::page::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        history.items.len(),
+        2,
+        "a redelivery is no change to the order"
+    );
 }
