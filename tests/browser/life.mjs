@@ -354,6 +354,7 @@ try {
       await adminAxe.goto(`${BASE}/app/webhooks`);
       await Promise.all([adminAxe.waitForURL(/\/app\/webhooks\/se-\d+$/), adminAxe.click('text=ERP')]);
       assert.ok(await adminAxe.locator('tbody tr').count() >= 1, 'the log lists the deliveries');
+      await shot(adminAxe, 'webhook');
       await axeScan(adminAxe, 'webhook log');
     });
   }
