@@ -13,7 +13,7 @@ use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::documents::{money, order_total, unit_cost};
 use crate::domain::ids::{PurchaseOrderId, SupplierId, WarehouseId};
-use crate::domain::page::{PageRequest, Position};
+use crate::domain::page::PageRequest;
 use crate::domain::purchase_order::{
     Patch, PurchaseOrder, PurchaseOrderFilter, ShippingDetailsPatch,
 };
@@ -171,18 +171,7 @@ async fn list(
         .filter(|s| !s.is_empty())
         .and_then(WarehouseId::parse);
     let q = query.q.clone().unwrap_or_default().trim().to_owned();
-    let size = PageRequest::DEFAULT_SIZE;
-    let request = match (query.after, query.page, query.total) {
-        (Some(after_id), Some(page), Some(total)) => PageRequest {
-            size,
-            position: Position::After {
-                after_id,
-                page,
-                total,
-            },
-        },
-        _ => PageRequest::first(size),
-    };
+    let request = page::requested(query.after, query.page, query.total);
     let filter = PurchaseOrderFilter {
         status,
         supplier_id: supplier,

@@ -142,3 +142,25 @@ impl IntoResponse for PageError {
 }
 
 pub type PageResult<T = Response> = Result<T, PageError>;
+
+/// The page of a list that its "Next page" link asks for (`after`, `page` and `total` in the
+/// link's query, as the API's cursor carries them), or the first page.
+pub fn requested(
+    after: Option<i64>,
+    page: Option<u64>,
+    total: Option<u64>,
+) -> crate::domain::page::PageRequest {
+    use crate::domain::page::{PageRequest, Position};
+    let size = PageRequest::DEFAULT_SIZE;
+    match (after, page, total) {
+        (Some(after_id), Some(page), Some(total)) => PageRequest {
+            size,
+            position: Position::After {
+                after_id,
+                page,
+                total,
+            },
+        },
+        _ => PageRequest::first(size),
+    }
+}

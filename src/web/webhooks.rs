@@ -12,9 +12,8 @@ use super::form::Fields;
 use super::page::{self, Nav, PageError, PageResult};
 use super::{Signed, WebState};
 use crate::domain::ids::{DeliveryId, WebhookId};
-use crate::domain::page::{PageRequest, Position};
 use crate::domain::user::Role;
-use crate::domain::webhook::{EVENTS, WebhookInput, check_url, new_secret, parse_event};
+use crate::domain::webhook::{EVENTS, Webhook, WebhookInput, check_url, new_secret, parse_event};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -37,6 +36,18 @@ struct Row {
     event: String,
     url: String,
     failing_since: String,
+}
+
+impl From<Webhook> for Row {
+    fn from(w: Webhook) -> Self {
+        Self {
+            id: w.id.to_string(),
+            name: w.name,
+            event: w.event,
+            url: w.url,
+            failing_since: w.failing_since.map(when).unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -66,13 +77,7 @@ async fn page(
         .list_webhooks(signed.user.account)
         .await?
         .into_iter()
-        .map(|w| Row {
-            id: w.id.to_string(),
-            name: w.name,
-            event: w.event,
-            url: w.url,
-            failing_since: w.failing_since.map(when).unwrap_or_default(),
-        })
+        .map(Row::from)
         .collect();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -199,18 +204,7 @@ async fn deliveries(
         .get_webhook(account, id)
         .await?
         .ok_or(PageError::NotFound)?;
-    let size = PageRequest::DEFAULT_SIZE;
-    let request = match (query.after, query.page, query.total) {
-        (Some(after_id), Some(page), Some(total)) => PageRequest {
-            size,
-            position: Position::After {
-                after_id,
-                page,
-                total,
-            },
-        },
-        _ => PageRequest::first(size),
-    };
+    let request = page::requested(query.after, query.page, query.total);
     let log = state.store().list_deliveries(account, id, request).await?;
     let next = log.next_after.map(|after| {
         format!(
@@ -241,13 +235,7 @@ async fn deliveries(
         .collect();
     let page = DeliveriesPage {
         nav: Some(signed.nav(&state)),
-        webhook: Row {
-            id: webhook.id.to_string(),
-            name: webhook.name,
-            event: webhook.event,
-            url: webhook.url,
-            failing_since: webhook.failing_since.map(when).unwrap_or_default(),
-        },
+        webhook: Row::from(webhook),
         rows,
         total: log.total,
         next,

@@ -127,14 +127,20 @@ async fn an_admin_reads_a_webhooks_delivery_log_and_sends_a_delivery_again() {
     let po = app.po_in(&po_body(&supplier, &warehouse), &["open"]).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let log = format!("/v2/environment/webhooks/{hook}/deliveries");
-    let mut first = Value::Null;
-    for _ in 0..100 {
-        first = ok_json(app.send(Method::GET, &log, None).await).await["deliveries"][0].clone();
-        if first["attempts"] == 1 {
-            break;
+    // The newest delivery in the log, once `ready` says so (or after 2 s).
+    let newest = async |ready: fn(&Value) -> bool| {
+        let mut newest = Value::Null;
+        for _ in 0..100 {
+            newest =
+                ok_json(app.send(Method::GET, &log, None).await).await["deliveries"][0].clone();
+            if ready(&newest) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        newest
+    };
+    let first = newest(|d| d["attempts"] == 1).await;
     assert_eq!(
         (&first["state"], &first["attempts"], &first["last_status"]),
         (&json!("pending"), &json!(1), &json!(500)),
@@ -181,14 +187,7 @@ async fn an_admin_reads_a_webhooks_delivery_log_and_sends_a_delivery_again() {
     // retry alone (5 s on) would have made its second.
     let got = receiver.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
-    let mut done = Value::Null;
-    for _ in 0..100 {
-        done = ok_json(app.send(Method::GET, &log, None).await).await["deliveries"][0].clone();
-        if done["state"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let done = newest(|d| d["state"] == "delivered").await;
     assert_eq!(
         (&done["state"], &done["attempts"], &done["last_status"]),
         (&json!("delivered"), &json!(1), &json!(200)),
