@@ -15,6 +15,8 @@ pub struct Delivery {
     pub id: DeliveryId,
     pub event_id: i64,
     pub purchase_order_id: PurchaseOrderId,
+    /// The order's number, for people reading the log.
+    pub order_number: String,
     /// `pending`, `delivered` or `failed`.
     pub state: String,
     pub attempts: i64,
@@ -25,8 +27,10 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
 }
 
-pub(crate) const DELIVERY_COLUMNS: &str = "id, event_id, purchase_order_id, state, attempts, \
-     next_attempt_at, last_status, last_response, delivered_at, created_at";
+/// The columns [`read_delivery`] reads: `d` the delivery, `o` its order.
+pub(crate) const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.purchase_order_id, d.state, \
+     d.attempts, d.next_attempt_at, d.last_status, d.last_response, d.delivered_at, d.created_at, \
+     o.order_number";
 
 pub(crate) fn read_delivery(r: &impl Columns) -> StoreResult<Delivery> {
     Ok(Delivery {
@@ -40,6 +44,7 @@ pub(crate) fn read_delivery(r: &impl Columns) -> StoreResult<Delivery> {
         last_response: r.opt_text(7)?,
         delivered_at: r.opt_time(8)?,
         created_at: r.time(9)?,
+        order_number: r.text(10)?,
     })
 }
 

@@ -171,6 +171,7 @@ struct LogQuery {
 struct DeliveryRow {
     id: String,
     order: String,
+    order_number: String,
     state: String,
     attempts: i64,
     /// The last answer's status and first bytes, or why there was none.
@@ -219,6 +220,7 @@ async fn deliveries(
         .map(|d| DeliveryRow {
             id: d.id.to_string(),
             order: d.purchase_order_id.to_string(),
+            order_number: d.order_number,
             when: match (d.state.as_str(), d.delivered_at) {
                 (_, Some(at)) => format!("delivered {}", when(at)),
                 ("pending", None) => format!("next try {}", when(d.next_attempt_at)),

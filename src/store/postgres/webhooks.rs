@@ -232,8 +232,9 @@ impl Webhooks for PgStore {
             };
             let (after, limit, offset) = page_bounds(&page);
             let rows = sqlx::query(statement!(
-                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-                 WHERE webhook_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3 OFFSET $4"
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
+                 JOIN purchase_orders o ON o.id = d.purchase_order_id
+                 WHERE d.webhook_id = $1 AND d.id < $2 ORDER BY d.id DESC LIMIT $3 OFFSET $4"
             ))
             .bind(id.0)
             .bind(after)

@@ -324,11 +324,12 @@ impl Webhooks for SqliteStore {
                 let rows = all(
                     c,
                     statement!(
-                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-                         WHERE webhook_id = ?1
-                               AND event_id < COALESCE((SELECT event_id FROM webhook_deliveries
-                                                        WHERE webhook_id = ?1 AND id = ?2), ?2)
-                         ORDER BY event_id DESC LIMIT ?3 OFFSET ?4"
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
+                         JOIN purchase_orders o ON o.id = d.purchase_order_id
+                         WHERE d.webhook_id = ?1
+                               AND d.event_id < COALESCE((SELECT event_id FROM webhook_deliveries
+                                                          WHERE webhook_id = ?1 AND id = ?2), ?2)
+                         ORDER BY d.event_id DESC LIMIT ?3 OFFSET ?4"
                     ),
                     params![id.0, after, limit, offset],
                     |r| read_delivery(r),

@@ -147,6 +147,10 @@ async fn an_admin_reads_a_webhooks_delivery_log_and_sends_a_delivery_again() {
         "{first:#}"
     );
     let delivery = first["delivery_id"].as_str().unwrap().to_owned();
+    let number = ok_json(app.get_po(&po).await).await["order_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let page = format!("/app/webhooks/{hook}");
 
     let mut buyer = signed_in(&app, "buyer@example.com", Role::Buyer).await;
@@ -165,7 +169,7 @@ async fn an_admin_reads_a_webhooks_delivery_log_and_sends_a_delivery_again() {
     for expected in [
         "<h2>Deliveries (1)</h2>".to_owned(),
         format!(
-            "<td>{delivery}</td><td><a href=\"/app/orders/{po}\">{po}</a></td><td>pending</td><td>1</td><td>500 not now</td><td>next try "
+            "<td>{delivery}</td><td class=\"nowrap\"><a href=\"/app/orders/{po}\">{number}</a></td><td>pending</td><td>1</td><td>500 not now</td><td>next try "
         ),
         format!("action=\"/app/webhooks/{hook}/deliveries/{delivery}/redeliver\""),
     ] {
