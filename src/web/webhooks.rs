@@ -222,8 +222,8 @@ async fn deliveries(
             order: d.purchase_order_id.to_string(),
             order_number: d.order_number,
             when: match (d.state.as_str(), d.delivered_at) {
-                (_, Some(at)) => format!("delivered {}", when(at)),
-                ("pending", None) => format!("next try {}", when(d.next_attempt_at)),
+                ("delivered", Some(at)) => format!("delivered {}", when(at)),
+                ("pending", _) => format!("next try {}", when(d.next_attempt_at)),
                 _ => String::new(),
             },
             answer: match (d.last_status, d.last_response) {

@@ -285,3 +285,41 @@ fn migration_0012_queues_the_deliveries_already_pending() {
     }
     assert_eq!(due_ids(&conn), [6, 7, 9]);
 }
+
+/// A redelivered event that fails goes back to wait for its retry without holding up the
+/// order's head beside it; the deliveries queued behind both show the retry's time.
+#[test]
+fn a_failing_redelivery_holds_up_the_queue_but_not_the_head_beside_it() {
+    let conn = database();
+    for _ in 0..3 {
+        event(&conn, 1);
+    }
+    // Webhook 1's deliveries of order 1: 1 (head), 3 and 5 (queued). The first is delivered and
+    // 3 becomes the head; then 1 is sent again, beside it.
+    let now = Utc::now();
+    settle(&conn, DeliveryId(1), &attempt(now, true, None)).unwrap();
+    redeliver(&conn, WebhookId(1), DeliveryId(1), now).unwrap();
+    let webhook_1 = |conn: &Connection| -> Vec<i64> {
+        due(conn, now + Duration::seconds(1), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.webhook_id == WebhookId(1))
+            .map(|d| d.id.0)
+            .collect()
+    };
+    assert_eq!(webhook_1(&conn), [3, 1], "oldest due first");
+
+    let retry = now + Duration::hours(1);
+    settle(&conn, DeliveryId(1), &attempt(now, false, Some(retry))).unwrap();
+    assert_eq!(webhook_1(&conn), [3]);
+    let next_attempt = |id: i64| -> i64 {
+        conn.query_row(
+            "SELECT next_attempt_at FROM webhook_deliveries WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(next_attempt(5), retry.timestamp_micros());
+    assert!(next_attempt(3) <= now.timestamp_micros());
+}

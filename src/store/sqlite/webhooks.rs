@@ -140,14 +140,14 @@ fn settle(conn: &Connection, id: DeliveryId, attempt: &Attempt) -> StoreResult<(
         return Ok(());
     };
     if let Some(retry_at) = attempt.retry_at.filter(|_| !attempt.delivered) {
-        // The order's later deliveries wait for this one; the log shows when they can go at the
-        // earliest.
+        // The order's queued deliveries wait for this one; the log shows when they can go at
+        // the earliest. (A later head, beside a redelivery, goes when it is due.)
         return conn
             .prepare_cached(concat!(
                 "UPDATE webhook_deliveries SET next_attempt_at = ?4
                  WHERE next_attempt_at < ?4 AND id IN (",
                 later_deliveries!(),
-                ")"
+                " AND d.queued = 1)"
             ))
             .and_then(|mut s| s.execute(params![webhook, order, event, micros(retry_at)]))
             .map(drop)
